@@ -1,0 +1,134 @@
+"""The catalogue: vendors and their members, listings, scopes, host products."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from marketplace import scopes as scope_rules
+from versions.schemes import SCHEME_CHOICES
+
+LISTING_KEY_RULE = (
+    "must start with a lower-case letter, then 1 to 62 lower-case letters, digits or hyphens "
+    "(for example jira-time-tracker)"
+)
+LISTING_KEY_RE = r"^[a-z][a-z0-9-]{1,62}$"
+listing_key_validator = RegexValidator(LISTING_KEY_RE, f"Key {LISTING_KEY_RULE}.")
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Vendor(TimeStamped):
+    """An organisation that publishes apps."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    contact_email = models.EmailField(blank=True)
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="VendorMembership", related_name="vendors")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VendorMembership(TimeStamped):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        DEVELOPER = "developer", "Developer"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.DEVELOPER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "user"], name="uniq_vendor_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.vendor} ({self.role})"
+
+
+class HostProduct(TimeStamped):
+    """What customer sites run (Jira, Confluence, Stash, Bitbucket Server, ...)."""
+
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scope(TimeStamped):
+    """The scope catalogue: known permissions and how sensitive they are."""
+
+    class Sensitivity(models.IntegerChoices):
+        READ = scope_rules.READ, "read"
+        WRITE = scope_rules.WRITE, "write"
+        DELETE = scope_rules.DELETE, "delete"
+        ADMIN = scope_rules.ADMIN, "admin"
+
+    name = models.CharField(max_length=100, unique=True)
+    sensitivity = models.PositiveSmallIntegerField(choices=Sensitivity.choices)
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sensitivity__gte=1, sensitivity__lte=4), name="scope_sensitivity_range"),
+            models.CheckConstraint(condition=Q(name=Lower("name")), name="scope_name_lower_case"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Listing(TimeStamped):
+    """One app in the marketplace."""
+
+    class Pricing(models.TextChoices):
+        FREE = "free", "Free"
+        PAID = "paid", "Paid"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PRIVATE = "private", "Private (allowed sites only)"
+
+    key = models.CharField(max_length=63, unique=True, validators=[listing_key_validator])
+    name = models.CharField(max_length=120)
+    summary = models.CharField(max_length=255, blank=True)
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="listings")
+    scheme = models.CharField(max_length=16, choices=SCHEME_CHOICES, default="manual")
+    pricing = models.CharField(max_length=8, choices=Pricing.choices, default=Pricing.FREE)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
+    allowed_sites = models.ManyToManyField("upgrades.Site", blank=True, related_name="private_listings")
+    host_products = models.ManyToManyField(HostProduct, blank=True, related_name="listings")
+    descriptor_url = models.URLField(max_length=500, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scheme__in=["manual", "connect", "forge", "ocp", "bundle"]), name="listing_scheme_valid"),
+            models.CheckConstraint(condition=Q(pricing__in=["free", "paid"]), name="listing_pricing_valid"),
+            models.CheckConstraint(condition=Q(visibility__in=["public", "private"]), name="listing_visibility_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

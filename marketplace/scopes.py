@@ -1,0 +1,99 @@
+"""Scopes (permissions an app asks for on a customer's data): pure rules.
+
+Sensitivity ranks read < write < delete < admin. A scope the catalogue does not
+know is accepted but ranked as the most sensitive, because the marketplace can't
+vouch for what it grants. "Scopes increased" means a scope was added that is not
+covered by an equally or more sensitive scope on the same resource the customer
+already granted; removing scopes is never an increase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from marketplace.errors import ApplicationError
+
+READ, WRITE, DELETE, ADMIN = 1, 2, 3, 4
+SENSITIVITY_NAMES = {READ: "read", WRITE: "write", DELETE: "delete", ADMIN: "admin"}
+MOST_SENSITIVE = ADMIN
+_ACTION_LEVELS = {"read": READ, "write": WRITE, "delete": DELETE, "admin": ADMIN, "manage": ADMIN}
+SCOPE_RE = re.compile(r"^[a-z0-9][a-z0-9:._\-]{0,99}$")
+
+
+def normalise_scope(raw: str, *, field_name: str = "scopes") -> str:
+    """Return the canonical (lower-case, trimmed) spelling, or raise naming the rule."""
+    if not isinstance(raw, str):
+        raise ApplicationError(f"Scope {raw!r} must be a string.", field=field_name)
+    scope = raw.strip().lower()
+    if not scope:
+        raise ApplicationError("A scope must not be empty.", field=field_name)
+    if not SCOPE_RE.match(scope):
+        raise ApplicationError(
+            f"Scope {raw!r} is invalid: use letters, digits and ':', '.', '_', '-' "
+            "(for example read:jira-work), at most 100 characters.",
+            field=field_name,
+        )
+    return scope
+
+
+def normalise_scopes(raw: Iterable[str], *, field_name: str = "scopes") -> list[str]:
+    """Canonical scope list: normalised, de-duplicated, sorted (order never matters)."""
+    return sorted({normalise_scope(s, field_name=field_name) for s in raw})
+
+
+def scope_resource(scope: str) -> str:
+    """`write:jira-work` -> `jira-work`; a scope without a resource is its own resource."""
+    _, sep, resource = scope.partition(":")
+    return resource if sep else scope
+
+
+def guess_sensitivity(scope: str) -> int:
+    """Sensitivity from the scope's action prefix, for catalogue seeding and defaults."""
+    action = scope.partition(":")[0]
+    return _ACTION_LEVELS.get(action, MOST_SENSITIVE)
+
+
+def scope_sensitivity(scope: str, catalogue: Mapping[str, int] | None = None) -> int:
+    """Catalogue sensitivity; unknown scopes are the most sensitive."""
+    if catalogue is not None and scope in catalogue:
+        return catalogue[scope]
+    return MOST_SENSITIVE
+
+
+@dataclass(frozen=True)
+class ScopeChange:
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    # Added scopes that widen access (what a customer has to consent to).
+    increased: tuple[str, ...] = ()
+    sensitivity: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def is_increase(self) -> bool:
+        return bool(self.increased)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def scope_change(
+    old: Iterable[str], new: Iterable[str], catalogue: Mapping[str, int] | None = None
+) -> ScopeChange:
+    old_set, new_set = set(old), set(new)
+    added = sorted(new_set - old_set)
+    removed = sorted(old_set - new_set)
+    levels = {s: scope_sensitivity(s, catalogue) for s in old_set | new_set}
+    known = catalogue or {}
+    # Only catalogued scopes can "cover" a new one: for an unknown scope the
+    # marketplace can't tell what it grants, so adding one is always an increase.
+    held_by_resource: dict[str, int] = {}
+    for s in old_set & known.keys():
+        res = scope_resource(s)
+        held_by_resource[res] = max(held_by_resource.get(res, 0), levels[s])
+    increased = [
+        s for s in added if s not in known or levels[s] > held_by_resource.get(scope_resource(s), 0)
+    ]
+    return ScopeChange(tuple(added), tuple(removed), tuple(increased), levels)

@@ -1,0 +1,44 @@
+"""Reads on the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from marketplace.errors import NotFound
+from marketplace.models import Listing, Scope, Vendor
+
+SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
+
+
+def scope_catalogue() -> dict[str, int]:
+    """{scope name: sensitivity}; cached, invalidated when a Scope row changes (signals.py)."""
+    catalogue = cache.get(SCOPE_CATALOGUE_CACHE_KEY)
+    if catalogue is None:
+        catalogue = dict(Scope.objects.values_list("name", "sensitivity"))
+        cache.set(SCOPE_CATALOGUE_CACHE_KEY, catalogue, 300)
+    return catalogue
+
+
+def vendors_of(user: Any) -> QuerySet[Vendor]:
+    if not getattr(user, "is_authenticated", False):
+        return Vendor.objects.none()
+    return Vendor.objects.filter(memberships__user=user).distinct()
+
+
+def listing_list(*, user: Any, include_archived: bool = False) -> QuerySet[Listing]:
+    """The listings of every vendor the user belongs to."""
+    qs = Listing.objects.filter(vendor__memberships__user=user).select_related("vendor").distinct()
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs.order_by("name")
+
+
+def listing_get_for_user(*, user: Any, key: str) -> Listing:
+    """A listing of the user's vendor; any other listing is 'not found' (no leak of its existence)."""
+    listing = listing_list(user=user, include_archived=True).filter(key=key).first()
+    if listing is None:
+        raise NotFound(f"No listing {key!r} among your vendor's listings.")
+    return listing

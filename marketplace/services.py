@@ -1,0 +1,191 @@
+"""Writes on the catalogue: vendors, memberships, listings, scopes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from marketplace.errors import ApplicationError
+from marketplace.models import LISTING_KEY_RE, LISTING_KEY_RULE, HostProduct, Listing, Scope, Vendor, VendorMembership
+from marketplace.permissions import require_vendor_member, require_vendor_owner
+from marketplace.scopes import guess_sensitivity, normalise_scope
+from versions.schemes import CONNECT, SCHEMES
+
+User = get_user_model()
+
+
+def vendor_create(*, name: str, owner: Any, contact_email: str = "") -> Vendor:
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("Vendor name is required.", field="name")
+    slug = slugify(name)[:60] or "vendor"
+    if Vendor.objects.filter(name__iexact=name).exists() or Vendor.objects.filter(slug=slug).exists():
+        raise ApplicationError(f"A vendor named {name!r} already exists.", field="name")
+    with transaction.atomic():
+        vendor = Vendor.objects.create(name=name, slug=slug, contact_email=contact_email)
+        VendorMembership.objects.create(vendor=vendor, user=owner, role=VendorMembership.Role.OWNER)
+    return vendor
+
+
+def vendor_member_add(*, vendor: Vendor, user: Any, role: str = VendorMembership.Role.DEVELOPER) -> VendorMembership:
+    if role not in VendorMembership.Role.values:
+        raise ApplicationError("Role must be 'owner' or 'developer'.", field="role")
+    membership, _ = VendorMembership.objects.update_or_create(vendor=vendor, user=user, defaults={"role": role})
+    return membership
+
+
+def clean_listing_key(key: Any) -> str:
+    key = (key or "").strip() if isinstance(key, str) else ""
+    if not re.match(LISTING_KEY_RE, key):
+        raise ApplicationError(f"Key {key!r} is invalid: it {LISTING_KEY_RULE}.", field="key")
+    return key
+
+
+def clean_descriptor_url(url: str, *, scheme: str) -> str:
+    url = (url or "").strip()
+    if scheme == CONNECT and not url:
+        raise ApplicationError("A connect listing needs the descriptor URL the portal polls.", field="descriptor_url")
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ApplicationError("Descriptor URL must be an http:// or https:// address with a host name.", field="descriptor_url")
+    if parts.username or parts.password:
+        raise ApplicationError("Descriptor URL must not contain a user name or password.", field="descriptor_url")
+    if len(url) > 500:
+        raise ApplicationError("Descriptor URL must be at most 500 characters.", field="descriptor_url")
+    return url
+
+
+def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    if "name" in data:
+        name = (data["name"] or "").strip()
+        if not name or len(name) > 120:
+            raise ApplicationError("Name is required (at most 120 characters).", field="name")
+        cleaned["name"] = name
+    if "summary" in data:
+        summary = (data["summary"] or "").strip()
+        if len(summary) > 255:
+            raise ApplicationError("Summary must be at most 255 characters.", field="summary")
+        cleaned["summary"] = summary
+    if "scheme" in data:
+        if data["scheme"] not in SCHEMES:
+            raise ApplicationError(f"Scheme must be one of {', '.join(SCHEMES)}.", field="scheme")
+        if current is not None and data["scheme"] != current.scheme and current.versions.exists():
+            raise ApplicationError(
+                "The numbering scheme can't change once the listing has versions.", field="scheme"
+            )
+        cleaned["scheme"] = data["scheme"]
+    if "pricing" in data:
+        if data["pricing"] not in Listing.Pricing.values:
+            raise ApplicationError("Pricing must be 'free' or 'paid'.", field="pricing")
+        cleaned["pricing"] = data["pricing"]
+    if "visibility" in data:
+        if data["visibility"] not in Listing.Visibility.values:
+            raise ApplicationError("Visibility must be 'public' or 'private'.", field="visibility")
+        cleaned["visibility"] = data["visibility"]
+    scheme = cleaned.get("scheme", current.scheme if current else "manual")
+    if "descriptor_url" in data or ("scheme" in cleaned and scheme == CONNECT):
+        cleaned["descriptor_url"] = clean_descriptor_url(
+            data.get("descriptor_url", current.descriptor_url if current else ""), scheme=scheme
+        )
+    return cleaned
+
+
+def listing_create(
+    *,
+    vendor: Vendor,
+    actor: Any,
+    key: str,
+    name: str,
+    summary: str = "",
+    scheme: str = "manual",
+    pricing: str = "free",
+    visibility: str = "public",
+    descriptor_url: str = "",
+    host_products: Iterable[HostProduct] = (),
+    allowed_sites: Iterable[Any] = (),
+) -> Listing:
+    if actor is not None:
+        require_vendor_member(actor, vendor)
+    key = clean_listing_key(key)
+    fields = _listing_fields(
+        {
+            "name": name,
+            "summary": summary,
+            "scheme": scheme,
+            "pricing": pricing,
+            "visibility": visibility,
+            "descriptor_url": descriptor_url,
+        },
+        current=None,
+    )
+    if Listing.objects.filter(key=key).exists():
+        raise ApplicationError(f"Key {key!r} is already taken by another listing.", field="key")
+    try:
+        with transaction.atomic():
+            listing = Listing.objects.create(vendor=vendor, key=key, **fields)
+            listing.host_products.set(host_products)
+            listing.allowed_sites.set(allowed_sites)
+    except IntegrityError as exc:
+        raise ApplicationError(f"Key {key!r} is already taken by another listing.", field="key") from exc
+    return listing
+
+
+def listing_update(
+    *,
+    listing: Listing,
+    actor: Any,
+    host_products: Iterable[HostProduct] | None = None,
+    allowed_sites: Iterable[Any] | None = None,
+    **data: Any,
+) -> Listing:
+    if actor is not None:
+        require_vendor_member(actor, listing.vendor_id)
+    if "key" in data and data["key"] != listing.key:
+        raise ApplicationError("The key can't change: customers and coordinates (key@version) use it.", field="key")
+    data.pop("key", None)
+    fields = _listing_fields(data, current=listing)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(listing, name, value)
+        listing.save()
+        if host_products is not None:
+            listing.host_products.set(host_products)
+        if allowed_sites is not None:
+            listing.allowed_sites.set(allowed_sites)
+    return listing
+
+
+def listing_archive(*, listing: Listing, actor: Any) -> Listing:
+    """Owners archive a listing (it is never deleted: versions and installations refer to it)."""
+    require_vendor_owner(actor, listing.vendor_id)
+    if listing.archived_at is None:
+        listing.archived_at = timezone.now()
+        listing.save(update_fields=["archived_at", "updated_at"])
+    return listing
+
+
+def listing_unarchive(*, listing: Listing, actor: Any) -> Listing:
+    require_vendor_owner(actor, listing.vendor_id)
+    if listing.archived_at is not None:
+        listing.archived_at = None
+        listing.save(update_fields=["archived_at", "updated_at"])
+    return listing
+
+
+def scope_create(*, name: str, sensitivity: int | None = None, description: str = "") -> Scope:
+    scope_name = normalise_scope(name, field_name="name")
+    level = sensitivity if sensitivity is not None else guess_sensitivity(scope_name)
+    scope, _ = Scope.objects.update_or_create(
+        name=scope_name, defaults={"sensitivity": level, "description": description}
+    )
+    return scope

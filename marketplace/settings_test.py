@@ -1,0 +1,15 @@
+"""Settings for the test suite: the same settings, with test doubles only where a
+test asks for them (integration tests switch to the real broker and SMTP)."""
+
+from marketplace.settings import *  # noqa: F403
+
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DESCRIPTOR_ALLOW_LOOPBACK = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

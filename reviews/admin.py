@@ -1,0 +1,1 @@
+"""The reviewer workspace (review queue) lives here."""

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Start the portal: a Celery worker and beat beside Django's server, on the
+# embedded defaults (SQLite, filesystem broker, e-mail files) unless the
+# environment points elsewhere. Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+mkdir -p var/log var/mail var/celery/broker var/celery/processed
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+queues=$($PY -c "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','marketplace.settings'); import django; django.setup(); from django.conf import settings; print(settings.CELERY_WORKER_QUEUES)")
+.venv/bin/celery -A marketplace worker --loglevel=INFO --concurrency=2 -Q "$queues" >var/log/celery-worker.log 2>&1 &
+pids+=($!)
+.venv/bin/celery -A marketplace beat --loglevel=INFO >var/log/celery-beat.log 2>&1 &
+pids+=($!)
+
+cat <<MSG
+
+  App Marketplace portal is starting on http://$HOST:$PORT/
+
+  Vendor portal   http://$HOST:$PORT/portal/        login: vendor / vendor-demo-pass
+  Reviewer admin  http://$HOST:$PORT/admin/         login: reviewer / reviewer-demo-pass
+  Site admin      http://$HOST:$PORT/upgrades/      login: siteadmin / siteadmin-demo-pass
+  Superuser       http://$HOST:$PORT/admin/         login: admin / admin-demo-pass
+  REST API docs   http://$HOST:$PORT/api/docs/
+  E-mails are written to var/mail/; worker and beat logs to var/log/.
+  Celery worker pid ${pids[0]}, beat pid ${pids[1]}. Ctrl-C stops everything.
+
+MSG
+$PY manage.py runserver "$HOST:$PORT"

@@ -1,0 +1,35 @@
+"""Shared fixtures. Tests that touch the database are marked `database` so that
+`make test` runs them a second time on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "django_db_blocker"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture
+def vendor_user(db):
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(role="owner").user
+
+
+@pytest.fixture
+def reviewer(db):
+    from tests.factories import ReviewerFactory
+
+    return ReviewerFactory()
+
+
+@pytest.fixture
+def listing(vendor_user):
+    from tests.factories import ListingFactory
+
+    return ListingFactory(vendor=vendor_user.vendor_memberships.get().vendor)

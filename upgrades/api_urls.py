@@ -1,0 +1,3 @@
+"""REST endpoints of the upgrades app (installations, upgrade requests, update check)."""
+
+urlpatterns: list = []

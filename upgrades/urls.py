@@ -1,0 +1,3 @@
+"""Pages of the upgrades app (consent links, site pages)."""
+
+urlpatterns: list = []

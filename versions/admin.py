@@ -1,0 +1,50 @@
+"""Versions in the admin: read-only snapshots. Changes go through the services
+(the reviewer workspace adds the review actions)."""
+
+from django.contrib import admin
+
+from versions.models import Version, VersionTransition
+
+
+class VersionTransitionInline(admin.TabularInline):
+    model = VersionTransition
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "name", "from_state", "to_state", "comment"]
+    readonly_fields = fields
+    ordering = ["-at", "-id"]
+
+    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
+
+
+@admin.register(Version)
+class VersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "build_number", "channel", "state", "source", "pricing", "submitted_at", "published_at"]
+    list_filter = ["state", "source", "channel", "listing__scheme"]
+    search_fields = ["listing__key", "listing__name", "number"]
+    list_select_related = ["listing"]
+    inlines = [VersionTransitionInline]
+
+    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
+
+
+@admin.register(VersionTransition)
+class VersionTransitionAdmin(admin.ModelAdmin):
+    list_display = ["version", "name", "from_state", "to_state", "actor", "at"]
+    list_filter = ["name", "to_state"]
+    search_fields = ["version__listing__key", "version__number", "comment"]
+    readonly_fields = ["version", "name", "from_state", "to_state", "actor", "comment", "at"]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return False
