@@ -5,7 +5,9 @@ from marketplace.settings import *  # noqa: F403
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")  # noqa: F405
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Integration tests hand a real SMTP server to the worker process through EMAIL_URL.
+if not env.str("EMAIL_URL", default=""):  # noqa: F405
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DESCRIPTOR_ALLOW_LOOPBACK = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
