@@ -7,6 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django_fsm import FSMField, transition
 
 
 def validate_time_zone(value: str) -> None:
@@ -50,3 +51,294 @@ class SiteAdmin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.site})"
+
+
+# --- site API tokens -------------------------------------------------------------
+
+
+class SiteToken(models.Model):
+    """A secret a customer instance uses to call the update check.
+
+    Only a SHA-256 digest is stored: the token itself is shown once, when made.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=80, blank=True)
+    prefix = models.CharField(max_length=8, help_text="First characters of the token, to recognise it")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.site})"
+
+
+# --- installations -------------------------------------------------------------------
+
+
+class InstallationState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DEACTIVATED = "deactivated", "Deactivated"
+    PENDING_CONSENT = "pending_consent", "Pending consent"
+
+
+class Installation(models.Model):
+    """A listing installed on a site.
+
+    The state moves in bulk (a rollout chunk flags thousands of installations
+    at once with one UPDATE), so it is a plain choice column guarded by a
+    check constraint rather than a per-row state machine.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="installations")
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.PROTECT, related_name="installations")
+    version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="installations")
+    # What the site's admins consented to; a new version's scopes are compared with this.
+    granted_scopes = models.JSONField(default=list, blank=True)
+    license = models.CharField(max_length=8, choices=[("free", "Free"), ("paid", "Paid")], default="free")
+    state = models.CharField(max_length=20, choices=InstallationState.choices, default=InstallationState.ACTIVE)
+    installed_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site_id", "listing_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "listing"], name="uniq_installation_site_listing"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["active", "deactivated", "pending_consent"]),
+                name="installation_state_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(license__in=["free", "paid"]), name="installation_license_valid"),
+        ]
+        indexes = [models.Index(fields=["listing", "state"], name="installation_listing_state")]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}@{self.site_id}"
+
+
+# --- rollouts ------------------------------------------------------------------------
+
+
+class RolloutState(models.TextChoices):
+    RUNNING = "running", "Running"
+    HALTED = "halted", "Halted"
+    COMPLETED = "completed", "Completed"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Rollout(models.Model):
+    """Bringing one published version to the installations of its listing."""
+
+    version = models.OneToOneField("versions.Version", on_delete=models.PROTECT, related_name="rollout")
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.PROTECT, related_name="rollouts")
+    state = FSMField(default=RolloutState.RUNNING, choices=RolloutState.choices, protected=True)
+    # Installations offered this version (an upgrade scheduled or a consent request made).
+    targeted = models.PositiveIntegerField(default=0)
+    chunks_processed = models.PositiveIntegerField(default=0)
+    # Highest installation id looked at: chunks walk the installations in id order.
+    cursor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    halted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    halted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"rollout of version {self.version_id} ({self.state})"
+
+    @transition(field=state, source=RolloutState.RUNNING, target=RolloutState.HALTED)
+    def halt(self, actor: object = None) -> None:
+        from django.utils import timezone
+
+        self.halted_by = actor if getattr(actor, "is_authenticated", False) else None
+        self.halted_at = timezone.now()
+
+    @transition(field=state, source=RolloutState.HALTED, target=RolloutState.RUNNING)
+    def resume(self) -> None:
+        self.halted_at = None
+
+    @transition(field=state, source=RolloutState.RUNNING, target=RolloutState.COMPLETED)
+    def complete(self) -> None:
+        from django.utils import timezone
+
+        self.finished_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[RolloutState.RUNNING, RolloutState.HALTED, RolloutState.COMPLETED],
+        target=RolloutState.SUPERSEDED,
+    )
+    def supersede(self) -> None:
+        from django.utils import timezone
+
+        self.finished_at = self.finished_at or timezone.now()
+
+
+class UpgradeState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Upgrade(models.Model):
+    """Moving one installation from one version to another, now or at `due_at`."""
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="upgrades")
+    rollout = models.ForeignKey(Rollout, null=True, blank=True, on_delete=models.SET_NULL, related_name="upgrades")
+    request = models.OneToOneField(
+        "UpgradeRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="upgrade"
+    )
+    from_version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=12, choices=UpgradeState.choices, default=UpgradeState.SCHEDULED)
+    due_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=255, blank=True)
+    # OCP lifecycle hooks called for this installation: [{"hook": "onUpgrade", "at": ...}, ...]
+    hooks = models.JSONField(default=list, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation"], condition=models.Q(state="scheduled"), name="one_scheduled_upgrade_per_installation"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["scheduled", "applied", "failed", "superseded"]), name="upgrade_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="upgrade_due"),
+            models.Index(fields=["to_version", "state"], name="upgrade_version_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"upgrade {self.installation_id}: {self.from_version_id} -> {self.to_version_id} ({self.state})"
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+    EXPIRED = "expired", "Expired"
+
+
+class UpgradeRequest(models.Model):
+    """Asking a site's admins to consent to an upgrade (new scopes, a price, a major upgrade)."""
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="upgrade_requests")
+    rollout = models.ForeignKey(Rollout, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests")
+    from_version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="+")
+    # [{"code": "scope_added", "text": "...", "scope": "...", "sensitivity": "write"}, ...]
+    reasons = models.JSONField(default=list)
+    state = FSMField(default=RequestState.PENDING, choices=RequestState.choices, protected=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by_email = models.EmailField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation"], condition=models.Q(state="pending"), name="one_open_request_per_installation"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "approved", "rejected", "superseded", "expired"]),
+                name="upgrade_request_state_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="upgrade_request_open"),
+            models.Index(fields=["to_version", "state"], name="upgrade_request_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"request {self.pk}: installation {self.installation_id} -> {self.to_version_id} ({self.state})"
+
+    @property
+    def decider_label(self) -> str:
+        if self.decided_by_id:
+            return self.decided_by.get_username()
+        return self.decided_by_email or "system"
+
+    def _decide(self, actor: object, email: str) -> None:
+        from django.utils import timezone
+
+        self.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+        self.decided_by_email = email or getattr(actor, "email", "") or ""
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=RequestState.PENDING, target=RequestState.APPROVED)
+    def approve(self, actor: object = None, email: str = "") -> None:
+        self._decide(actor, email)
+
+    @transition(field=state, source=RequestState.PENDING, target=RequestState.REJECTED)
+    def reject(self, actor: object = None, email: str = "") -> None:
+        self._decide(actor, email)
+
+    @transition(field=state, source=RequestState.PENDING, target=RequestState.EXPIRED)
+    def expire(self) -> None:
+        from django.utils import timezone
+
+        self.decided_at = timezone.now()
+
+
+class ConsentLink(models.Model):
+    """One recipient's link for one request. The signed token names this row;
+    using it once records `used_at`, so a replayed link changes nothing."""
+
+    request = models.ForeignKey(UpgradeRequest, on_delete=models.CASCADE, related_name="links")
+    email = models.EmailField()
+    nonce = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_for = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "email"], name="uniq_consent_link_recipient")]
+
+    def __str__(self) -> str:
+        return f"link for {self.email} on request {self.request_id}"
+
+
+class SentEmail(models.Model):
+    """What was sent to whom, so that a task that runs twice sends nothing twice."""
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", "Upgrade needs approval"
+        REMINDER = "reminder", "Reminder"
+        APPLIED = "applied", "Upgrade applied"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    recipient = models.EmailField()
+    request = models.ForeignKey(UpgradeRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    upgrade = models.ForeignKey(Upgrade, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    subject = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "request", "recipient"], condition=models.Q(request__isnull=False), name="uniq_request_email"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "upgrade", "recipient"], condition=models.Q(upgrade__isnull=False), name="uniq_upgrade_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient}"
