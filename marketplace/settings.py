@@ -172,6 +172,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_WORKER_QUEUES = "default,email,polling,rollouts"
 CELERY_BEAT_SCHEDULE: dict = {}
+# upgrades: apply upgrades whose time came, remind site admins, expire unanswered requests.
+CELERY_BEAT_SCHEDULE["upgrades-housekeeping"] = {"task": "upgrades.tasks.upgrade_housekeeping", "schedule": 60.0}
 
 # --- Marketplace policy -------------------------------------------------------
 DESCRIPTOR_POLL_INTERVAL = timedelta(seconds=env.int("DESCRIPTOR_POLL_INTERVAL", default=5 * 60 * 60))

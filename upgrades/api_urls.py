@@ -1,3 +1,21 @@
-"""REST endpoints of the upgrades app (installations, upgrade requests, update check)."""
+"""REST endpoints of the upgrades app (installations, upgrade requests, update check, rollouts)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from upgrades import api
+
+urlpatterns = [
+    path("sites/<int:pk>/updates", api.SiteUpdatesApi.as_view(), name="api-site-updates"),
+    path("sites/<int:pk>/installations", api.InstallationListApi.as_view(), name="api-site-installations"),
+    path(
+        "sites/<int:pk>/installations/<int:installation_pk>/upgrade",
+        api.InstallationUpgradeApi.as_view(),
+        name="api-installation-upgrade",
+    ),
+    path("upgrade-requests", api.UpgradeRequestListApi.as_view(), name="api-upgrade-requests"),
+    path("upgrade-requests/<int:pk>/approve", api.UpgradeRequestDecisionApi.as_view(action="approve"), name="api-upgrade-request-approve"),
+    path("upgrade-requests/<int:pk>/reject", api.UpgradeRequestDecisionApi.as_view(action="reject"), name="api-upgrade-request-reject"),
+    path("listings/<str:key>/rollouts", api.ListingRolloutsApi.as_view(), name="api-listing-rollouts"),
+    path("rollouts/<int:pk>/halt", api.RolloutControlApi.as_view(action="halt"), name="api-rollout-halt"),
+    path("rollouts/<int:pk>/resume", api.RolloutControlApi.as_view(action="resume"), name="api-rollout-resume"),
+]

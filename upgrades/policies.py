@@ -129,3 +129,47 @@ def scope_changes_for_display(
 def price_change(installed_pricing: str, candidate_pricing: str) -> str:
     """'' when the price stays; otherwise 'free -> paid' or 'paid -> free'."""
     return "" if installed_pricing == candidate_pricing else f"{installed_pricing} -> {candidate_pricing}"
+
+
+# --- who a version may reach (pure) -----------------------------------------------------
+
+
+def version_in_audience(
+    *,
+    scheme: str,
+    channel: str,
+    listing_private: bool,
+    listing_vendor_id: int,
+    site_sandbox_vendor_id: int | None,
+    site_allowed: bool,
+    installed_channel: str,
+) -> bool:
+    """May a version of this channel reach this site's installation?
+
+    Private listings reach only their allowed sites. OCP audiences by tag:
+    -dev only the vendor's own sandbox site, -beta only installations that came
+    through a beta share link (they run a beta), -private only allowed sites,
+    no tag everyone. Other schemes: the release channel reaches everyone, any
+    other channel only installations already on it.
+    """
+    if listing_private and not site_allowed:
+        return False
+    if scheme == "ocp":
+        if channel == "dev":
+            return site_sandbox_vendor_id == listing_vendor_id
+        if channel == "beta":
+            return installed_channel == "beta"
+        if channel == "private":
+            return site_allowed
+        return True
+    return channel == "release" or installed_channel == channel
+
+
+def host_compatible(compatibility: Iterable[Mapping[str, str]], product_key: str, product_version: str) -> bool:
+    """No compatibility entries: runs on every host; otherwise the site's product and version must match one."""
+    from versions.validation import product_version_in_range
+
+    entries = list(compatibility or ())
+    if not entries:
+        return True
+    return any(e.get("product") == product_key and product_version_in_range(product_version, e) for e in entries)

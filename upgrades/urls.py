@@ -1,3 +1,16 @@
-"""Pages of the upgrades app (consent links, site pages)."""
+"""Pages of the upgrades app, namespace 'upgrades' (mounted at /upgrades/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from upgrades import views
+
+urlpatterns = [
+    path("", views.site_list, name="sites"),
+    path("sites/<int:pk>/", views.site_detail, name="site"),
+    path("sites/<int:site_pk>/installations/<int:pk>/upgrade/", views.installation_upgrade, name="installation-upgrade"),
+    path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("consent/<int:request_id>/<str:token>/", views.consent, name="consent"),
+    path("listings/<str:key>/rollouts/", views.listing_rollouts, name="listing-rollouts"),
+    path("rollouts/<int:pk>/halt/", views.rollout_control, {"action": "halt"}, name="rollout-halt"),
+    path("rollouts/<int:pk>/resume/", views.rollout_control, {"action": "resume"}, name="rollout-resume"),
+]

@@ -455,8 +455,6 @@ def _release(version: Version, *, actor: Any, comment: str) -> Version:
 
 def after_version_published(version_id: int) -> None:
     """Runs after the publishing transaction commits: start the rollout to customer sites."""
-    try:
-        from upgrades.tasks import rollout_start_task
-    except ImportError:  # the upgrades app adds the rollout task
-        return
+    from upgrades.tasks import rollout_start_task
+
     rollout_start_task.delay(version_id)

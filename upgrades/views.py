@@ -1,0 +1,164 @@
+"""Pages: the e-mailed consent link, the site admin's sites and requests, the vendor's rollouts.
+
+Thin: they read through selectors and write through services. A GET never
+changes anything (mail scanners prefetch links); decisions are POSTs with CSRF.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import ApplicationError
+from marketplace.selectors import listing_get_for_user
+from upgrades import selectors, services
+from upgrades.models import RequestState
+from upgrades.windows import describe_windows
+
+LINK_ERROR_STATUS = {"link_expired": 410, "transition_not_allowed": 409, "not_found": 404}
+
+
+def _link_error(request: HttpRequest, exc: ApplicationError, *, upgrade_request=None) -> HttpResponse:  # noqa: ANN001
+    return render(
+        request,
+        "upgrades/link_error.html",
+        {"message": exc.message, "upgrade_request": upgrade_request},
+        status=LINK_ERROR_STATUS.get(exc.code, 400),
+    )
+
+
+def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
+    """The page an e-mailed link opens: shows the change; only the POST decides."""
+    try:
+        link = services.consent_link_check(request_id=request_id, token=token)
+    except ApplicationError as exc:
+        return _link_error(request, exc)
+    upgrade_request = selectors.upgrade_request_for_page(pk=request_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            upgrade_request = services.consent_link_use(request_id=request_id, token=token, action=action, actor=request.user)
+        except ApplicationError as exc:
+            return _link_error(request, exc, upgrade_request=selectors.upgrade_request_for_page(pk=request_id))
+        return render(request, "upgrades/decided.html", {"upgrade_request": upgrade_request, "decider": link.email})
+    if link.used_at is not None or upgrade_request.state != RequestState.PENDING:
+        message = (
+            services.closed_request_message(upgrade_request)
+            if upgrade_request.state != RequestState.PENDING
+            else "This link was already used; each link works once."
+        )
+        return render(request, "upgrades/link_error.html", {"message": message, "upgrade_request": upgrade_request}, status=409)
+    return render(
+        request,
+        "upgrades/consent.html",
+        {
+            "upgrade_request": upgrade_request,
+            "changes": selectors.upgrade_request_changes(upgrade_request),
+            "recipient": link.email,
+        },
+    )
+
+
+@login_required
+def site_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "upgrades/site_list.html",
+        {
+            "sites": selectors.site_list_for_user(user=request.user),
+            "pending": selectors.upgrade_request_list(user=request.user)[:50],
+        },
+    )
+
+
+@login_required
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        site = selectors.site_get_for_user(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    return render(
+        request,
+        "upgrades/site_detail.html",
+        {
+            "site": site,
+            "updates": selectors.site_updates(site=site),
+            "windows": describe_windows(site.maintenance_windows or [], site.time_zone),
+        },
+    )
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed-in site admin's version of the approval page."""
+    try:
+        upgrade_request = selectors.upgrade_request_get_for_user(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                services.upgrade_request_approve(request_id=pk, actor=request.user)
+                messages.success(request, f"Approved: {upgrade_request.installation.listing.name} is now on {upgrade_request.to_version.number}.")
+            elif action == "reject":
+                services.upgrade_request_reject(request_id=pk, actor=request.user)
+                messages.success(request, f"Rejected: {upgrade_request.installation.site.name} keeps {upgrade_request.from_version.number}.")
+            else:
+                raise ApplicationError("Choose Approve or Reject.", field="action")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("upgrades:site", pk=upgrade_request.installation.site_id)
+    return render(
+        request,
+        "upgrades/request_detail.html",
+        {"upgrade_request": upgrade_request, "changes": selectors.upgrade_request_changes(upgrade_request)},
+    )
+
+
+@login_required
+@require_POST
+def installation_upgrade(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
+    try:
+        upgrade = services.installation_upgrade(installation_id=pk, actor=request.user)
+        messages.success(request, f"Upgraded to {upgrade.to_version.number}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("upgrades:site", pk=site_pk)
+
+
+# --- vendor: rollouts ------------------------------------------------------------------------
+
+
+@login_required
+def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        listing = listing_get_for_user(user=request.user, key=key)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    return render(request, "upgrades/listing_rollouts.html", {"listing": listing, **selectors.listing_rollout_panel(listing=listing)})
+
+
+@login_required
+@require_POST
+def rollout_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    try:
+        rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    try:
+        if action == "halt":
+            services.rollout_halt(rollout=rollout, actor=request.user)
+            messages.success(request, f"The rollout of {rollout.version.number} is halted.")
+        else:
+            services.rollout_resume(rollout=rollout, actor=request.user)
+            messages.success(request, f"The rollout of {rollout.version.number} is running again.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("upgrades:listing-rollouts", key=rollout.listing.key)
