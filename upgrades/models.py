@@ -53,6 +53,15 @@ class SiteAdmin(models.Model):
         return f"{self.email} ({self.site})"
 
 
+class ProtectedStateMixin:
+    """The protected FSM field refuses assignment once set; a refresh is a re-read, not a change."""
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):  # noqa: ANN001, ANN201 - Django's signature
+        if fields is None or "state" in fields:
+            self.__dict__.pop("state", None)
+        return super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
+
 # --- site API tokens -------------------------------------------------------------
 
 
@@ -129,7 +138,7 @@ class RolloutState(models.TextChoices):
     SUPERSEDED = "superseded", "Superseded"
 
 
-class Rollout(models.Model):
+class Rollout(ProtectedStateMixin, models.Model):
     """Bringing one published version to the installations of its listing."""
 
     version = models.OneToOneField("versions.Version", on_delete=models.PROTECT, related_name="rollout")
@@ -232,7 +241,7 @@ class RequestState(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class UpgradeRequest(models.Model):
+class UpgradeRequest(ProtectedStateMixin, models.Model):
     """Asking a site's admins to consent to an upgrade (new scopes, a price, a major upgrade)."""
 
     installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="upgrade_requests")

@@ -1,0 +1,120 @@
+"""The consent matrix, scheme by scheme (pure: no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from upgrades.policies import (
+    FREE_TO_PAID,
+    MAJOR_UPGRADE,
+    SCOPE_ADDED,
+    Snapshot,
+    host_compatible,
+    price_change,
+    scope_changes_for_display,
+    upgrade_requires_consent,
+    version_in_audience,
+)
+
+CATALOGUE = {"read:jira-work": 1, "write:jira-work": 2, "delete:jira-work": 3, "admin": 4}
+
+
+def codes(installed, candidate, scheme):  # noqa: ANN001, ANN201
+    return [r.code for r in upgrade_requires_consent(installed, candidate, scheme, catalogue=CATALOGUE)]
+
+
+READ = Snapshot("1.0.0", ("read:jira-work",), "free")
+
+# (scheme, candidate, expected reason codes)
+MATRIX = [
+    # manual / connect / forge: scopes increased or free -> paid
+    ("manual", Snapshot("1.0.1", ("read:jira-work",), "free"), []),
+    ("manual", Snapshot("1.1.0", ("read:jira-work", "write:jira-work"), "free"), [SCOPE_ADDED]),
+    ("manual", Snapshot("1.1.0", ("read:jira-work",), "paid"), [FREE_TO_PAID]),
+    ("manual", Snapshot("2.0.0", (), "free"), []),  # a major that removes scopes asks nothing
+    ("connect", Snapshot("1.1.0", ("write:jira-work",), "free"), [SCOPE_ADDED]),  # replaced by a more sensitive one
+    ("connect", Snapshot("1.2.0", ("read:jira-work", "write:jira-work"), "paid"), [SCOPE_ADDED, FREE_TO_PAID]),
+    ("connect", Snapshot("2.0.0", ("read:jira-work",), "free"), []),  # API version bump alone
+    ("forge", Snapshot("2.0.0", ("read:jira-work", "admin"), "free"), [SCOPE_ADDED]),
+    ("forge", Snapshot("1.1.0", ("read:jira-work",), "free"), []),
+    ("forge", Snapshot("2.0.0", ("read:jira-work",), "paid"), [FREE_TO_PAID]),
+    # ocp: only a MAJOR needs the admin's manual Upgrade
+    ("ocp", Snapshot("1.0.1", ("read:jira-work",), "free"), []),
+    ("ocp", Snapshot("1.1.0", ("read:jira-work", "write:jira-work"), "paid"), []),
+    ("ocp", Snapshot("2.0.0", ("read:jira-work",), "free"), [MAJOR_UPGRADE]),
+    ("ocp", Snapshot("2.0.0-beta.1", ("read:jira-work",), "free"), [MAJOR_UPGRADE]),
+    # bundle: never
+    ("bundle", Snapshot("2.0.0", ("admin",), "paid"), []),
+]
+
+
+@pytest.mark.parametrize(("scheme", "candidate", "expected"), MATRIX)
+def test_consent_matrix(scheme, candidate, expected):
+    assert codes(READ, candidate, scheme) == expected
+
+
+def test_each_increased_scope_is_named_with_its_sensitivity():
+    reasons = upgrade_requires_consent(
+        READ, Snapshot("1.1.0", ("read:jira-work", "write:jira-work", "admin"), "free"), "manual", catalogue=CATALOGUE
+    )
+    assert [(r.scope, r.sensitivity) for r in reasons] == [("admin", "admin"), ("write:jira-work", "write")]
+    assert reasons[1].text == "new scope write:jira-work (write)"
+
+
+def test_unknown_scope_is_treated_as_most_sensitive():
+    [reason] = upgrade_requires_consent(READ, Snapshot("1.1.0", ("read:jira-work", "act:as-anyone"), "free"), "manual", catalogue=CATALOGUE)
+    assert reason.scope == "act:as-anyone" and reason.sensitivity == "admin"
+    assert "not in the catalogue" in reason.text
+
+
+def test_a_narrower_scope_covered_by_a_granted_one_asks_nothing():
+    granted = Snapshot("1.0.0", ("write:jira-work",), "free")
+    assert codes(granted, Snapshot("1.0.1", ("read:jira-work",), "free"), "manual") == []
+
+
+def test_paid_to_free_asks_nothing_and_accepts_mappings_and_objects():
+    class Version:
+        number, scopes, pricing = "1.1.0", ["read:jira-work"], "free"
+
+    paid = {"number": "1.0.0", "scopes": ["read:jira-work"], "pricing": "paid"}
+    assert upgrade_requires_consent(paid, Version(), "manual", catalogue=CATALOGUE) == []
+
+
+def test_scope_changes_for_display_lists_added_and_removed_with_sensitivity():
+    shown = scope_changes_for_display(["read:jira-work", "delete:jira-work"], ["read:jira-work", "write:jira-work"], CATALOGUE)
+    assert shown["added"] == [{"scope": "write:jira-work", "sensitivity": "write", "level": 2, "known": True, "increase": False}]
+    assert [r["scope"] for r in shown["removed"]] == ["delete:jira-work"]
+    assert price_change("free", "paid") == "free -> paid" and price_change("paid", "paid") == ""
+
+
+AUDIENCE = dict(listing_private=False, listing_vendor_id=1, site_sandbox_vendor_id=None, site_allowed=False, installed_channel="release")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "channel", "overrides", "expected"),
+    [
+        ("manual", "release", {}, True),
+        ("manual", "release", {"listing_private": True}, False),
+        ("manual", "release", {"listing_private": True, "site_allowed": True}, True),
+        ("manual", "lts", {}, False),
+        ("manual", "lts", {"installed_channel": "lts"}, True),
+        ("ocp", "dev", {}, False),
+        ("ocp", "dev", {"site_sandbox_vendor_id": 1}, True),
+        ("ocp", "dev", {"site_sandbox_vendor_id": 2}, False),
+        ("ocp", "beta", {}, False),
+        ("ocp", "beta", {"installed_channel": "beta"}, True),
+        ("ocp", "private", {}, False),
+        ("ocp", "private", {"site_allowed": True}, True),
+        ("ocp", "release", {}, True),
+    ],
+)
+def test_version_in_audience(scheme, channel, overrides, expected):
+    assert version_in_audience(scheme=scheme, channel=channel, **{**AUDIENCE, **overrides}) is expected
+
+
+def test_host_compatibility():
+    entries = [{"product": "jira", "min": "9.0", "max": "9.4"}]
+    assert host_compatible([], "stash", "3.0")
+    assert host_compatible(entries, "jira", "9.4.2")
+    assert not host_compatible(entries, "jira", "10.0.0")
+    assert not host_compatible(entries, "confluence", "9.1")
