@@ -108,9 +108,7 @@ def last_published(listing: Listing, channel: str) -> Version | None:
 
 def _highest_released(listing: Listing, channel: str) -> Version | None:
     return (
-        Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES)
-        .order_by("-sort_key")
-        .first()
+        Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES).order_by("-sort_key").first()
     )
 
 
@@ -233,7 +231,9 @@ def version_create(
     if channel:
         data["channel"] = channel
     cleaned = _clean_snapshot(listing, data)
-    if build_number is not None and (not isinstance(build_number, int) or isinstance(build_number, bool) or build_number < 1):
+    if build_number is not None and (
+        not isinstance(build_number, int) or isinstance(build_number, bool) or build_number < 1
+    ):
         raise ApplicationError("Build number must be a whole number of 1 or more.", field="build_number")
     with transaction.atomic():
         # The listing row lock serialises build-number assignment per listing.
@@ -264,7 +264,11 @@ def version_create(
                 f"{locked_listing.key}@{cleaned['number']} could not be saved: the number or build number is taken.",
                 field="number",
             ) from exc
-        comment = f"duplicated from {duplicated_from.number} (build {duplicated_from.build_number})" if duplicated_from else ""
+        comment = (
+            f"duplicated from {duplicated_from.number} (build {duplicated_from.build_number})"
+            if duplicated_from
+            else ""
+        )
         _audit(version, name="create", from_state="", actor=actor, comment=comment)
     return version
 
@@ -386,7 +390,10 @@ def _validate_for_release(version: Version) -> None:
     # Re-run every field rule: the row may predate a rule or have been written by the ORM.
     _clean_snapshot(
         listing,
-        {f: getattr(version, f) for f in ("number", "update_notes", "scopes", "members", "pricing", "api_version", "components")},
+        {
+            f: getattr(version, f)
+            for f in ("number", "update_notes", "scopes", "members", "pricing", "api_version", "components")
+        },
     )
     _check_greater_than_released(listing, version.channel, version.parsed_number)
     _check_manual_bump(version)
