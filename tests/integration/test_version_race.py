@@ -17,7 +17,7 @@ def _in_thread(fn, results, key):
     def run():
         try:
             results[key] = ("ok", fn(), time.monotonic())
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
+        except Exception as exc:
             results[key] = ("error", exc, time.monotonic())
         finally:
             connection.close()
