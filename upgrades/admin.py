@@ -1,6 +1,30 @@
-from django.contrib import admin
+"""Admin for sites, installations, rollouts (progress, halt/resume), upgrades and consent.
 
-from upgrades.models import Site, SiteAdmin
+Actions call the services and report refusals with message_user.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from marketplace.errors import ApplicationError
+from upgrades import services
+from upgrades.models import (
+    ConsentLink,
+    Installation,
+    Rollout,
+    SentEmail,
+    Site,
+    SiteAdmin,
+    SiteToken,
+    Upgrade,
+    UpgradeRequest,
+)
+from upgrades.selectors import listing_adoption, rollout_progress
 
 
 class SiteAdminInline(admin.TabularInline):
@@ -9,9 +33,159 @@ class SiteAdminInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class SiteTokenInline(admin.TabularInline):
+    model = SiteToken
+    extra = 0
+    fields = ["name", "prefix", "created_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # tokens are shown once when made: use the site's "create a token" action
+
+
 @admin.register(Site)
 class SiteAdminPage(admin.ModelAdmin):
     list_display = ["name", "host_product", "host_version", "time_zone", "auto_update", "sandbox_vendor"]
     list_filter = ["host_product", "auto_update"]
     search_fields = ["name"]
-    inlines = [SiteAdminInline]
+    inlines = [SiteAdminInline, SiteTokenInline]
+    actions = ["create_token"]
+
+    @admin.action(description="Create an API token for the update check")
+    def create_token(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        for site in queryset:
+            _, raw = services.site_token_create(site=site, name=f"created by {request.user.get_username()}")
+            self.message_user(request, f"Token for {site.name} (shown once): {raw}", messages.WARNING)
+
+
+@admin.register(Installation)
+class InstallationAdmin(admin.ModelAdmin):
+    list_display = ["site", "listing", "version", "state", "license", "updated_at"]
+    list_filter = ["state", "license", "listing"]
+    search_fields = ["site__name", "listing__key"]
+    list_select_related = ["site", "listing", "version"]
+    raw_id_fields = ["site", "listing", "version"]
+
+
+def _bar(progress: dict) -> str:
+    return render_to_string("upgrades/_progress_bar.html", {"p": progress})
+
+
+@admin.register(Rollout)
+class RolloutAdmin(admin.ModelAdmin):
+    list_display = ["version_label", "listing", "state", "targeted", "progress", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["listing__key", "version__number"]
+    list_select_related = ["listing", "version"]
+    readonly_fields = [
+        "version",
+        "listing",
+        "state",
+        "targeted",
+        "chunks_processed",
+        "cursor",
+        "created_at",
+        "finished_at",
+        "halted_by",
+        "halted_at",
+        "progress_detail",
+        "adoption",
+    ]
+    actions = ["halt", "resume"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # publishing a version starts its rollout
+
+    @admin.display(description="version")
+    def version_label(self, obj: Rollout) -> str:
+        return obj.version.number
+
+    @admin.display(description="progress")
+    def progress(self, obj: Rollout) -> str:
+        return format_html("{}", _bar(rollout_progress(obj)))
+
+    @admin.display(description="progress")
+    def progress_detail(self, obj: Rollout) -> str:
+        return self.progress(obj)
+
+    @admin.display(description="installations per version")
+    def adoption(self, obj: Rollout) -> str:
+        rows = listing_adoption(listing=obj.listing)
+        return ", ".join(f"{r['number']}: {r['installations']}" for r in rows) or "-"
+
+    def _control(self, request: HttpRequest, queryset: QuerySet[Rollout], service) -> None:
+        for rollout in queryset:
+            try:
+                service(rollout=rollout, actor=request.user)
+                self.message_user(request, f"Rollout of {rollout.version.number}: done.", messages.SUCCESS)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+
+    @admin.action(description="Halt the selected rollouts")
+    def halt(self, request: HttpRequest, queryset: QuerySet[Rollout]) -> None:
+        self._control(request, queryset, services.rollout_halt)
+
+    @admin.action(description="Resume the selected rollouts")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Rollout]) -> None:
+        self._control(request, queryset, services.rollout_resume)
+
+
+@admin.register(Upgrade)
+class UpgradeAdmin(admin.ModelAdmin):
+    list_display = ["installation", "from_version", "to_version", "state", "due_at", "applied_at", "approved_by"]
+    list_filter = ["state"]
+    list_select_related = ["installation__site", "installation__listing", "from_version", "to_version", "approved_by"]
+    search_fields = ["installation__site__name", "installation__listing__key"]
+    readonly_fields = [f.name for f in Upgrade._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class ConsentLinkInline(admin.TabularInline):
+    model = ConsentLink
+    extra = 0
+    fields = ["email", "created_at", "used_at", "used_for"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(UpgradeRequest)
+class UpgradeRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "installation",
+        "from_version",
+        "to_version",
+        "state",
+        "reason_list",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["installation__site", "installation__listing", "from_version", "to_version", "decided_by"]
+    search_fields = ["installation__site__name", "installation__listing__key"]
+    readonly_fields = [f.name for f in UpgradeRequest._meta.fields]
+    inlines = [ConsentLinkInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="reasons")
+    def reason_list(self, obj: UpgradeRequest) -> str:
+        return "; ".join(r.get("text", "") for r in obj.reasons)
+
+
+@admin.register(SentEmail)
+class SentEmailAdmin(admin.ModelAdmin):
+    list_display = ["kind", "recipient", "subject", "sent_at"]
+    list_filter = ["kind"]
+    search_fields = ["recipient", "subject"]
+    readonly_fields = [f.name for f in SentEmail._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -58,7 +58,6 @@ def _site(request: Request, pk: int) -> Site:
     return selectors.site_get_for_user(user=request.user, pk=pk)
 
 
-
 class SiteUpdatesApi(APIView):
     """The update check: for each installation, the newest version it may move to and whether it needs consent."""
 
@@ -99,7 +98,14 @@ class InstallationUpgradeApi(APIView):
     def post(self, request: Request, pk: int, installation_pk: int) -> Response:
         selectors.site_get_for_user(user=request.user, pk=pk)
         upgrade = services.installation_upgrade(installation_id=installation_pk, actor=request.user)
-        return Response({"upgrade": upgrade.pk, "state": upgrade.state, "version": upgrade.to_version.number, "hooks": upgrade.hooks})
+        return Response(
+            {
+                "upgrade": upgrade.pk,
+                "state": upgrade.state,
+                "version": upgrade.to_version.number,
+                "hooks": upgrade.hooks,
+            }
+        )
 
 
 def _request_data(r: Any) -> dict[str, Any]:
@@ -126,7 +132,9 @@ class UpgradeRequestListApi(APIView):
     def get(self, request: Request) -> Response:
         state = request.query_params.get("state", RequestState.PENDING)
         if state not in [*RequestState.values, "all"]:
-            raise exceptions.ValidationError({"state": [f"state must be one of {', '.join(RequestState.values)} or all."]})
+            raise exceptions.ValidationError(
+                {"state": [f"state must be one of {', '.join(RequestState.values)} or all."]}
+            )
         qs = selectors.upgrade_request_list(user=request.user, state=None if state == "all" else state)
         return Response({"results": [_request_data(r) for r in qs[:200]]})
 
@@ -155,7 +163,13 @@ class ListingRolloutsApi(APIView):
     def get(self, request: Request, key: str) -> Response:
         listing = listing_get_for_user(user=request.user, key=key)
         panel = selectors.listing_rollout_panel(listing=listing)
-        return Response({"listing": listing.key, "rollouts": [_rollout_data(i) for i in panel["rollouts"]], "adoption": panel["adoption"]})
+        return Response(
+            {
+                "listing": listing.key,
+                "rollouts": [_rollout_data(i) for i in panel["rollouts"]],
+                "adoption": panel["adoption"],
+            }
+        )
 
 
 class RolloutControlApi(APIView):

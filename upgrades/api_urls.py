@@ -13,8 +13,16 @@ urlpatterns = [
         name="api-installation-upgrade",
     ),
     path("upgrade-requests", api.UpgradeRequestListApi.as_view(), name="api-upgrade-requests"),
-    path("upgrade-requests/<int:pk>/approve", api.UpgradeRequestDecisionApi.as_view(action="approve"), name="api-upgrade-request-approve"),
-    path("upgrade-requests/<int:pk>/reject", api.UpgradeRequestDecisionApi.as_view(action="reject"), name="api-upgrade-request-reject"),
+    path(
+        "upgrade-requests/<int:pk>/approve",
+        api.UpgradeRequestDecisionApi.as_view(action="approve"),
+        name="api-upgrade-request-approve",
+    ),
+    path(
+        "upgrade-requests/<int:pk>/reject",
+        api.UpgradeRequestDecisionApi.as_view(action="reject"),
+        name="api-upgrade-request-reject",
+    ),
     path("listings/<str:key>/rollouts", api.ListingRolloutsApi.as_view(), name="api-listing-rollouts"),
     path("rollouts/<int:pk>/halt", api.RolloutControlApi.as_view(action="halt"), name="api-rollout-halt"),
     path("rollouts/<int:pk>/resume", api.RolloutControlApi.as_view(action="resume"), name="api-rollout-resume"),

@@ -46,7 +46,7 @@ def consent_link_for(request: UpgradeRequest, email: str) -> ConsentLink:
     return link
 
 
-def _send(*, kind: str, recipient: str, subject: str, template: str, context: dict, request=None, upgrade=None) -> bool:  # noqa: ANN001
+def _send(*, kind: str, recipient: str, subject: str, template: str, context: dict, request=None, upgrade=None) -> bool:
     """Send one recorded e-mail; False when it was already sent."""
     with transaction.atomic():
         record, _ = SentEmail.objects.select_for_update().get_or_create(
@@ -98,7 +98,9 @@ def send_request_emails(request_id: int, *, kind: str = SentEmail.Kind.CONSENT) 
         subject = f"{listing.name} {request.to_version.number} needs your approval on {request.installation.site.name}"
         template = "upgrade_consent"
     sent = 0
-    recipients = sorted(set(SiteAdmin.objects.filter(site_id=request.installation.site_id).values_list("email", flat=True)))
+    recipients = sorted(
+        set(SiteAdmin.objects.filter(site_id=request.installation.site_id).values_list("email", flat=True))
+    )
     for email in recipients:
         link = consent_link_for(request, email)
         context = {**_request_context(request), "recipient": email, "link": consent_url(link)}

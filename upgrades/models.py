@@ -56,7 +56,7 @@ class SiteAdmin(models.Model):
 class ProtectedStateMixin:
     """The protected FSM field refuses assignment once set; a refresh is a re-read, not a change."""
 
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):  # noqa: ANN001, ANN201 - Django's signature
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         if fields is None or "state" in fields:
             self.__dict__.pop("state", None)
         return super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
@@ -151,7 +151,9 @@ class Rollout(ProtectedStateMixin, models.Model):
     cursor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    halted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    halted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     halted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -211,17 +213,22 @@ class Upgrade(models.Model):
     outcome = models.CharField(max_length=255, blank=True)
     # OCP lifecycle hooks called for this installation: [{"hook": "onUpgrade", "at": ...}, ...]
     hooks = models.JSONField(default=list, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["installation"], condition=models.Q(state="scheduled"), name="one_scheduled_upgrade_per_installation"
+                fields=["installation"],
+                condition=models.Q(state="scheduled"),
+                name="one_scheduled_upgrade_per_installation",
             ),
             models.CheckConstraint(
-                condition=models.Q(state__in=["scheduled", "applied", "failed", "superseded"]), name="upgrade_state_valid"
+                condition=models.Q(state__in=["scheduled", "applied", "failed", "superseded"]),
+                name="upgrade_state_valid",
             ),
         ]
         indexes = [
@@ -251,7 +258,9 @@ class UpgradeRequest(ProtectedStateMixin, models.Model):
     # [{"code": "scope_added", "text": "...", "scope": "...", "sensitivity": "write"}, ...]
     reasons = models.JSONField(default=list)
     state = FSMField(default=RequestState.PENDING, choices=RequestState.choices, protected=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_by_email = models.EmailField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -342,10 +351,14 @@ class SentEmail(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "request", "recipient"], condition=models.Q(request__isnull=False), name="uniq_request_email"
+                fields=["kind", "request", "recipient"],
+                condition=models.Q(request__isnull=False),
+                name="uniq_request_email",
             ),
             models.UniqueConstraint(
-                fields=["kind", "upgrade", "recipient"], condition=models.Q(upgrade__isnull=False), name="uniq_upgrade_email"
+                fields=["kind", "upgrade", "recipient"],
+                condition=models.Q(upgrade__isnull=False),
+                name="uniq_upgrade_email",
             ),
         ]
 

@@ -90,7 +90,11 @@ def upgrade_requires_consent(
         for scope in change.increased:
             level = SENSITIVITY_NAMES[change.sensitivity[scope]]
             known = catalogue is not None and scope in catalogue
-            text = f"new scope {scope} ({level})" if known else f"new scope {scope} (not in the catalogue: treated as {level})"
+            text = (
+                f"new scope {scope} ({level})"
+                if known
+                else f"new scope {scope} (not in the catalogue: treated as {level})"
+            )
             reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level))
         if old.pricing == "free" and new.pricing == "paid":
             reasons.append(Reason(FREE_TO_PAID, "price: free -> paid (the site starts paying for the app)"))

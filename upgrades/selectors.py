@@ -31,8 +31,17 @@ from versions.models import State as VersionState
 from versions.models import Version
 
 CANDIDATE_FIELDS = (
-    "id", "listing_id", "number", "sort_key", "build_number", "channel", "update_notes",
-    "scopes", "pricing", "compatibility", "state",
+    "id",
+    "listing_id",
+    "number",
+    "sort_key",
+    "build_number",
+    "channel",
+    "update_notes",
+    "scopes",
+    "pricing",
+    "compatibility",
+    "state",
 )
 
 
@@ -65,11 +74,7 @@ def site_get_for_user(*, user: Any, pk: int) -> Site:
 
 
 def installation_list(*, site: Site) -> QuerySet[Installation]:
-    return (
-        Installation.objects.filter(site=site)
-        .select_related("listing", "version")
-        .order_by("listing__name")
-    )
+    return Installation.objects.filter(site=site).select_related("listing", "version").order_by("listing__name")
 
 
 def upgrade_request_list(*, user: Any, state: str | None = RequestState.PENDING) -> QuerySet[UpgradeRequest]:
@@ -101,9 +106,17 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
     if not installations:
         return {}
     listing_ids = {i.listing_id for i in installations}
-    private_ids = {i.listing_id for i in installations if i.listing.visibility == Listing.Visibility.PRIVATE or i.listing.scheme == "ocp"}
+    private_ids = {
+        i.listing_id
+        for i in installations
+        if i.listing.visibility == Listing.Visibility.PRIVATE or i.listing.scheme == "ocp"
+    }
     allowed_listing_ids = (
-        set(Listing.allowed_sites.through.objects.filter(site_id=site.pk, listing_id__in=private_ids).values_list("listing_id", flat=True))
+        set(
+            Listing.allowed_sites.through.objects.filter(site_id=site.pk, listing_id__in=private_ids).values_list(
+                "listing_id", flat=True
+            )
+        )
         if private_ids
         else set()
     )
@@ -151,9 +164,21 @@ def site_updates(*, site: Site) -> dict[str, Any]:
         .exclude(state=InstallationState.DEACTIVATED)
         .select_related("listing", "version")
         .only(
-            "id", "state", "granted_scopes", "license", "listing_id", "version_id",
-            "listing__key", "listing__name", "listing__scheme", "listing__visibility", "listing__vendor_id",
-            "version__number", "version__sort_key", "version__build_number", "version__channel",
+            "id",
+            "state",
+            "granted_scopes",
+            "license",
+            "listing_id",
+            "version_id",
+            "listing__key",
+            "listing__name",
+            "listing__scheme",
+            "listing__visibility",
+            "listing__vendor_id",
+            "version__number",
+            "version__sort_key",
+            "version__build_number",
+            "version__channel",
         )
         .order_by("listing__key")
     )
@@ -221,16 +246,18 @@ def installation_update(installation: Installation) -> dict[str, Any] | None:
 # --- rollouts and adoption -----------------------------------------------------------------
 
 SEGMENTS = (
-    ("applied", "Applied", "var(--ok)"),
-    ("scheduled", "Scheduled", "var(--accent)"),
-    ("awaiting_consent", "Awaiting consent", "var(--warn)"),
+    ("applied", "Applied", "#00875a"),
+    ("scheduled", "Scheduled", "#0052cc"),
+    ("awaiting_consent", "Awaiting consent", "#ff991f"),
     ("rejected", "Rejected", "#6b778c"),
-    ("failed", "Failed", "var(--bad)"),
+    ("failed", "Failed", "#de350b"),
 )
 
 
 def _progress_rows(rollout_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {rid: dict.fromkeys([s[0] for s in SEGMENTS] + ["expired"], 0) for rid in rollout_ids}
+    counts: dict[int, dict[str, int]] = {
+        rid: dict.fromkeys([s[0] for s in SEGMENTS] + ["expired"], 0) for rid in rollout_ids
+    }
     for row in (
         Upgrade.objects.filter(rollout_id__in=rollout_ids)
         .values("rollout_id")
@@ -250,17 +277,30 @@ def _progress_rows(rollout_ids: list[int]) -> dict[int, dict[str, int]]:
             expired=Count("pk", filter=Q(state=RequestState.EXPIRED)),
         )
     ):
-        counts[row["rollout_id"]].update(awaiting_consent=row["awaiting"], rejected=row["rejected"], expired=row["expired"])
+        counts[row["rollout_id"]].update(
+            awaiting_consent=row["awaiting"], rejected=row["rejected"], expired=row["expired"]
+        )
     return counts
 
 
 def _with_segments(counts: dict[str, int]) -> dict[str, Any]:
     total = sum(counts[s[0]] for s in SEGMENTS) + counts["expired"]
     segments = [
-        {"key": key, "label": label, "color": color, "count": counts[key], "percent": round(100 * counts[key] / total, 1) if total else 0}
+        {
+            "key": key,
+            "label": label,
+            "color": color,
+            "count": counts[key],
+            "percent": round(100 * counts[key] / total, 1) if total else 0,
+        }
         for key, label, color in SEGMENTS
     ]
-    return {**counts, "total": total, "segments": segments, "done_percent": round(100 * counts["applied"] / total) if total else 0}
+    return {
+        **counts,
+        "total": total,
+        "segments": segments,
+        "done_percent": round(100 * counts["applied"] / total) if total else 0,
+    }
 
 
 def rollout_progress(rollout: Rollout) -> dict[str, Any]:
@@ -269,9 +309,19 @@ def rollout_progress(rollout: Rollout) -> dict[str, Any]:
 
 def listing_rollouts(*, listing: Listing, limit: int = 5) -> list[dict[str, Any]]:
     """The listing's latest rollouts with their progress (three queries whatever the limit)."""
-    rollouts = list(Rollout.objects.filter(listing=listing).select_related("version").order_by("-created_at", "-id")[:limit])
+    rollouts = list(
+        Rollout.objects.filter(listing=listing).select_related("version").order_by("-created_at", "-id")[:limit]
+    )
     counts = _progress_rows([r.pk for r in rollouts])
-    return [{"rollout": r, "progress": _with_segments(counts[r.pk]), "can_halt": r.state == RolloutState.RUNNING, "can_resume": r.state == RolloutState.HALTED} for r in rollouts]
+    return [
+        {
+            "rollout": r,
+            "progress": _with_segments(counts[r.pk]),
+            "can_halt": r.state == RolloutState.RUNNING,
+            "can_resume": r.state == RolloutState.HALTED,
+        }
+        for r in rollouts
+    ]
 
 
 def listing_adoption(*, listing: Listing) -> list[dict[str, Any]]:
@@ -296,7 +346,11 @@ def listing_adoption(*, listing: Listing) -> list[dict[str, Any]]:
 
 def listing_rollout_panel(*, listing: Listing) -> dict[str, Any]:
     """Everything the vendor's listing page shows about rollouts (templates/upgrades/_rollout_progress.html)."""
-    return {"listing": listing, "rollouts": listing_rollouts(listing=listing), "adoption": listing_adoption(listing=listing)}
+    return {
+        "listing": listing,
+        "rollouts": listing_rollouts(listing=listing),
+        "adoption": listing_adoption(listing=listing),
+    }
 
 
 def rollout_get_for_user(*, user: Any, pk: int) -> Rollout:
@@ -327,5 +381,10 @@ def upgrade_request_changes(request: UpgradeRequest) -> dict[str, Any]:
 
 def upgrade_request_for_page(*, pk: int) -> UpgradeRequest:
     return UpgradeRequest.objects.select_related(
-        "installation__site", "installation__listing", "installation__version", "from_version", "to_version", "decided_by"
+        "installation__site",
+        "installation__listing",
+        "installation__version",
+        "from_version",
+        "to_version",
+        "decided_by",
     ).get(pk=pk)

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -87,7 +87,12 @@ def site_set_maintenance_windows(*, site: Site, actor: Any, windows_: Any) -> Si
 
 
 def installation_create(
-    *, site: Site, listing: Listing, version: Version, granted_scopes: Iterable[str] | None = None, license: str | None = None
+    *,
+    site: Site,
+    listing: Listing,
+    version: Version,
+    granted_scopes: Iterable[str] | None = None,
+    license: str | None = None,
 ) -> Installation:
     """Install a listing on a site (the portal records it; demo data and tests use this)."""
     if version.listing_id != listing.pk:
@@ -143,7 +148,9 @@ def reaches(version: Version, listing: Listing, installation: Installation, allo
 
 
 def _needs_allowed(version: Version, listing: Listing) -> bool:
-    return listing.visibility == Listing.Visibility.PRIVATE or (listing.scheme == OCP and version.channel == OCP_PRIVATE)
+    return listing.visibility == Listing.Visibility.PRIVATE or (
+        listing.scheme == OCP and version.channel == OCP_PRIVATE
+    )
 
 
 def _rollout_candidates(rollout: Rollout) -> QuerySet[Installation]:
@@ -168,10 +175,14 @@ def _spread(installation_id: int, window: timedelta) -> timedelta:
 
 def upgrade_due_for(site: Site, installation_id: int, now: datetime) -> datetime:
     wanted = now + _spread(installation_id, settings.UPGRADE_AUTO_WINDOW)
-    return windows.upgrade_due_at(wanted, site.maintenance_windows or [], site.time_zone, settings.UPGRADE_MAINTENANCE_MAX_DELAY)
+    return windows.upgrade_due_at(
+        wanted, site.maintenance_windows or [], site.time_zone, settings.UPGRADE_MAINTENANCE_MAX_DELAY
+    )
 
 
-def consent_reasons(installation: Installation, version: Version, listing: Listing, catalogue: dict[str, int]) -> list[dict]:
+def consent_reasons(
+    installation: Installation, version: Version, listing: Listing, catalogue: dict[str, int]
+) -> list[dict]:
     """Why this installation's admins must act before `version` is installed (empty: automatic)."""
     installed = policies.Snapshot(installation.version.number, tuple(installation.granted_scopes), installation.license)
     reasons = [r.as_dict() for r in policies.upgrade_requires_consent(installed, version, listing, catalogue=catalogue)]
@@ -189,7 +200,12 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
     """
     now = now or timezone.now()
     with transaction.atomic():
-        rollout = Rollout.objects.select_for_update(of=("self",)).select_related("version", "listing").filter(pk=rollout_id).first()
+        rollout = (
+            Rollout.objects.select_for_update(of=("self",))
+            .select_related("version", "listing")
+            .filter(pk=rollout_id)
+            .first()
+        )
         if rollout is None or rollout.state != RolloutState.RUNNING:
             return 0
         version, listing = rollout.version, rollout.listing
@@ -213,7 +229,12 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
             if not reaches(version, listing, installation, allowed):
                 continue
             reasons = consent_reasons(installation, version, listing, catalogue)
-            common = {"installation": installation, "rollout": rollout, "from_version_id": installation.version_id, "to_version": version}
+            common = {
+                "installation": installation,
+                "rollout": rollout,
+                "from_version_id": installation.version_id,
+                "to_version": version,
+            }
             if reasons:
                 new_requests.append(UpgradeRequest(reasons=reasons, **common))
             else:
@@ -253,10 +274,14 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
 def rollout_halt(*, rollout: Rollout, actor: Any) -> Rollout:
     """Stop scheduling and applying (consent requests already sent stay open)."""
     with transaction.atomic():
-        rollout = Rollout.objects.select_for_update(of=("self",)).select_related("listing", "version").get(pk=rollout.pk)
+        rollout = (
+            Rollout.objects.select_for_update(of=("self",)).select_related("listing", "version").get(pk=rollout.pk)
+        )
         require_vendor_member_or_staff(actor, rollout.listing.vendor_id)
         if not can_proceed(rollout.halt):
-            raise TransitionNotAllowed(f"The rollout of {rollout.version.number} is {rollout.state}: only a running rollout can be halted.")
+            raise TransitionNotAllowed(
+                f"The rollout of {rollout.version.number} is {rollout.state}: only a running rollout can be halted."
+            )
         rollout.halt(actor)
         rollout.save()
     return rollout
@@ -264,10 +289,14 @@ def rollout_halt(*, rollout: Rollout, actor: Any) -> Rollout:
 
 def rollout_resume(*, rollout: Rollout, actor: Any) -> Rollout:
     with transaction.atomic():
-        rollout = Rollout.objects.select_for_update(of=("self",)).select_related("listing", "version").get(pk=rollout.pk)
+        rollout = (
+            Rollout.objects.select_for_update(of=("self",)).select_related("listing", "version").get(pk=rollout.pk)
+        )
         require_vendor_member_or_staff(actor, rollout.listing.vendor_id)
         if not can_proceed(rollout.resume):
-            raise TransitionNotAllowed(f"The rollout of {rollout.version.number} is {rollout.state}: only a halted rollout can be resumed.")
+            raise TransitionNotAllowed(
+                f"The rollout of {rollout.version.number} is {rollout.state}: only a halted rollout can be resumed."
+            )
         rollout.resume()
         rollout.save()
         _on_commit_delay("rollout_process", rollout.pk)
@@ -330,7 +359,10 @@ def upgrade_apply(*, upgrade_id: int, now: datetime | None = None) -> Upgrade | 
     now = now or timezone.now()
     with transaction.atomic():
         upgrade = (
-            Upgrade.objects.select_for_update(of=("self",)).select_related("to_version__listing").filter(pk=upgrade_id).first()
+            Upgrade.objects.select_for_update(of=("self",))
+            .select_related("to_version__listing")
+            .filter(pk=upgrade_id)
+            .first()
         )
         if upgrade is None or upgrade.state != UpgradeState.SCHEDULED:
             return upgrade
@@ -345,7 +377,9 @@ def upgrade_apply(*, upgrade_id: int, now: datetime | None = None) -> Upgrade | 
 def _lock_request(request_id: int) -> UpgradeRequest:
     request = (
         UpgradeRequest.objects.select_for_update(of=("self",))
-        .select_related("installation__site", "installation__listing", "to_version", "from_version", "rollout", "decided_by")
+        .select_related(
+            "installation__site", "installation__listing", "to_version", "from_version", "rollout", "decided_by"
+        )
         .filter(pk=request_id)
         .first()
     )
@@ -406,7 +440,9 @@ def upgrade_request_approve(*, request_id: int, actor: Any = None, email: str = 
     return upgrade
 
 
-def upgrade_request_reject(*, request_id: int, actor: Any = None, email: str = "", via_link: bool = False) -> UpgradeRequest:
+def upgrade_request_reject(
+    *, request_id: int, actor: Any = None, email: str = "", via_link: bool = False
+) -> UpgradeRequest:
     """Keep the old version; the installation goes on working as before."""
     with transaction.atomic():
         request = _lock_request(request_id)
@@ -444,10 +480,14 @@ def consent_link_check(*, request_id: int, token: str) -> ConsentLink:
         nonce = uuid.UUID(hex=str(payload.get("l")))
     except ValueError:
         raise ApplicationError("This link is not valid.", field="token", code="link_invalid") from None
-    link = ConsentLink.objects.select_related("request__installation").filter(nonce=nonce, request_id=request_id).first()
+    link = (
+        ConsentLink.objects.select_related("request__installation").filter(nonce=nonce, request_id=request_id).first()
+    )
     if link is None or link.email != payload.get("e"):
         raise ApplicationError(
-            "This link was issued to another recipient: use the link from your own e-mail.", field="token", code="link_foreign"
+            "This link was issued to another recipient: use the link from your own e-mail.",
+            field="token",
+            code="link_foreign",
         )
     if not SiteAdmin.objects.filter(site_id=link.request.installation.site_id, email__iexact=link.email).exists():
         raise ApplicationError(
@@ -486,7 +526,11 @@ def installation_upgrade(*, installation_id: int, actor: Any) -> Upgrade:
     """The customer admin's manual "Upgrade" (OCP major upgrades, expired or rejected requests, auto-update off)."""
     from upgrades.selectors import installation_update
 
-    installation = Installation.objects.select_related("site__host_product", "listing", "version").filter(pk=installation_id).first()
+    installation = (
+        Installation.objects.select_related("site__host_product", "listing", "version")
+        .filter(pk=installation_id)
+        .first()
+    )
     if installation is None:
         raise NotFound("No such installation.")
     require_site_admin(actor, installation.site_id)
@@ -536,7 +580,11 @@ def upgrade_requests_due_reminder(*, now: datetime | None = None) -> list[int]:
     with transaction.atomic():
         ids = list(
             UpgradeRequest.objects.select_for_update(skip_locked=True)
-            .filter(state=RequestState.PENDING, reminded_at__isnull=True, created_at__lte=now - settings.UPGRADE_REMINDER_AFTER)
+            .filter(
+                state=RequestState.PENDING,
+                reminded_at__isnull=True,
+                created_at__lte=now - settings.UPGRADE_REMINDER_AFTER,
+            )
             .values_list("pk", flat=True)[:1000]
         )
         UpgradeRequest.objects.filter(pk__in=ids).update(reminded_at=now)
@@ -549,7 +597,9 @@ def upgrade_requests_expire(*, now: datetime | None = None) -> int:
     """Requests nobody answered while their links were valid expire; the installations keep their version."""
     now = now or timezone.now()
     with transaction.atomic():
-        stale = UpgradeRequest.objects.filter(state=RequestState.PENDING, created_at__lte=now - settings.UPGRADE_LINK_MAX_AGE)
+        stale = UpgradeRequest.objects.filter(
+            state=RequestState.PENDING, created_at__lte=now - settings.UPGRADE_LINK_MAX_AGE
+        )
         installation_ids = list(stale.values_list("installation_id", flat=True))
         count = stale.update(state=RequestState.EXPIRED, decided_at=now)
         Installation.objects.filter(pk__in=installation_ids, state=InstallationState.PENDING_CONSENT).update(

@@ -22,13 +22,17 @@ def rollout_start_task(version_id: int) -> int | None:
     return rollout.pk if rollout else None
 
 
-@shared_task(name="upgrades.tasks.rollout_process", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="upgrades.tasks.rollout_process", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
+)
 def rollout_process(rollout_id: int) -> int:
     """One chunk; the service enqueues the next one after its commit."""
     return services.rollout_process_chunk(rollout_id=rollout_id)
 
 
-@shared_task(name="upgrades.tasks.upgrade_apply_due", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="upgrades.tasks.upgrade_apply_due", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5
+)
 def upgrade_apply_due() -> int:
     return services.upgrades_apply_due()
 
@@ -39,17 +43,23 @@ def upgrade_apply(upgrade_id: int) -> str | None:
     return upgrade.state if upgrade else None
 
 
-@shared_task(name="upgrades.tasks.send_upgrade_request_emails", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
+@shared_task(
+    name="upgrades.tasks.send_upgrade_request_emails", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8
+)
 def send_upgrade_request_emails(request_ids: list[int]) -> int:
     return sum(emails.send_request_emails(pk) for pk in request_ids)
 
 
-@shared_task(name="upgrades.tasks.send_upgrade_reminder_emails", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
+@shared_task(
+    name="upgrades.tasks.send_upgrade_reminder_emails", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8
+)
 def send_upgrade_reminder_emails(request_ids: list[int]) -> int:
     return sum(emails.send_request_emails(pk, kind=SentEmail.Kind.REMINDER) for pk in request_ids)
 
 
-@shared_task(name="upgrades.tasks.send_upgrade_applied_emails", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
+@shared_task(
+    name="upgrades.tasks.send_upgrade_applied_emails", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8
+)
 def send_upgrade_applied_emails(upgrade_ids: list[int]) -> int:
     return sum(emails.send_applied_emails(pk) for pk in upgrade_ids)
 

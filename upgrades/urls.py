@@ -7,7 +7,9 @@ from upgrades import views
 urlpatterns = [
     path("", views.site_list, name="sites"),
     path("sites/<int:pk>/", views.site_detail, name="site"),
-    path("sites/<int:site_pk>/installations/<int:pk>/upgrade/", views.installation_upgrade, name="installation-upgrade"),
+    path(
+        "sites/<int:site_pk>/installations/<int:pk>/upgrade/", views.installation_upgrade, name="installation-upgrade"
+    ),
     path("requests/<int:pk>/", views.request_detail, name="request"),
     path("consent/<int:request_id>/<str:token>/", views.consent, name="consent"),
     path("listings/<str:key>/rollouts/", views.listing_rollouts, name="listing-rollouts"),

@@ -21,7 +21,7 @@ from upgrades.windows import describe_windows
 LINK_ERROR_STATUS = {"link_expired": 410, "transition_not_allowed": 409, "not_found": 404}
 
 
-def _link_error(request: HttpRequest, exc: ApplicationError, *, upgrade_request=None) -> HttpResponse:  # noqa: ANN001
+def _link_error(request: HttpRequest, exc: ApplicationError, *, upgrade_request=None) -> HttpResponse:
     return render(
         request,
         "upgrades/link_error.html",
@@ -40,7 +40,9 @@ def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            upgrade_request = services.consent_link_use(request_id=request_id, token=token, action=action, actor=request.user)
+            upgrade_request = services.consent_link_use(
+                request_id=request_id, token=token, action=action, actor=request.user
+            )
         except ApplicationError as exc:
             return _link_error(request, exc, upgrade_request=selectors.upgrade_request_for_page(pk=request_id))
         return render(request, "upgrades/decided.html", {"upgrade_request": upgrade_request, "decider": link.email})
@@ -50,7 +52,9 @@ def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
             if upgrade_request.state != RequestState.PENDING
             else "This link was already used; each link works once."
         )
-        return render(request, "upgrades/link_error.html", {"message": message, "upgrade_request": upgrade_request}, status=409)
+        return render(
+            request, "upgrades/link_error.html", {"message": message, "upgrade_request": upgrade_request}, status=409
+        )
     return render(
         request,
         "upgrades/consent.html",
@@ -103,10 +107,16 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if action == "approve":
                 services.upgrade_request_approve(request_id=pk, actor=request.user)
-                messages.success(request, f"Approved: {upgrade_request.installation.listing.name} is now on {upgrade_request.to_version.number}.")
+                messages.success(
+                    request,
+                    f"Approved: {upgrade_request.installation.listing.name} is now on {upgrade_request.to_version.number}.",
+                )
             elif action == "reject":
                 services.upgrade_request_reject(request_id=pk, actor=request.user)
-                messages.success(request, f"Rejected: {upgrade_request.installation.site.name} keeps {upgrade_request.from_version.number}.")
+                messages.success(
+                    request,
+                    f"Rejected: {upgrade_request.installation.site.name} keeps {upgrade_request.from_version.number}.",
+                )
             else:
                 raise ApplicationError("Choose Approve or Reject.", field="action")
         except ApplicationError as exc:
@@ -139,7 +149,11 @@ def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
         listing = listing_get_for_user(user=request.user, key=key)
     except ApplicationError as exc:
         return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
-    return render(request, "upgrades/listing_rollouts.html", {"listing": listing, **selectors.listing_rollout_panel(listing=listing)})
+    return render(
+        request,
+        "upgrades/listing_rollouts.html",
+        {"listing": listing, **selectors.listing_rollout_panel(listing=listing)},
+    )
 
 
 @login_required

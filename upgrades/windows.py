@@ -46,7 +46,9 @@ def clean_windows(raw: object) -> list[dict[str, object]]:
     for index, entry in enumerate(raw, start=1):
         where = f"window {index}"
         if not isinstance(entry, Mapping):
-            raise ApplicationError(f"{where} must be an object with weekday, start and end.", field="maintenance_windows")
+            raise ApplicationError(
+                f"{where} must be an object with weekday, start and end.", field="maintenance_windows"
+            )
         weekday = entry.get("weekday")
         if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
             raise ApplicationError(f"{where}: weekday must be 0 (Monday) to 6 (Sunday).", field="maintenance_windows")
@@ -81,7 +83,9 @@ def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
     return as_utc
 
 
-def window_intervals(windows: Iterable[Mapping[str, object]], tz_name: str, around: datetime) -> list[tuple[datetime, datetime]]:
+def window_intervals(
+    windows: Iterable[Mapping[str, object]], tz_name: str, around: datetime
+) -> list[tuple[datetime, datetime]]:
     """The UTC intervals of the weekly windows that touch the days around `around`."""
     tz = zone(tz_name)
     local_day = around.astimezone(tz).date()
@@ -97,7 +101,9 @@ def window_intervals(windows: Iterable[Mapping[str, object]], tz_name: str, arou
     return sorted(intervals)
 
 
-def in_window(moment: datetime, windows: Iterable[Mapping[str, object]], tz_name: str) -> tuple[datetime, datetime] | None:
+def in_window(
+    moment: datetime, windows: Iterable[Mapping[str, object]], tz_name: str
+) -> tuple[datetime, datetime] | None:
     """The window `moment` falls in (start inclusive, end exclusive), if any."""
     for start, end in window_intervals(list(windows), tz_name, moment):
         if start <= moment < end:

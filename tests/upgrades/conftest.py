@@ -29,7 +29,7 @@ class World:
     installations: list = field(default_factory=list)
     admins: list = field(default_factory=list)
 
-    def publish(self, number: str, *, scopes=None, pricing="free", **kwargs):  # noqa: ANN001, ANN201
+    def publish(self, number: str, *, scopes=None, pricing="free", **kwargs):
         """An approved version published through the service (this starts the rollout on commit)."""
         version = VersionFactory(
             listing=self.listing,
@@ -51,13 +51,15 @@ def catalogue(db):
     cache.clear()
 
 
-def make_world(*, scheme="manual", sites=3, admins_per_site=1, scopes=("read:jira-work",), pricing="free", number="1.0.0"):  # noqa: ANN001, ANN201
+def make_world(
+    *, scheme="manual", sites=3, admins_per_site=1, scopes=("read:jira-work",), pricing="free", number="1.0.0"
+):
     membership = MembershipFactory(role="owner")
     listing = ListingFactory(vendor=membership.vendor, scheme=scheme, pricing=pricing)
     v1 = VersionFactory(listing=listing, number=number, scopes=list(scopes), pricing=pricing, state="published")
     product = HostProductFactory(key="jira", name="Jira")
     world = World(vendor_user=membership.user, listing=listing, v1=v1)
-    for n in range(sites):
+    for _ in range(sites):
         site = SiteFactory(host_product=product)
         world.sites.append(site)
         for _ in range(admins_per_site):

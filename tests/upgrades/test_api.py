@@ -14,7 +14,7 @@ from versions.models import Version
 pytestmark = pytest.mark.django_db
 
 
-def site_client(site) -> APIClient:  # noqa: ANN001
+def site_client(site) -> APIClient:
     _, raw = services.site_token_create(site=site, name="instance")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Site {raw}")
@@ -24,7 +24,9 @@ def site_client(site) -> APIClient:  # noqa: ANN001
 def test_update_check_lists_newest_version_and_consent(world):
     Version.objects.filter(pk=world.v1.pk).update(state="superseded")
     VersionFactory(listing=world.listing, number="1.0.1", scopes=["read:jira-work"], state="superseded")
-    VersionFactory(listing=world.listing, number="1.1.0", scopes=["read:jira-work", "write:jira-work"], state="published")
+    VersionFactory(
+        listing=world.listing, number="1.1.0", scopes=["read:jira-work", "write:jira-work"], state="published"
+    )
     VersionFactory(listing=world.listing, number="1.2.0", state="approved")  # not released: never offered
     site = world.sites[0]
     response = site_client(site).get(f"/api/v1/sites/{site.pk}/updates")
@@ -54,7 +56,7 @@ def test_update_check_up_to_date(world):
     assert data["installations"] == 1 and data["updates_available"] == 0 and data["items"][0]["update"] is None
 
 
-def _site_with_installations(count: int):  # noqa: ANN202
+def _site_with_installations(count: int):
     world = make_world(sites=1)
     site = world.sites[0]
     for n in range(count):
@@ -110,7 +112,10 @@ def test_site_admin_user_uses_the_api(world, django_capture_on_commit_callbacks)
     again = client.post(f"/api/v1/upgrade-requests/{listed[0]['id']}/approve")
     assert again.status_code == 409 and "already approved" in again.json()["state"][0]
     installations = client.get(f"/api/v1/sites/{site.pk}/installations").json()["results"]
-    assert installations[0]["version"] == "1.1.0" and installations[0]["granted_scopes"] == ["read:jira-work", "write:jira-work"]
+    assert installations[0]["version"] == "1.1.0" and installations[0]["granted_scopes"] == [
+        "read:jira-work",
+        "write:jira-work",
+    ]
     assert Installation.objects.get(site=site).version == v2
 
 

@@ -19,7 +19,7 @@ from upgrades.policies import (
 CATALOGUE = {"read:jira-work": 1, "write:jira-work": 2, "delete:jira-work": 3, "admin": 4}
 
 
-def codes(installed, candidate, scheme):  # noqa: ANN001, ANN201
+def codes(installed, candidate, scheme):
     return [r.code for r in upgrade_requires_consent(installed, candidate, scheme, catalogue=CATALOGUE)]
 
 
@@ -62,7 +62,9 @@ def test_each_increased_scope_is_named_with_its_sensitivity():
 
 
 def test_unknown_scope_is_treated_as_most_sensitive():
-    [reason] = upgrade_requires_consent(READ, Snapshot("1.1.0", ("read:jira-work", "act:as-anyone"), "free"), "manual", catalogue=CATALOGUE)
+    [reason] = upgrade_requires_consent(
+        READ, Snapshot("1.1.0", ("read:jira-work", "act:as-anyone"), "free"), "manual", catalogue=CATALOGUE
+    )
     assert reason.scope == "act:as-anyone" and reason.sensitivity == "admin"
     assert "not in the catalogue" in reason.text
 
@@ -81,13 +83,23 @@ def test_paid_to_free_asks_nothing_and_accepts_mappings_and_objects():
 
 
 def test_scope_changes_for_display_lists_added_and_removed_with_sensitivity():
-    shown = scope_changes_for_display(["read:jira-work", "delete:jira-work"], ["read:jira-work", "write:jira-work"], CATALOGUE)
-    assert shown["added"] == [{"scope": "write:jira-work", "sensitivity": "write", "level": 2, "known": True, "increase": False}]
+    shown = scope_changes_for_display(
+        ["read:jira-work", "delete:jira-work"], ["read:jira-work", "write:jira-work"], CATALOGUE
+    )
+    assert shown["added"] == [
+        {"scope": "write:jira-work", "sensitivity": "write", "level": 2, "known": True, "increase": False}
+    ]
     assert [r["scope"] for r in shown["removed"]] == ["delete:jira-work"]
     assert price_change("free", "paid") == "free -> paid" and price_change("paid", "paid") == ""
 
 
-AUDIENCE = dict(listing_private=False, listing_vendor_id=1, site_sandbox_vendor_id=None, site_allowed=False, installed_channel="release")
+AUDIENCE = {
+    "listing_private": False,
+    "listing_vendor_id": 1,
+    "site_sandbox_vendor_id": None,
+    "site_allowed": False,
+    "installed_channel": "release",
+}
 
 
 @pytest.mark.parametrize(

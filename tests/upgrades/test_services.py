@@ -10,11 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from marketplace.selectors import scope_catalogue
 from tests.factories import HostProductFactory, SiteAdminFactory, SiteFactory, UserFactory, VersionFactory
 from tests.upgrades.conftest import make_world
 from upgrades import services
-from marketplace.selectors import scope_catalogue
-from versions.models import Version
 from upgrades.models import (
     Installation,
     Rollout,
@@ -22,11 +21,12 @@ from upgrades.models import (
     Upgrade,
     UpgradeRequest,
 )
+from versions.models import Version
 
 pytestmark = pytest.mark.django_db
 
 
-def publish(world, number, capture, **kwargs):  # noqa: ANN001, ANN201
+def publish(world, number, capture, **kwargs):
     with capture(execute=True):
         version = world.publish(number, **kwargs)
     return version
@@ -49,7 +49,12 @@ def test_new_scope_asks_for_consent_and_keeps_the_old_version(world, django_capt
     requests = UpgradeRequest.objects.filter(to_version=v2)
     assert requests.count() == 3 and {r.state for r in requests} == {"pending"}
     assert requests.first().reasons == [
-        {"code": "scope_added", "text": "new scope write:jira-work (write)", "scope": "write:jira-work", "sensitivity": "write"}
+        {
+            "code": "scope_added",
+            "text": "new scope write:jira-work (write)",
+            "scope": "write:jira-work",
+            "sensitivity": "write",
+        }
     ]
     assert set(Installation.objects.values_list("version__number", "state")) == {("1.0.0", "pending_consent")}
     assert not Upgrade.objects.exists()
@@ -97,11 +102,15 @@ def test_applying_twice_changes_nothing_the_second_time(world):
     assert services.upgrades_apply_due() == 0
 
 
-def test_newer_version_supersedes_open_requests_and_scheduled_upgrades(world, django_capture_on_commit_callbacks, settings):
+def test_newer_version_supersedes_open_requests_and_scheduled_upgrades(
+    world, django_capture_on_commit_callbacks, settings
+):
     settings.UPGRADE_AUTO_WINDOW = timedelta(hours=24)  # keep the automatic upgrades scheduled
     v2 = publish(world, "1.1.0", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work"])
     old_requests = list(UpgradeRequest.objects.filter(to_version=v2))
-    v3 = publish(world, "1.2.0", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work", "admin"])
+    v3 = publish(
+        world, "1.2.0", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work", "admin"]
+    )
     assert {r.state for r in UpgradeRequest.objects.filter(pk__in=[r.pk for r in old_requests])} == {"superseded"}
     new = UpgradeRequest.objects.filter(to_version=v3)
     assert new.count() == 3 and {r.state for r in new} == {"pending"}
@@ -109,11 +118,15 @@ def test_newer_version_supersedes_open_requests_and_scheduled_upgrades(world, dj
     assert Rollout.objects.get(version=v2).state == "superseded"
     # A later version that needs no new consent replaces the pending requests with scheduled upgrades.
     Installation.objects.update(granted_scopes=["admin", "read:jira-work", "write:jira-work"])
-    v4 = publish(world, "1.2.1", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work", "admin"])
+    v4 = publish(
+        world, "1.2.1", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work", "admin"]
+    )
     assert {r.state for r in UpgradeRequest.objects.filter(to_version=v3)} == {"superseded"}
     assert Upgrade.objects.filter(to_version=v4, state="scheduled").count() == 3
     assert set(Installation.objects.values_list("state", flat=True)) == {"active"}
-    v5 = publish(world, "1.2.2", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work", "admin"])
+    v5 = publish(
+        world, "1.2.2", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work", "admin"]
+    )
     assert Upgrade.objects.filter(to_version=v4, state="superseded").count() == 3
     assert Upgrade.objects.filter(to_version=v5, state="scheduled").count() == 3
 
@@ -135,7 +148,9 @@ def test_rollout_chunk_query_count_does_not_grow(db, catalogue, settings, django
     for sites in (2, 40):
         world = make_world(sites=sites)
         Version.objects.filter(pk=world.v1.pk).update(state="superseded")
-        v2 = VersionFactory(listing=world.listing, number="1.1.0", scopes=["read:jira-work", "write:jira-work"], state="published")
+        v2 = VersionFactory(
+            listing=world.listing, number="1.1.0", scopes=["read:jira-work", "write:jira-work"], state="published"
+        )
         half = VersionFactory(listing=world.listing, number="1.0.1", scopes=["read:jira-work"], state="superseded")
         Installation.objects.filter(pk__in=[i.pk for i in world.installations[::2]]).update(
             granted_scopes=["read:jira-work", "write:jira-work"], version=half
@@ -164,7 +179,8 @@ def test_apply_due_query_count_does_not_grow(db, catalogue):
         world = make_world(sites=sites)
         v2 = VersionFactory(listing=world.listing, number="1.0.1", state="superseded")
         Upgrade.objects.bulk_create(
-            Upgrade(installation=i, from_version=world.v1, to_version=v2, due_at=timezone.now()) for i in world.installations
+            Upgrade(installation=i, from_version=world.v1, to_version=v2, due_at=timezone.now())
+            for i in world.installations
         )
         with CaptureQueriesContext(connection) as ctx:
             assert services.upgrades_apply_due() == sites
@@ -208,9 +224,7 @@ def test_audience_private_listing_and_host_compatibility(world, django_capture_o
     old_jira = world.sites[0]
     old_jira.host_version = "8.0.0"
     old_jira.save()
-    v2 = publish(
-        world, "1.0.1", django_capture_on_commit_callbacks, compatibility=[{"product": "jira", "min": "9.0"}]
-    )
+    v2 = publish(world, "1.0.1", django_capture_on_commit_callbacks, compatibility=[{"product": "jira", "min": "9.0"}])
     upgraded = set(Installation.objects.filter(version=v2).values_list("site_id", flat=True))
     assert upgraded == {world.sites[1].pk, world.sites[2].pk}
     world.listing.visibility = "private"
@@ -322,7 +336,9 @@ def test_reminder_once_and_expiry(world, django_capture_on_commit_callbacks, set
         assert services.upgrade_requests_due_reminder(now=later) == []
     assert len(mail.outbox) == 3 and all(m.subject.startswith("Reminder:") for m in mail.outbox)
     assert services.upgrade_requests_expire(now=later) == 0
-    assert services.upgrade_requests_expire(now=timezone.now() + settings.UPGRADE_LINK_MAX_AGE + timedelta(minutes=1)) == 3
+    assert (
+        services.upgrade_requests_expire(now=timezone.now() + settings.UPGRADE_LINK_MAX_AGE + timedelta(minutes=1)) == 3
+    )
     assert set(UpgradeRequest.objects.values_list("state", flat=True)) == {"expired"}
     assert set(Installation.objects.values_list("state", "version__number")) == {("active", "1.0.0")}
 

@@ -36,7 +36,7 @@ def _csrf_client() -> Client:
     return Client(enforce_csrf_checks=True)
 
 
-def _post(client: Client, path: str, action: str):  # noqa: ANN202
+def _post(client: Client, path: str, action: str):
     page = client.get(path)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
     if token is None:  # an error page has no form: post as a browser holding a valid CSRF token would
@@ -44,7 +44,7 @@ def _post(client: Client, path: str, action: str):  # noqa: ANN202
     return client.post(path, {"action": action, "csrfmiddlewaretoken": token.group(1)})
 
 
-def _state(pending):  # noqa: ANN001, ANN202
+def _state(pending):
     pending["request"].refresh_from_db()
     installation = Installation.objects.get(pk=pending["installation"].pk)
     return pending["request"].state, installation.version.number
@@ -157,7 +157,9 @@ def test_token_of_another_request_is_refused(pending):
 
 def test_wrong_recipient_is_refused(pending):
     link = ConsentLink.objects.get(email=pending["admin"].email)
-    forged = signing.dumps({"l": link.nonce.hex, "r": link.request_id, "e": "mallory@example.com"}, salt=CONSENT_LINK_SALT)
+    forged = signing.dumps(
+        {"l": link.nonce.hex, "r": link.request_id, "e": "mallory@example.com"}, salt=CONSENT_LINK_SALT
+    )
     response = _post(_csrf_client(), reverse("upgrades:consent", args=[link.request_id, forged]), "approve")
     assert response.status_code == 400 and "issued to another recipient" in response.content.decode()
     # A recipient who is no longer an admin of the site can't use their link either.
@@ -223,5 +225,7 @@ def test_vendor_rollout_page_and_halt_resume(pending):
 def test_rollout_progress_tag_renders_for_the_listing_page(pending):
     from django.template import Context, Template
 
-    html = Template("{% load upgrades_tags %}{% rollout_progress listing %}").render(Context({"listing": pending["world"].listing}))
+    html = Template("{% load upgrades_tags %}{% rollout_progress listing %}").render(
+        Context({"listing": pending["world"].listing})
+    )
     assert "Rollouts" in html and "Awaiting consent: 3" in html and "Adoption" in html

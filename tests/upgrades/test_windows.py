@@ -13,7 +13,7 @@ FOUR_HOURS = timedelta(hours=4)
 SUNDAY_NIGHT = [{"weekday": 6, "start": "01:00", "end": "04:00"}]
 
 
-def utc(*args):  # noqa: ANN001, ANN201
+def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
@@ -49,7 +49,9 @@ def test_spring_forward_window_ending_in_the_gap_ends_when_the_clock_jumps():
 def test_fall_back_lengthens_the_window():
     # 25 October 2026: Berlin goes from 03:00 CEST back to 02:00 CET. 01:30 CEST = 23:30 UTC (Sat);
     # the window ends 04:00 CET = 03:00 UTC: 3.5 real hours.
-    assert upgrade_due_at(utc(2026, 10, 24, 23, 30), SUNDAY_NIGHT, "Europe/Berlin", FOUR_HOURS) == utc(2026, 10, 25, 3, 0)
+    assert upgrade_due_at(utc(2026, 10, 24, 23, 30), SUNDAY_NIGHT, "Europe/Berlin", FOUR_HOURS) == utc(
+        2026, 10, 25, 3, 0
+    )
 
 
 def test_delay_is_capped():

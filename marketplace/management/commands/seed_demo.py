@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from marketplace import demo as catalogue_demo
+from upgrades import demo as upgrades_demo
 
 
 class Command(BaseCommand):
@@ -12,3 +13,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         catalogue_demo.seed(self.stdout)
+        upgrades_demo.seed(self.stdout)

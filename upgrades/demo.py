@@ -1,0 +1,125 @@
+"""Demo data for `make run` (after marketplace.demo): customer sites, their admins,
+installations on older versions, and the rollouts that follow, one of them waiting
+for the site admins' consent (its e-mails land in var/mail/). Idempotent."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from marketplace.models import HostProduct, Listing, Vendor
+from upgrades import emails, services
+from upgrades.models import Installation, Rollout, Site, SiteAdmin, UpgradeRequest
+from versions.models import Version
+from versions.services import version_publish
+
+User = get_user_model()
+
+SITES = [
+    # name, product, product version, time zone, maintenance windows, sandbox of vendor (slug)
+    (
+        "Acme Customer Jira (Berlin)",
+        "jira",
+        "9.4.0",
+        "Europe/Berlin",
+        [{"weekday": 6, "start": "01:00", "end": "05:00"}],
+        None,
+    ),
+    ("Northwind Jira (New York)", "jira", "9.12.0", "America/New_York", [], None),
+    (
+        "Contoso Confluence (Tokyo)",
+        "confluence",
+        "8.5.0",
+        "Asia/Tokyo",
+        [{"weekday": 5, "start": "22:00", "end": "02:00"}],
+        None,
+    ),
+    ("Fabrikam Wiki (London)", "confluence", "8.9.0", "Europe/London", [], None),
+    ("Legacy Stash (Sydney)", "stash", "3.10.2", "Australia/Sydney", [], None),
+    ("Acme Sandbox", "jira", "10.1.0", "UTC", [], "acme-apps"),
+]
+# site name: extra admins by e-mail only (no portal account)
+EMAIL_ADMINS = {
+    "Northwind Jira (New York)": ["it-ops@northwind.example.com"],
+    "Fabrikam Wiki (London)": ["wiki-admins@fabrikam.example.com"],
+}
+# listing key, version number, site names
+INSTALLS = [
+    ("acme-timesheets", "1.0.0", ["Acme Customer Jira (Berlin)", "Northwind Jira (New York)", "Acme Sandbox"]),
+    ("acme-reports", "2.0.0", ["Acme Customer Jira (Berlin)"]),
+    ("acme-ocp-sync", "1.0.0", ["Acme Customer Jira (Berlin)", "Acme Sandbox"]),
+    ("acme-forge-board", "1.0.0", ["Northwind Jira (New York)"]),
+    ("globex-diagrams", "3.0.0", ["Contoso Confluence (Tokyo)", "Fabrikam Wiki (London)"]),
+    ("globex-stash-hooks", "1.2.3", ["Legacy Stash (Sydney)"]),
+]
+# An approved version published here, so that a rollout waits for consent.
+CONSENT_DEMO = ("globex-diagrams", "3.1.0")
+
+
+def _run_rollout(version: Version) -> Rollout | None:
+    """Process a rollout right away (the worker would do the same, later): chunks, e-mails, due upgrades."""
+    rollout = services.rollout_start(version_id=version.pk)
+    if rollout is None:
+        return None
+    while services.rollout_process_chunk(rollout_id=rollout.pk):
+        pass
+    for pk in UpgradeRequest.objects.filter(rollout=rollout, state="pending").values_list("pk", flat=True):
+        emails.send_request_emails(pk)
+    services.upgrades_apply_due()
+    return rollout
+
+
+def seed(stdout: TextIO) -> bool:
+    """Returns False (and changes nothing) when the demo sites exist or the catalogue demo is missing."""
+    if Site.objects.filter(name=SITES[0][0]).exists():
+        stdout.write("Demo sites already present; nothing to do.\n")
+        return False
+    listings = {listing.key: listing for listing in Listing.objects.filter(key__in=[i[0] for i in INSTALLS])}
+    if len(listings) != len(INSTALLS):
+        stdout.write("Demo catalogue not found: sites, installations and rollouts were not created.\n")
+        return False
+    siteadmin = User.objects.filter(username="siteadmin").first()
+    tokens: list[tuple[str, str]] = []
+    with transaction.atomic():
+        sites: dict[str, Site] = {}
+        for name, product, product_version, tz, windows, sandbox in SITES:
+            site = Site.objects.create(
+                name=name,
+                host_product=HostProduct.objects.get_or_create(key=product, defaults={"name": product.title()})[0],
+                host_version=product_version,
+                time_zone=tz,
+                maintenance_windows=windows,
+                sandbox_vendor=Vendor.objects.filter(slug=sandbox).first() if sandbox else None,
+            )
+            sites[name] = site
+            if siteadmin is not None:
+                SiteAdmin.objects.create(site=site, user=siteadmin, email=siteadmin.email)
+            for email in EMAIL_ADMINS.get(name, []):
+                SiteAdmin.objects.create(site=site, email=email)
+            _, raw = services.site_token_create(site=site, name="demo instance")
+            tokens.append((site, raw))
+        for key, number, site_names in INSTALLS:
+            version = Version.objects.get(listing=listings[key], number=number)
+            for site_name in site_names:
+                services.installation_create(site=sites[site_name], listing=listings[key], version=version)
+        key, number = CONSENT_DEMO
+        approved = Version.objects.filter(listing=listings[key], number=number, state="approved").first()
+        if approved is not None:
+            owner = listings[key].vendor.memberships.filter(role="owner").first()
+            version_publish(version=approved, actor=owner.user if owner else None)
+        for version in Version.objects.filter(listing__in=listings.values(), state="published").order_by("pk"):
+            _run_rollout(version)
+    waiting = UpgradeRequest.objects.filter(state="pending").count()
+    stdout.write(
+        f"Demo sites: {Site.objects.count()} sites, {Installation.objects.count()} installations, "
+        f"{Rollout.objects.count()} rollouts, {waiting} upgrade request(s) waiting for consent "
+        "(e-mails under var/mail/).\n"
+    )
+    for site, raw in tokens[:1]:
+        stdout.write(
+            f"Update check for {site.name}: curl -H 'Authorization: Site {raw}' "
+            f"http://127.0.0.1:8000/api/v1/sites/{site.pk}/updates\n"
+        )
+    return True
