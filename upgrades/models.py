@@ -38,6 +38,15 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from marketplace.errors import ApplicationError
+        from upgrades.windows import clean_windows
+
+        try:
+            self.maintenance_windows = clean_windows(self.maintenance_windows)
+        except ApplicationError as exc:
+            raise ValidationError({"maintenance_windows": exc.message}) from None
+
 
 class SiteAdmin(models.Model):
     """Who may approve upgrades for a site: a user, or just an e-mail address."""
