@@ -13,7 +13,7 @@ from marketplace.models import HostProduct, Listing, Vendor
 from upgrades import emails, services
 from upgrades.models import Installation, Rollout, Site, SiteAdmin, UpgradeRequest
 from versions.models import Version
-from versions.services import version_publish
+from versions.services import version_create, version_submit
 
 User = get_user_model()
 
@@ -51,11 +51,23 @@ INSTALLS = [
     ("acme-reports", "2.0.0", ["Acme Customer Jira (Berlin)"]),
     ("acme-ocp-sync", "1.0.0", ["Acme Customer Jira (Berlin)", "Acme Sandbox"]),
     ("acme-forge-board", "1.0.0", ["Northwind Jira (New York)"]),
+    ("acme-connect-sync", "1.0.0", ["Acme Customer Jira (Berlin)", "Northwind Jira (New York)"]),
     ("globex-diagrams", "3.0.0", ["Contoso Confluence (Tokyo)", "Fabrikam Wiki (London)"]),
     ("globex-stash-hooks", "1.2.3", ["Legacy Stash (Sydney)"]),
 ]
-# An approved version published here, so that a rollout waits for consent.
-CONSENT_DEMO = ("globex-diagrams", "3.1.0")
+# A descriptor poll that finds a new scope: the connect version it makes is published at once
+# (no review for system versions) and its rollout waits for the site admins' consent. The
+# approved globex-diagrams 3.1.0 (new scope too) is left for the demo vendor to publish.
+CONSENT_DEMO_LISTING = "acme-connect-sync"
+CONSENT_DEMO_DESCRIPTOR = {
+    "key": "acme-connect-sync",
+    "name": "Acme Connect Sync",
+    "baseUrl": "https://acme.example.com/sync",
+    "apiVersion": 1,
+    "scopes": ["READ", "WRITE"],
+    "enableLicensing": False,
+    "modules": {},
+}
 
 
 def _run_rollout(version: Version) -> Rollout | None:
@@ -104,11 +116,16 @@ def seed(stdout: TextIO) -> bool:
             version = Version.objects.get(listing=listings[key], number=number)
             for site_name in site_names:
                 services.installation_create(site=sites[site_name], listing=listings[key], version=version)
-        key, number = CONSENT_DEMO
-        approved = Version.objects.filter(listing=listings[key], number=number, state="approved").first()
-        if approved is not None:
-            owner = listings[key].vendor.memberships.filter(role="owner").first()
-            version_publish(version=approved, actor=owner.user if owner else None)
+        polled = version_create(
+            listing=listings[CONSENT_DEMO_LISTING],
+            actor=None,
+            number="1.1.0",
+            update_notes="Descriptor changed: new scope write:jira-work (sync writes back to issues).",
+            scopes=["read:jira-work", "write:jira-work"],
+            descriptor=CONSENT_DEMO_DESCRIPTOR,
+            source="poll",
+        )
+        version_submit(version=polled, actor=None)
         for version in Version.objects.filter(listing__in=listings.values(), state="published").order_by("pk"):
             _run_rollout(version)
     waiting = UpgradeRequest.objects.filter(state="pending").count()
