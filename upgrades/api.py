@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions
@@ -183,3 +184,18 @@ class RolloutControlApi(APIView):
         else:
             rollout = services.rollout_resume(rollout=rollout, actor=request.user)
         return Response({"id": rollout.pk, "state": rollout.state})
+
+
+class SiteTokenScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Site <token>` in the OpenAPI schema."""
+
+    target_class = "upgrades.api.SiteTokenAuthentication"
+    name = "siteToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A site's API token: `Site <token>` (made in the admin; shown once).",
+        }

@@ -25,7 +25,7 @@ from tests.factories import (
 )
 from tests.integration.conftest import SmtpServer, wait_until
 from upgrades import services
-from upgrades.models import Installation, SentEmail, UpgradeRequest
+from upgrades.models import Installation, SentEmail, Upgrade, UpgradeRequest
 from versions.services import version_publish
 
 
@@ -56,22 +56,34 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
-@pytest.fixture
-def worker(celery_worker_process):
-    """The shared worker fixture closes the producer pool when it switches the broker to
-    Redis; drop the closed pools so that .delay() opens fresh ones on Redis."""
+def fresh_celery_pools() -> None:
+    """Drop Celery's and kombu's connection and producer pools.
+
+    The shared worker fixture calls `app.pool.force_close_all()` when it switches
+    the broker (to Redis, and back at teardown), which leaves closed pools behind;
+    Celery 5.7 acquires a producer even for eager tasks, so every later `.delay()`
+    would fail with "Acquire on closed pool".
+    """
     from kombu import pools
 
     from marketplace.celery import app
 
-    def fresh_pools() -> None:
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
-    fresh_pools()
-    yield celery_worker_process
-    fresh_pools()
+
+@pytest.fixture
+def celery_pools_restored():
+    """Listed before the worker fixture: torn down after it, so later tests get working pools."""
+    yield
+    fresh_celery_pools()
+
+
+@pytest.fixture
+def worker(celery_worker_process):
+    fresh_celery_pools()  # .delay() opens fresh pools on Redis
+    return celery_worker_process
 
 
 def _text_part(message) -> str:
@@ -81,7 +93,7 @@ def _text_part(message) -> str:
     raise AssertionError("no text/plain part")
 
 
-def test_consent_email_link_approves_over_http(smtp_server, live_server, worker, celery_worker_process):
+def test_consent_email_link_approves_over_http(celery_pools_restored, smtp_server, live_server, worker):
     ScopeFactory(name="read:jira-work", sensitivity=1)
     ScopeFactory(name="write:jira-work", sensitivity=2)
     membership = MembershipFactory(role="owner")
@@ -123,3 +135,60 @@ def test_consent_email_link_approves_over_http(smtp_server, live_server, worker,
     assert "was upgraded to 1.1.0" in messages[1]["Subject"]
     assert wait_until(lambda: SentEmail.objects.filter(kind="applied", sent_at__isnull=False).count() == 1)
     assert SentEmail.objects.filter(kind="consent").count() == 1
+
+
+def test_two_admins_deciding_at_once_one_wins(transactional_db):
+    """Two admins' links used at the same moment on PostgreSQL: one decision wins, the
+    other gets a clear refusal, and exactly one upgrade is applied."""
+    import threading
+
+    from django.db import connection
+
+    from marketplace.errors import ApplicationError
+    from upgrades.emails import consent_link_for, consent_token
+
+    assert connection.vendor == "postgresql"
+    ScopeFactory(name="read:jira-work", sensitivity=1)
+    listing = ListingFactory()
+    v1 = VersionFactory(listing=listing, number="1.0.0", scopes=["read:jira-work"], state="superseded")
+    v2 = VersionFactory(listing=listing, number="1.1.0", scopes=["read:jira-work", "admin"], state="published")
+    site = SiteFactory(host_product=HostProductFactory(key="jira", name="Jira"))
+    emails = ["one@customer.example.com", "two@customer.example.com"]
+    for email in emails:
+        SiteAdminFactory(site=site, user=None, email=email)
+    installation = services.installation_create(site=site, listing=listing, version=v1)
+    request = UpgradeRequest.objects.create(installation=installation, from_version=v1, to_version=v2)
+    tokens = [consent_token(consent_link_for(request, email)) for email in emails]
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def decide(token: str, action: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.consent_link_use(request_id=request.pk, token=token, action=action)
+            results[action] = "ok"
+        except ApplicationError as exc:
+            results[action] = exc.message
+        except Exception as exc:
+            results[action] = f"crashed: {exc!r}"
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=(tokens[0], "approve")),
+        threading.Thread(target=decide, args=(tokens[1], "reject")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["approve", "reject"]
+    winners = [action for action, outcome in results.items() if outcome == "ok"]
+    assert len(winners) == 1, results
+    loser = "reject" if winners == ["approve"] else "approve"
+    assert "already" in str(results[loser])
+    request.refresh_from_db()
+    installation.refresh_from_db()
+    assert request.state == {"approve": "approved", "reject": "rejected"}[winners[0]]
+    assert Upgrade.objects.filter(installation=installation).count() == (1 if winners == ["approve"] else 0)
+    assert installation.version_id == (v2.pk if winners == ["approve"] else v1.pk)

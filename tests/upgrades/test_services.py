@@ -377,3 +377,14 @@ def test_site_validates_its_maintenance_windows(world):
     )
     site.refresh_from_db()
     assert site.maintenance_windows == [{"weekday": 6, "start": "01:00", "end": "05:00"}]
+
+
+def test_approving_while_the_vendor_halted_the_rollout_is_refused(world, django_capture_on_commit_callbacks):
+    v2 = publish(world, "1.1.0", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work"])
+    Rollout.objects.filter(version=v2).update(state="halted")
+    request = UpgradeRequest.objects.get(installation=world.installations[0])
+    with pytest.raises(TransitionNotAllowed, match="paused the rollout"):
+        services.upgrade_request_approve(request_id=request.pk, actor=world.admins[0].user)
+    request.refresh_from_db()
+    assert request.state == "pending"
+    assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1
