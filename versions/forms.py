@@ -161,6 +161,13 @@ class VersionForm(forms.Form):
             for p in self.products
         ]
 
+    def proposed_snapshot(self) -> tuple[list[str], str, str, str | None]:
+        """(scopes, pricing, number, channel) as typed, even when a service refused them (for the preview)."""
+        data = self.data
+        scopes = [*data.getlist("scopes"), *_split(data.get("other_scopes", ""))]
+        channel = data.get("channel") if "channel" in self.fields else None
+        return scopes, data.get("pricing") or self.listing.pricing, data.get("number", ""), channel
+
     def selected_scopes(self) -> list[str]:
         data = self.cleaned_data
         return [*data.get("scopes", []), *_split(data.get("other_scopes", ""))]

@@ -121,9 +121,7 @@ def versions_waiting_for_vendor(*, user: Any) -> QuerySet[Version]:
 def recent_activity(*, user: Any, limit: int = 15) -> list[VersionTransition]:
     """The latest transitions on the user's vendors' versions (the dashboard's activity feed)."""
     return list(
-        VersionTransition.objects.filter(
-            version__listing__vendor__in=Vendor.objects.filter(memberships__user=user)
-        )
+        VersionTransition.objects.filter(version__listing__vendor__in=Vendor.objects.filter(memberships__user=user))
         .select_related("version", "version__listing", "actor")
         .order_by("-at", "-id")[:limit]
     )

@@ -35,9 +35,9 @@ from versions.selectors import (
 
 def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -> dict[str, Any]:
     preview = None
-    if form.is_bound and form.is_valid():
-        scopes, pricing = form.selected_scopes(), form.cleaned_data["pricing"]
-        channel = _channel_of(listing, form.cleaned_data.get("number", ""), form.cleaned_data.get("channel"))
+    if form.is_bound:
+        scopes, pricing, number, requested_channel = form.proposed_snapshot()
+        channel = _channel_of(listing, number, requested_channel)
     elif version is not None:
         scopes, pricing, channel = version.scopes, version.pricing, version.channel
     else:
@@ -132,9 +132,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _transition_view(
-    service: Callable[..., Version], done: str
-) -> Callable[[HttpRequest, int], HttpResponse]:
+def _transition_view(service: Callable[..., Version], done: str) -> Callable[[HttpRequest, int], HttpResponse]:
     @portal_view
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -223,4 +221,3 @@ def version_preview(request: HttpRequest) -> JsonResponse:
     except ApplicationError as exc:
         return JsonResponse({"ok": False, "summary": exc.message})
     return JsonResponse({"ok": True, "channel": channel, **preview.as_dict()})
-
