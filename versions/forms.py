@@ -177,7 +177,8 @@ class VersionForm(forms.Form):
         data = self.cleaned_data
         kwargs: dict[str, Any] = {
             "number": data["number"],
-            "update_notes": data["update_notes"],
+            # Browsers send line breaks as CRLF; customers (and the 500 limit) count one character each.
+            "update_notes": data["update_notes"].replace("\r\n", "\n"),
             "scopes": self.selected_scopes(),
             "members": _split(data["members"]),
             "pricing": data["pricing"],

@@ -20,7 +20,8 @@
     var counter = document.getElementById("notes-counter");
     if (!counter) return;
     function update() {
-      var length = area.value.trim().length;
+      // Count characters as the server does (code points, line breaks as one).
+      var length = Array.from(area.value.trim()).length;
       counter.textContent = length + " / " + max + " characters" + (length > max ? " (" + (length - max) + " over the limit)" : "");
       counter.classList.toggle("over", length > max);
       area.setAttribute("aria-invalid", length > max || length === 0 ? "true" : "false");

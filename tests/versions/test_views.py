@@ -468,3 +468,10 @@ def test_consent_preview_rules():
         live_number=None, live_scopes=[], live_pricing="free", scopes=["admin"], pricing="paid"
     )
     assert not first.needs_consent and "No live version" in first.summary
+
+
+def test_update_notes_line_breaks_count_as_one_character(client, listing):
+    notes = "x" * 498 + "\r\n" + "y"  # 501 characters as the browser sends them, 500 as customers see them
+    response = client.post(create_url(listing), version_post(update_notes=notes))
+    assert response.status_code == 302
+    assert Version.objects.get().update_notes == "x" * 498 + "\ny"
