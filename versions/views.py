@@ -47,11 +47,18 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
             preview = version_consent_preview(listing=listing, channel=channel, scopes=scopes, pricing=pricing)
         except ApplicationError:
             preview = None  # a bad scope: the form already says so next to the field
+    number = form.proposed_snapshot()[2] if form.is_bound else (version.number if version else "")
+    number_check = None
+    if number.strip():
+        number_check = version_number_check(
+            listing=listing, number=number, channel=channel, exclude_pk=version.pk if version else None
+        )
     return {
         "form": form,
         "listing": listing,
         "version": version,
         "preview": preview,
+        "number_check": number_check,
         "returns_to_draft": version is not None and version.state in EDIT_RETURNS_TO_DRAFT,
     }
 

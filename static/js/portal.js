@@ -91,6 +91,8 @@
       }
       getJSON(form.dataset.previewUrl, query).then(function (result) {
         previewBox.textContent = result.summary;
+        var basis = document.getElementById("consent-basis");
+        if (basis) basis.textContent = result.live_number ? "Compared with the live version " + result.live_number + " of the channel." : "";
         previewBox.classList.toggle("needs-consent", Boolean(result.needs_consent));
         notesBox.textContent = "";
         (result.notes || []).forEach(function (note) {

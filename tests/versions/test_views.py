@@ -475,3 +475,13 @@ def test_update_notes_line_breaks_count_as_one_character(client, listing):
     response = client.post(create_url(listing), version_post(update_notes=notes))
     assert response.status_code == 302
     assert Version.objects.get().update_notes == "x" * 498 + "\ny"
+
+
+def test_form_warns_when_the_number_would_block_a_product_migration(client, listing):
+    VersionFactory(listing=listing, number="1.2.3", channel="stash", state="published")
+    draft = VersionFactory(listing=listing, number="1.2.3-bitbucket", channel="release", state="draft")
+    response = client.get(reverse("portal:version-edit", args=[draft.pk]))
+    assert "sorts below 1.2.3" in response.context["number_check"]["warning"]
+    assert "Warning: Product migration: 1.2.3-bitbucket sorts below 1.2.3" in unescape(response.content.decode())
+    plain = client.get(create_url(listing))
+    assert plain.context["number_check"] is None
