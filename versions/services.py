@@ -439,13 +439,16 @@ def version_publish(*, version: Version, actor: Any, comment: str = "") -> Versi
             raise TransitionNotAllowed(
                 f"Cannot publish {version}: it is {version.get_state_display().lower()} (only approved versions can be published)."
             )
-        _check_greater_than_released(version.listing, version.channel, version.parsed_number)
         return _release(version, actor=actor, comment=comment)
 
 
 def _release(version: Version, *, actor: Any, comment: str) -> Version:
     """Publish a locked version (reviewed or not) and supersede the channel's live one."""
-    _lock_listing(version.listing_id)  # one publish per listing at a time
+    # Lock order everywhere: version row, then listing row. Holding the listing
+    # lock, no other publish of this listing can slip in between the check that
+    # this number is the highest and the moment it goes live.
+    _lock_listing(version.listing_id)
+    _check_greater_than_released(version.listing, version.channel, version.parsed_number)
     previous = (
         Version.objects.select_for_update()
         .filter(listing_id=version.listing_id, channel=version.channel, state=State.PUBLISHED)
