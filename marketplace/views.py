@@ -28,6 +28,7 @@ from marketplace.permissions import vendor_role
 from marketplace.selectors import listing_get_for_user, vendors_of
 from versions.selectors import (
     listings_with_live_versions,
+    live_versions,
     recent_activity,
     versions_of_listing,
     versions_waiting_for_vendor,
@@ -124,7 +125,7 @@ def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
         "portal/listing_detail.html",
         {
             "listing": listing,
-            "live_versions": listing.versions.filter(state="published").order_by("channel"),
+            "live_versions": live_versions(listing_id=listing.pk),
             "versions": versions,
             "is_owner": vendor_role(request.user, listing.vendor_id) == VendorMembership.Role.OWNER,
             "host_products": listing.host_products.all(),

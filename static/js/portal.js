@@ -35,7 +35,9 @@
     filter.addEventListener("input", function () {
       var needle = filter.value.trim().toLowerCase();
       document.querySelectorAll("#id_scopes > div").forEach(function (row) {
-        row.hidden = needle !== "" && row.textContent.toLowerCase().indexOf(needle) === -1;
+        // Ticked scopes stay in view: the vendor always sees what the version asks for.
+        var ticked = row.querySelector("input:checked") !== null;
+        row.hidden = !ticked && needle !== "" && row.textContent.toLowerCase().indexOf(needle) === -1;
       });
     });
   }

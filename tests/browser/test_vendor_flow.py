@@ -102,6 +102,11 @@ def test_version_form_previews_consent_and_counts_over_the_limit(page):
 
     login(page, "vera", "pass", next_url="/portal/listings/time-tracker/versions/new/")
     page.get_by_label("Version number").fill("1.0.1")
+    # The scope picker filters the catalogue (ticked scopes stay in view).
+    page.get_by_label("Filter the catalogue").fill("write")
+    expect(page.get_by_label("read:jira-work (read)")).to_be_hidden()
+    expect(page.get_by_label("write:jira-work (write)")).to_be_visible()
+    page.get_by_label("Filter the catalogue").fill("")
     page.get_by_label("read:jira-work (read)").check()
     page.get_by_label("write:jira-work (write)").check()
     page.get_by_label("Pricing").select_option("paid")

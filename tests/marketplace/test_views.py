@@ -344,3 +344,19 @@ def test_other_vendors_listing_is_not_found(owner, other_listing, method, name):
     assert other_listing.name == "Rival App"
     assert not other_listing.is_archived
     assert not other_listing.versions.exists()
+
+
+def test_wrong_password_is_refused_with_a_message(owner):
+    response = Client().post(reverse("login"), {"username": "olivia", "password": "wrong"})
+    assert response.status_code == 200
+    assert "enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_user_without_vendor_is_told_and_cannot_create(db):
+    loner = UserFactory(username="loner")
+    client = client_for(loner)
+    assert "not a member of any vendor" in client.get(reverse("portal:dashboard")).content.decode()
+    response = client.post(reverse("portal:listing-create"), listing_post())
+    assert "vendor" in response.context["form"].errors
+    assert not Listing.objects.exists()

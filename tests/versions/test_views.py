@@ -21,11 +21,9 @@ from versions import services
 from versions.models import Version, VersionTransition
 from versions.selectors import consent_preview_from, version_vendor_actions
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.fixture
-def owner():
+def owner(db):
     return MembershipFactory(role="owner", user=UserFactory(username="olivia")).user
 
 
@@ -47,7 +45,7 @@ def client(owner):
 
 
 @pytest.fixture
-def other_version():
+def other_version(db):
     """A version of vendor B."""
     rival = ListingFactory(key="rival-app", vendor=VendorFactory(name="Rival Inc"))
     return VersionFactory(listing=rival, number="2.0.0", state="draft", update_notes="Rival notes.")
