@@ -21,7 +21,7 @@ from marketplace.selectors import listing_get_for_user
 from marketplace.views import paginate, portal_view, posted
 from versions import services
 from versions.forms import DuplicateForm, TransitionCommentForm, VersionForm
-from versions.models import EDIT_RETURNS_TO_DRAFT, State, Version
+from versions.models import EDIT_RETURNS_TO_DRAFT, Version
 from versions.schemes import OCP, channel_for, validate_number
 from versions.selectors import (
     review_comments,
@@ -126,7 +126,8 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "listing": listing,
             "actions": version_vendor_actions(version),
             "history": paginate(request, version_history(version=version)),
-            "review_comments": review_comments(version=version) if version.state == State.REJECTED else [],
+            # Kept in view after the vendor edits a rejected version back to draft: it is what they fix.
+            "review_comments": review_comments(version=version),
             "preview": version_consent_preview(
                 listing=listing, channel=version.channel, scopes=version.scopes, pricing=version.pricing
             )

@@ -204,6 +204,10 @@ def test_version_page_shows_reviewer_comments_when_rejected(client, listing, own
     assert "Reviewer comments" in html and "The icon is missing." in html
     assert "sends it back to draft" in html
     assert reverse("portal:version-duplicate", args=[version.pk]) in html
+    # After the fix starts (edit -> draft) the comments stay in view.
+    services.version_update(version=version, actor=owner, update_notes="Icon added.")
+    html = client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+    assert "The icon is missing." in html and "Edit the version to fix it" not in html
 
 
 @pytest.mark.parametrize(
