@@ -229,3 +229,14 @@ def test_rollout_progress_tag_renders_for_the_listing_page(pending):
         Context({"listing": pending["world"].listing})
     )
     assert "Rollouts" in html and "Awaiting consent: 3" in html and "Adoption" in html
+
+
+def test_vendor_listing_page_shows_rollout_progress_and_adoption(pending):
+    world = pending["world"]
+    client = Client()
+    client.force_login(world.vendor_user)
+    response = client.get(f"/portal/listings/{world.listing.key}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-count="awaiting_consent">Awaiting consent: 3' in html
+    assert 'class="adoption"' in html and "<td>1.0.0</td><td>3</td>" in html
