@@ -1,0 +1,62 @@
+"""Every write on sites, installations, rollouts, upgrades and consent.
+
+Rollouts are set-based: a chunk of installations is read with one query, the
+consent rules (upgrades.policies) are applied in memory, and the outcome is
+written with a handful of bulk statements whatever the chunk's size (no query
+per installation). Tasks (upgrades.tasks) call these functions and are safe to
+run twice: what was already done is filtered out by the queries themselves and
+guarded by the partial unique constraints (one scheduled upgrade and one open
+request per installation).
+"""
+
+from upgrades.services.applying import OCP_HOOKS, upgrade_apply, upgrades_apply_due
+from upgrades.services.consent import (
+    closed_request_message,
+    consent_link_check,
+    consent_link_use,
+    installation_upgrade,
+    upgrade_request_approve,
+    upgrade_request_reject,
+    upgrade_requests_due_reminder,
+    upgrade_requests_expire,
+)
+from upgrades.services.rollouts import (
+    consent_reasons,
+    reaches,
+    rollout_halt,
+    rollout_process_chunk,
+    rollout_resume,
+    rollout_start,
+    upgrade_due_for,
+)
+from upgrades.services.sites import (
+    installation_create,
+    site_set_maintenance_windows,
+    site_token_create,
+    site_token_digest,
+)
+
+__all__ = [
+    "OCP_HOOKS",
+    "closed_request_message",
+    "consent_link_check",
+    "consent_link_use",
+    "consent_reasons",
+    "installation_create",
+    "installation_upgrade",
+    "reaches",
+    "rollout_halt",
+    "rollout_process_chunk",
+    "rollout_resume",
+    "rollout_start",
+    "site_set_maintenance_windows",
+    "site_token_create",
+    "site_token_digest",
+    "upgrade_apply",
+    "upgrade_due_for",
+    "upgrade_request_approve",
+    "upgrade_request_reject",
+    "upgrade_requests_due_reminder",
+    "upgrade_requests_expire",
+    "upgrades_apply_due",
+]

@@ -1,0 +1,86 @@
+"""Applying upgrades: set-based, idempotent (a second run changes nothing)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from upgrades.models import (
+    Installation,
+    InstallationState,
+    RolloutState,
+    Upgrade,
+    UpgradeState,
+)
+from upgrades.services._common import _on_commit_delay
+from versions.schemes import OCP
+
+OCP_HOOKS = ("onUpgrade", "onFinalizeUpgrade")
+
+
+def _apply(upgrades: list[Upgrade], now: datetime) -> list[int]:
+    """Apply locked, scheduled upgrades: a fixed number of statements per target version."""
+    by_version: dict[int, list[Upgrade]] = defaultdict(list)
+    for upgrade in upgrades:
+        by_version[upgrade.to_version_id].append(upgrade)
+    applied: list[int] = []
+    for group in by_version.values():
+        version = group[0].to_version
+        hooks = []
+        if version.listing.scheme == OCP:
+            hooks = [{"hook": name, "at": now.isoformat(), "to": version.number, "outcome": "ok"} for name in OCP_HOOKS]
+        installation_ids = [u.installation_id for u in group]
+        Installation.objects.filter(pk__in=installation_ids).update(
+            version_id=version.pk,
+            granted_scopes=sorted(version.scopes),
+            license=version.pricing,
+            state=InstallationState.ACTIVE,
+            updated_at=now,
+        )
+        ids = [u.pk for u in group]
+        Upgrade.objects.filter(pk__in=ids, state=UpgradeState.SCHEDULED).update(
+            state=UpgradeState.APPLIED, applied_at=now, outcome=f"installed {version.number}", hooks=hooks
+        )
+        applied.extend(ids)
+    if applied:
+        _on_commit_delay("send_upgrade_applied_emails", applied)
+    return applied
+
+
+def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Apply every scheduled upgrade whose time has come (halted rollouts wait); returns how many."""
+    now = now or timezone.now()
+    limit = limit or settings.ROLLOUT_CHUNK_SIZE
+    with transaction.atomic():
+        due = list(
+            Upgrade.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(state=UpgradeState.SCHEDULED, due_at__lte=now)
+            .exclude(rollout__state=RolloutState.HALTED)
+            .select_related("to_version__listing")
+            .order_by("due_at", "pk")[:limit]
+        )
+        applied = _apply(due, now)
+        if len(due) == limit:
+            _on_commit_delay("upgrade_apply_due")
+    return len(applied)
+
+
+def upgrade_apply(*, upgrade_id: int, now: datetime | None = None) -> Upgrade | None:
+    """Apply one upgrade now; applying it again changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        upgrade = (
+            Upgrade.objects.select_for_update(of=("self",))
+            .select_related("to_version__listing")
+            .filter(pk=upgrade_id)
+            .first()
+        )
+        if upgrade is None or upgrade.state != UpgradeState.SCHEDULED:
+            return upgrade
+        _apply([upgrade], now)
+        upgrade.refresh_from_db()
+    return upgrade

@@ -1,0 +1,264 @@
+"""Consent: approve or reject (signed in or through an e-mailed link), manual upgrades, reminders, expiry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from upgrades.emails import CONSENT_LINK_SALT
+from upgrades.models import (
+    ConsentLink,
+    Installation,
+    InstallationState,
+    RequestState,
+    Rollout,
+    RolloutState,
+    SiteAdmin,
+    Upgrade,
+    UpgradeRequest,
+    UpgradeState,
+)
+from upgrades.permissions import require_site_admin
+from upgrades.services._common import _on_commit_delay
+from upgrades.services.applying import _apply
+
+
+def _lock_request(request_id: int) -> UpgradeRequest:
+    request = (
+        UpgradeRequest.objects.select_for_update(of=("self",))
+        .select_related(
+            "installation__site", "installation__listing", "to_version", "from_version", "rollout", "decided_by"
+        )
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        raise NotFound("No such upgrade request.")
+    return request
+
+
+def closed_request_message(request: UpgradeRequest) -> str:
+    when = timezone.localtime(request.decided_at).strftime("%Y-%m-%d %H:%M %Z") if request.decided_at else ""
+    to = request.to_version.number
+    if request.state == RequestState.APPROVED:
+        return f"The upgrade to {to} was already approved by {request.decider_label} on {when}; nothing changed."
+    if request.state == RequestState.REJECTED:
+        return f"The upgrade to {to} was already rejected by {request.decider_label} on {when}; nothing changed."
+    if request.state == RequestState.SUPERSEDED:
+        return f"The upgrade to {to} was replaced by a newer version; use the newest e-mail or the site's page."
+    if request.state == RequestState.EXPIRED:
+        return f"The request to upgrade to {to} expired on {when}; the site's page still offers the upgrade."
+    return f"This request is {request.state}."
+
+
+def _check_decidable(request: UpgradeRequest) -> None:
+    if request.state != RequestState.PENDING:
+        raise TransitionNotAllowed(closed_request_message(request))
+
+
+def upgrade_request_approve(*, request_id: int, actor: Any = None, email: str = "", via_link: bool = False) -> Upgrade:
+    """Approve and apply at once; the approver is recorded on the request and the upgrade."""
+    now = timezone.now()
+    with transaction.atomic():
+        request = _lock_request(request_id)
+        if not via_link:
+            require_site_admin(actor, request.installation.site_id)
+        _check_decidable(request)
+        if request.rollout_id and request.rollout.state == RolloutState.HALTED:
+            raise TransitionNotAllowed(
+                f"The vendor has paused the rollout of {request.to_version.number}; nothing changed. Try again later."
+            )
+        installation = Installation.objects.select_for_update().get(pk=request.installation_id)
+        request.approve(actor, email)
+        request.save()
+        Upgrade.objects.filter(installation=installation, state=UpgradeState.SCHEDULED).update(
+            state=UpgradeState.SUPERSEDED, outcome=f"replaced by the approved upgrade to {request.to_version.number}"
+        )
+        upgrade = Upgrade.objects.create(
+            installation=installation,
+            rollout=request.rollout,
+            request=request,
+            from_version_id=installation.version_id,
+            to_version=request.to_version,
+            due_at=now,
+            approved_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        upgrade.to_version = request.to_version
+        _apply([upgrade], now)
+        upgrade.refresh_from_db()
+    return upgrade
+
+
+def upgrade_request_reject(
+    *, request_id: int, actor: Any = None, email: str = "", via_link: bool = False
+) -> UpgradeRequest:
+    """Keep the old version; the installation goes on working as before."""
+    with transaction.atomic():
+        request = _lock_request(request_id)
+        if not via_link:
+            require_site_admin(actor, request.installation.site_id)
+        _check_decidable(request)
+        request.reject(actor, email)
+        request.save()
+        Installation.objects.filter(pk=request.installation_id, state=InstallationState.PENDING_CONSENT).update(
+            state=InstallationState.ACTIVE, updated_at=timezone.now()
+        )
+    return request
+
+
+def consent_link_check(*, request_id: int, token: str) -> ConsentLink:
+    """The link a token stands for, or ApplicationError saying exactly why not (nothing changes)."""
+    try:
+        payload = signing.loads(token, salt=CONSENT_LINK_SALT, max_age=settings.UPGRADE_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        days = settings.UPGRADE_LINK_MAX_AGE.days
+        raise ApplicationError(
+            f"This link has expired: approval links are valid for {days} days. Sign in to the portal to decide on the upgrade.",
+            field="token",
+            code="link_expired",
+        ) from None
+    except signing.BadSignature:
+        raise ApplicationError(
+            "This link is not valid: it was changed or cut short. Open the link exactly as it is in the e-mail.",
+            field="token",
+            code="link_invalid",
+        ) from None
+    if not isinstance(payload, dict) or payload.get("r") != request_id:
+        raise ApplicationError("This link belongs to a different upgrade request.", field="token", code="link_foreign")
+    try:
+        nonce = uuid.UUID(hex=str(payload.get("l")))
+    except ValueError:
+        raise ApplicationError("This link is not valid.", field="token", code="link_invalid") from None
+    link = (
+        ConsentLink.objects.select_related("request__installation").filter(nonce=nonce, request_id=request_id).first()
+    )
+    if link is None or link.email != payload.get("e"):
+        raise ApplicationError(
+            "This link was issued to another recipient: use the link from your own e-mail.",
+            field="token",
+            code="link_foreign",
+        )
+    if not SiteAdmin.objects.filter(site_id=link.request.installation.site_id, email__iexact=link.email).exists():
+        raise ApplicationError(
+            f"{link.email} is no longer an admin of this site, so this link can't approve or reject anything.",
+            field="token",
+            code="link_foreign",
+        )
+    return link
+
+
+def consent_link_use(*, request_id: int, token: str, action: str, actor: Any = None) -> UpgradeRequest:
+    """Approve or reject through an e-mailed link: once, by the recipient it was sent to."""
+    if action not in ("approve", "reject"):
+        raise ApplicationError("Choose Approve or Reject.", field="action")
+    with transaction.atomic():
+        link = consent_link_check(request_id=request_id, token=token)
+        link = ConsentLink.objects.select_for_update().get(pk=link.pk)
+        if link.used_at is not None:
+            when = timezone.localtime(link.used_at).strftime("%Y-%m-%d %H:%M %Z")
+            raise TransitionNotAllowed(
+                f"This link was already used on {when} (to {link.used_for}); each link works once. Nothing changed.",
+                field="token",
+            )
+        decider = actor if getattr(actor, "is_authenticated", False) else None
+        if action == "approve":
+            upgrade_request_approve(request_id=request_id, actor=decider, email=link.email, via_link=True)
+        else:
+            upgrade_request_reject(request_id=request_id, actor=decider, email=link.email, via_link=True)
+        link.used_at = timezone.now()
+        link.used_for = action
+        link.save(update_fields=["used_at", "used_for"])
+    return UpgradeRequest.objects.select_related("installation__version", "to_version").get(pk=request_id)
+
+
+def installation_upgrade(*, installation_id: int, actor: Any) -> Upgrade:
+    """The customer admin's manual "Upgrade" (OCP major upgrades, expired or rejected requests, auto-update off)."""
+    from upgrades.selectors import installation_update
+
+    installation = (
+        Installation.objects.select_related("site__host_product", "listing", "version")
+        .filter(pk=installation_id)
+        .first()
+    )
+    if installation is None:
+        raise NotFound("No such installation.")
+    require_site_admin(actor, installation.site_id)
+    offer = installation_update(installation)
+    if offer is None:
+        raise ApplicationError(
+            f"{installation.listing.name} {installation.version.number} is the newest version this site can run.",
+            field="installation",
+        )
+    with transaction.atomic():
+        pending = (
+            UpgradeRequest.objects.select_for_update()
+            .filter(installation_id=installation.pk, state=RequestState.PENDING, to_version=offer["version"])
+            .first()
+        )
+        if pending is not None:
+            return upgrade_request_approve(request_id=pending.pk, actor=actor)
+        locked = Installation.objects.select_for_update().get(pk=installation.pk)
+        if locked.version_id != installation.version_id:
+            raise TransitionNotAllowed("The installation changed meanwhile; reload the page.")
+        UpgradeRequest.objects.filter(installation=locked, state=RequestState.PENDING).update(
+            state=RequestState.SUPERSEDED, decided_at=timezone.now()
+        )
+        Upgrade.objects.filter(installation=locked, state=UpgradeState.SCHEDULED).update(
+            state=UpgradeState.SUPERSEDED, outcome="replaced by a manual upgrade"
+        )
+        upgrade = Upgrade.objects.create(
+            installation=locked,
+            rollout=Rollout.objects.filter(version=offer["version"]).first(),
+            from_version_id=locked.version_id,
+            to_version=offer["version"],
+            due_at=timezone.now(),
+            approved_by=actor,
+            outcome="",
+        )
+        _apply([upgrade], timezone.now())
+        upgrade.refresh_from_db()
+    return upgrade
+
+
+# --- housekeeping (beat) -------------------------------------------------------------------
+
+
+def upgrade_requests_due_reminder(*, now: datetime | None = None) -> list[int]:
+    """Mark pending requests old enough for a reminder; the caller sends one e-mail per admin."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            UpgradeRequest.objects.select_for_update(skip_locked=True)
+            .filter(
+                state=RequestState.PENDING,
+                reminded_at__isnull=True,
+                created_at__lte=now - settings.UPGRADE_REMINDER_AFTER,
+            )
+            .values_list("pk", flat=True)[:1000]
+        )
+        UpgradeRequest.objects.filter(pk__in=ids).update(reminded_at=now)
+        if ids:
+            _on_commit_delay("send_upgrade_reminder_emails", ids)
+    return ids
+
+
+def upgrade_requests_expire(*, now: datetime | None = None) -> int:
+    """Requests nobody answered while their links were valid expire; the installations keep their version."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = UpgradeRequest.objects.filter(
+            state=RequestState.PENDING, created_at__lte=now - settings.UPGRADE_LINK_MAX_AGE
+        )
+        installation_ids = list(stale.values_list("installation_id", flat=True))
+        count = stale.update(state=RequestState.EXPIRED, decided_at=now)
+        Installation.objects.filter(pk__in=installation_ids, state=InstallationState.PENDING_CONSENT).update(
+            state=InstallationState.ACTIVE, updated_at=now
+        )
+    return count

@@ -1,0 +1,227 @@
+"""Rollouts: offer a published version to the installations of its listing, chunk by chunk.
+
+A chunk is read with one query, the consent rules (upgrades.policies) are
+applied in memory, and the outcome is written with a handful of bulk
+statements whatever the chunk's size (no query per installation)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from marketplace.errors import TransitionNotAllowed
+from marketplace.models import Listing
+from marketplace.permissions import require_vendor_member_or_staff
+from marketplace.selectors import scope_catalogue
+from upgrades import policies, windows
+from upgrades.models import (
+    Installation,
+    InstallationState,
+    RequestState,
+    Rollout,
+    RolloutState,
+    Site,
+    Upgrade,
+    UpgradeRequest,
+    UpgradeState,
+)
+from upgrades.services._common import _on_commit_delay
+from versions.models import State as VersionState
+from versions.models import Version
+from versions.schemes import OCP, OCP_PRIVATE
+
+
+def rollout_start(*, version_id: int) -> Rollout | None:
+    """Create the version's rollout (once) and start processing it in chunks."""
+    version = Version.objects.select_related("listing").filter(pk=version_id).first()
+    if version is None or version.state != VersionState.PUBLISHED:
+        return None  # already superseded: the newer version's rollout does the work
+    with transaction.atomic():
+        rollout, created = Rollout.objects.get_or_create(version=version, defaults={"listing": version.listing})
+        if created:
+            # Older rollouts of the same channel stop here; their open work is superseded chunk by chunk.
+            Rollout.objects.filter(
+                listing_id=version.listing_id,
+                version__channel=version.channel,
+                state__in=[RolloutState.RUNNING, RolloutState.HALTED, RolloutState.COMPLETED],
+            ).exclude(pk=rollout.pk).update(state=RolloutState.SUPERSEDED, finished_at=timezone.now())
+        if rollout.state == RolloutState.RUNNING:
+            _on_commit_delay("rollout_process", rollout.pk)
+    return rollout
+
+
+def reaches(version: Version, listing: Listing, installation: Installation, allowed_site_ids: set[int]) -> bool:
+    """Audience and host compatibility of `version` for one installation (policies.py holds the rules)."""
+    site = installation.site
+    return policies.version_in_audience(
+        scheme=listing.scheme,
+        channel=version.channel,
+        listing_private=listing.visibility == Listing.Visibility.PRIVATE,
+        listing_vendor_id=listing.vendor_id,
+        site_sandbox_vendor_id=site.sandbox_vendor_id,
+        site_allowed=site.pk in allowed_site_ids,
+        installed_channel=installation.version.channel,
+    ) and policies.host_compatible(version.compatibility, site.host_product.key, site.host_version)
+
+
+def _needs_allowed(version: Version, listing: Listing) -> bool:
+    return listing.visibility == Listing.Visibility.PRIVATE or (
+        listing.scheme == OCP and version.channel == OCP_PRIVATE
+    )
+
+
+def _rollout_candidates(rollout: Rollout) -> QuerySet[Installation]:
+    version, listing = rollout.version, rollout.listing
+    return (
+        Installation.objects.filter(listing_id=listing.pk, pk__gt=rollout.cursor)
+        .exclude(state=InstallationState.DEACTIVATED)
+        .filter(version__sort_key__lt=version.sort_key)
+        .exclude(Exists(Upgrade.objects.filter(installation=OuterRef("pk"), to_version=version)))
+        .exclude(Exists(UpgradeRequest.objects.filter(installation=OuterRef("pk"), to_version=version)))
+        .select_related("site__host_product", "version")
+        .order_by("pk")
+    )
+
+
+def _spread(installation_id: int, window: timedelta) -> timedelta:
+    """A stable place for the installation inside the auto-update window (spreads the load)."""
+    if not window:
+        return timedelta(0)
+    return timedelta(seconds=window.total_seconds() * ((installation_id * 2654435761) % 1000) / 1000)
+
+
+def upgrade_due_for(site: Site, installation_id: int, now: datetime) -> datetime:
+    wanted = now + _spread(installation_id, settings.UPGRADE_AUTO_WINDOW)
+    return windows.upgrade_due_at(
+        wanted, site.maintenance_windows or [], site.time_zone, settings.UPGRADE_MAINTENANCE_MAX_DELAY
+    )
+
+
+def consent_reasons(
+    installation: Installation, version: Version, listing: Listing, catalogue: dict[str, int]
+) -> list[dict]:
+    """Why this installation's admins must act before `version` is installed (empty: automatic)."""
+    installed = policies.Snapshot(installation.version.number, tuple(installation.granted_scopes), installation.license)
+    reasons = [r.as_dict() for r in policies.upgrade_requires_consent(installed, version, listing, catalogue=catalogue)]
+    if not reasons and not installation.site.auto_update:
+        reasons.append({"code": policies.AUTO_UPDATE_OFF, "text": "automatic updates are turned off for this site"})
+    return reasons
+
+
+def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> int:
+    """Offer the rollout's version to the next chunk of installations; returns how many were looked at.
+
+    One chunk costs a fixed number of queries: lock the rollout, read the
+    chunk, supersede older open work, bulk-create upgrades and requests, flag
+    the installations, move the cursor. 0 means the rollout is done (or halted).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rollout = (
+            Rollout.objects.select_for_update(of=("self",))
+            .select_related("version", "listing")
+            .filter(pk=rollout_id)
+            .first()
+        )
+        if rollout is None or rollout.state != RolloutState.RUNNING:
+            return 0
+        version, listing = rollout.version, rollout.listing
+        if version.state != VersionState.PUBLISHED:
+            rollout.supersede()
+            rollout.save()
+            return 0
+        chunk = list(_rollout_candidates(rollout)[: settings.ROLLOUT_CHUNK_SIZE])
+        if not chunk:
+            rollout.complete()
+            rollout.save()
+            return 0
+        catalogue = scope_catalogue()
+        allowed: set[int] = set()
+        if _needs_allowed(version, listing):
+            chunk_sites = {i.site_id for i in chunk}
+            allowed = set(listing.allowed_sites.filter(pk__in=chunk_sites).values_list("pk", flat=True))
+        new_upgrades: list[Upgrade] = []
+        new_requests: list[UpgradeRequest] = []
+        for installation in chunk:
+            if not reaches(version, listing, installation, allowed):
+                continue
+            reasons = consent_reasons(installation, version, listing, catalogue)
+            common = {
+                "installation": installation,
+                "rollout": rollout,
+                "from_version_id": installation.version_id,
+                "to_version": version,
+            }
+            if reasons:
+                new_requests.append(UpgradeRequest(reasons=reasons, **common))
+            else:
+                due = upgrade_due_for(installation.site, installation.pk, now)
+                new_upgrades.append(Upgrade(due_at=due, **common))
+        offered = [u.installation_id for u in new_upgrades] + [r.installation_id for r in new_requests]
+        if offered:
+            # A newer version supersedes what is still open for an older one.
+            Upgrade.objects.filter(installation_id__in=offered, state=UpgradeState.SCHEDULED).update(
+                state=UpgradeState.SUPERSEDED, outcome=f"superseded by {version.number}"
+            )
+            UpgradeRequest.objects.filter(installation_id__in=offered, state=RequestState.PENDING).update(
+                state=RequestState.SUPERSEDED, decided_at=now
+            )
+        if new_upgrades:
+            Upgrade.objects.bulk_create(new_upgrades)
+            Installation.objects.filter(
+                pk__in=[u.installation_id for u in new_upgrades], state=InstallationState.PENDING_CONSENT
+            ).update(state=InstallationState.ACTIVE, updated_at=now)
+        if new_requests:
+            UpgradeRequest.objects.bulk_create(new_requests)
+            Installation.objects.filter(pk__in=[r.installation_id for r in new_requests]).update(
+                state=InstallationState.PENDING_CONSENT, updated_at=now
+            )
+        Rollout.objects.filter(pk=rollout.pk).update(
+            targeted=F("targeted") + len(offered), chunks_processed=F("chunks_processed") + 1, cursor=chunk[-1].pk
+        )
+        request_ids = [r.pk for r in new_requests]
+        if request_ids:
+            _on_commit_delay("send_upgrade_request_emails", request_ids)
+        if any(u.due_at <= now for u in new_upgrades):
+            _on_commit_delay("upgrade_apply_due")
+        _on_commit_delay("rollout_process", rollout.pk)
+    return len(chunk)
+
+
+def rollout_halt(*, rollout: Rollout, actor: Any) -> Rollout:
+    """Stop scheduling and applying (consent requests already sent stay open)."""
+    with transaction.atomic():
+        rollout = (
+            Rollout.objects.select_for_update(of=("self",)).select_related("listing", "version").get(pk=rollout.pk)
+        )
+        require_vendor_member_or_staff(actor, rollout.listing.vendor_id)
+        if not can_proceed(rollout.halt):
+            raise TransitionNotAllowed(
+                f"The rollout of {rollout.version.number} is {rollout.state}: only a running rollout can be halted."
+            )
+        rollout.halt(actor)
+        rollout.save()
+    return rollout
+
+
+def rollout_resume(*, rollout: Rollout, actor: Any) -> Rollout:
+    with transaction.atomic():
+        rollout = (
+            Rollout.objects.select_for_update(of=("self",)).select_related("listing", "version").get(pk=rollout.pk)
+        )
+        require_vendor_member_or_staff(actor, rollout.listing.vendor_id)
+        if not can_proceed(rollout.resume):
+            raise TransitionNotAllowed(
+                f"The rollout of {rollout.version.number} is {rollout.state}: only a halted rollout can be resumed."
+            )
+        rollout.resume()
+        rollout.save()
+        _on_commit_delay("rollout_process", rollout.pk)
+        _on_commit_delay("upgrade_apply_due")
+    return rollout

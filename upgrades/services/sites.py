@@ -1,0 +1,63 @@
+"""Sites: API tokens, maintenance windows, installations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from marketplace.errors import ApplicationError
+from marketplace.models import Listing
+from upgrades import windows
+from upgrades.models import (
+    Installation,
+    Site,
+    SiteToken,
+)
+from upgrades.permissions import require_site_admin
+from versions.models import State as VersionState
+from versions.models import Version
+
+
+def site_token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def site_token_create(*, site: Site, name: str = "") -> tuple[SiteToken, str]:
+    """A new API token for a customer instance; the raw token is returned once and never stored."""
+    raw = secrets.token_urlsafe(32)
+    token = SiteToken.objects.create(site=site, name=name[:80], prefix=raw[:8], digest=site_token_digest(raw))
+    return token, raw
+
+
+def site_set_maintenance_windows(*, site: Site, actor: Any, windows_: Any) -> Site:
+    require_site_admin(actor, site)
+    site.maintenance_windows = windows.clean_windows(windows_)
+    site.save(update_fields=["maintenance_windows"])
+    return site
+
+
+def installation_create(
+    *,
+    site: Site,
+    listing: Listing,
+    version: Version,
+    granted_scopes: Iterable[str] | None = None,
+    license: str | None = None,
+) -> Installation:
+    """Install a listing on a site (the portal records it; demo data and tests use this)."""
+    if version.listing_id != listing.pk:
+        raise ApplicationError(f"Version {version.number} is not a version of {listing.key}.", field="version")
+    if version.state not in (VersionState.PUBLISHED, VersionState.SUPERSEDED):
+        raise ApplicationError(f"{version} is not released: only published versions can be installed.", field="version")
+    installation, _ = Installation.objects.get_or_create(
+        site=site,
+        listing=listing,
+        defaults={
+            "version": version,
+            "granted_scopes": sorted(version.scopes if granted_scopes is None else granted_scopes),
+            "license": license or version.pricing,
+        },
+    )
+    return installation
