@@ -386,3 +386,19 @@ def test_approving_while_the_vendor_halted_the_rollout_is_refused(world, django_
     request.refresh_from_db()
     assert request.state == "pending"
     assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1
+
+
+def test_upgrade_of_a_deactivated_installation_fails_with_the_reason(
+    world, django_capture_on_commit_callbacks, settings
+):
+    from upgrades.selectors import rollout_progress
+
+    settings.UPGRADE_AUTO_WINDOW = timedelta(hours=1)
+    v2 = publish(world, "1.0.1", django_capture_on_commit_callbacks)
+    Installation.objects.filter(pk=world.installations[0].pk).update(state="deactivated")
+    assert services.upgrades_apply_due(now=timezone.now() + timedelta(hours=2)) == 2
+    failed = Upgrade.objects.get(installation=world.installations[0])
+    assert failed.state == "failed" and "deactivated" in failed.outcome
+    assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1
+    progress = rollout_progress(Rollout.objects.get(version=v2))
+    assert (progress["applied"], progress["failed"], progress["total"]) == (2, 1, 3)

@@ -23,18 +23,31 @@ OCP_HOOKS = ("onUpgrade", "onFinalizeUpgrade")
 
 
 def _apply(upgrades: list[Upgrade], now: datetime) -> list[int]:
-    """Apply locked, scheduled upgrades: a fixed number of statements per target version."""
+    """Apply locked, scheduled upgrades: a fixed number of statements per target version.
+
+    An installation deactivated meanwhile (its site moved to another host
+    product, or the app was switched off) is not touched: its upgrade fails
+    with the reason, and the vendor sees it counted as failed.
+    """
+    if not upgrades:
+        return []
+    states = dict(Installation.objects.filter(pk__in=[u.installation_id for u in upgrades]).values_list("pk", "state"))
+    failed = [u.pk for u in upgrades if states.get(u.installation_id) == InstallationState.DEACTIVATED]
+    if failed:
+        Upgrade.objects.filter(pk__in=failed, state=UpgradeState.SCHEDULED).update(
+            state=UpgradeState.FAILED, applied_at=now, outcome="not installed: the installation is deactivated"
+        )
     by_version: dict[int, list[Upgrade]] = defaultdict(list)
     for upgrade in upgrades:
-        by_version[upgrade.to_version_id].append(upgrade)
+        if upgrade.pk not in failed:
+            by_version[upgrade.to_version_id].append(upgrade)
     applied: list[int] = []
     for group in by_version.values():
         version = group[0].to_version
         hooks = []
         if version.listing.scheme == OCP:
             hooks = [{"hook": name, "at": now.isoformat(), "to": version.number, "outcome": "ok"} for name in OCP_HOOKS]
-        installation_ids = [u.installation_id for u in group]
-        Installation.objects.filter(pk__in=installation_ids).update(
+        Installation.objects.filter(pk__in=[u.installation_id for u in group]).update(
             version_id=version.pk,
             granted_scopes=sorted(version.scopes),
             license=version.pricing,
