@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -62,9 +63,12 @@ def test_new_scope_asks_for_consent_and_keeps_the_old_version(world, django_capt
     message = mail.outbox[0]
     assert world.listing.name in message.subject and "1.1.0" in message.subject
     assert "1.0.0" in message.body and "new scope write:jira-work (write)" in message.body
-    assert "http://" in message.body and "/upgrades/consent/" in message.body
+    assert f"{django_settings.PORTAL_BASE_URL}/upgrades/consent/" in message.body
     html = message.alternatives[0][0]
-    assert "new scope write:jira-work (write)" in html and 'href="http' in html
+    assert (
+        "new scope write:jira-work (write)" in html
+        and f'href="{django_settings.PORTAL_BASE_URL}/upgrades/consent/' in html
+    )
 
 
 def test_rollout_and_emails_are_idempotent(world, django_capture_on_commit_callbacks):

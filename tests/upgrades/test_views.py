@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
@@ -15,7 +16,7 @@ from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import ConsentLink, Installation, Rollout, SiteAdmin, Upgrade, UpgradeRequest
 
 pytestmark = pytest.mark.django_db
-LINK_RE = re.compile(r"http://\S+/upgrades/consent/\S+/")
+LINK_RE = re.compile(r"https?://\S+/upgrades/consent/\S+/")
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def pending(world, django_capture_on_commit_callbacks):
     admin = world.admins[0]
     [message] = [m for m in mail.outbox if m.to == [admin.email]]
     url = LINK_RE.search(message.body).group(0)
-    path = url.split("127.0.0.1:8000", 1)[1]
+    assert url.startswith(settings.PORTAL_BASE_URL)  # absolute links
+    path = url[len(settings.PORTAL_BASE_URL) :]
     return {"world": world, "v2": v2, "request": request, "admin": admin, "path": path, "installation": installation}
 
 
@@ -115,7 +117,7 @@ def test_another_admin_link_after_a_decision_says_who_decided(db, catalogue, dja
     world = make_world(sites=1, admins_per_site=2)
     with django_capture_on_commit_callbacks(execute=True):
         world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
-    paths = [LINK_RE.search(m.body).group(0).split("127.0.0.1:8000", 1)[1] for m in mail.outbox]
+    paths = [LINK_RE.search(m.body).group(0)[len(settings.PORTAL_BASE_URL) :] for m in mail.outbox]
     assert len(paths) == 2
     _post(_csrf_client(), paths[0], "approve")
     second = _post(_csrf_client(), paths[1], "approve")
