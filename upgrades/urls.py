@@ -7,6 +7,7 @@ from upgrades import views
 urlpatterns = [
     path("", views.site_list, name="sites"),
     path("sites/<int:pk>/", views.site_detail, name="site"),
+    path("sites/<int:pk>/settings/", views.site_settings, name="site-settings"),
     path(
         "sites/<int:site_pk>/installations/<int:pk>/upgrade/", views.installation_upgrade, name="installation-upgrade"
     ),

@@ -16,7 +16,7 @@ from marketplace.errors import ApplicationError
 from marketplace.selectors import listing_get_for_user
 from upgrades import selectors, services
 from upgrades.models import RequestState
-from upgrades.windows import describe_windows
+from upgrades.windows import describe_windows, parse_windows_text, windows_as_text
 
 LINK_ERROR_STATUS = {"link_expired": 410, "transition_not_allowed": 409, "not_found": 404}
 
@@ -84,6 +84,10 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
         site = selectors.site_get_for_user(user=request.user, pk=pk)
     except ApplicationError as exc:
         return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    return _site_page(request, site)
+
+
+def _site_page(request: HttpRequest, site, *, windows_text: str | None = None, status: int = 200) -> HttpResponse:
     return render(
         request,
         "upgrades/site_detail.html",
@@ -91,8 +95,33 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "site": site,
             "updates": selectors.site_updates(site=site),
             "windows": describe_windows(site.maintenance_windows or [], site.time_zone),
+            "windows_text": windows_as_text(site.maintenance_windows or []) if windows_text is None else windows_text,
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def site_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Automatic updates on/off and the maintenance windows, from the site page's form."""
+    try:
+        site = selectors.site_get_for_user(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    text = request.POST.get("maintenance_windows", "")
+    try:
+        services.site_update_settings(
+            site=site,
+            actor=request.user,
+            auto_update=request.POST.get("auto_update") == "on",
+            maintenance_windows=parse_windows_text(text),
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing changed: {exc.message}")
+        return _site_page(request, site, windows_text=text, status=400)
+    messages.success(request, "Settings saved.")
+    return redirect("upgrades:site", pk=pk)
 
 
 @login_required

@@ -136,3 +136,33 @@ def upgrade_due_at(
 
 def describe_windows(windows: Iterable[Mapping[str, object]], tz_name: str) -> list[str]:
     return [f"{WEEKDAYS[w['weekday']]} {w['start']}-{w['end']} ({tz_name})" for w in windows]
+
+
+_LINE_RE = re.compile(r"^\s*([A-Za-z]+)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+
+
+def parse_windows_text(text: str) -> list[dict[str, object]]:
+    """`Sunday 01:00-05:00`, one window a line (what the site page's form shows), to windows."""
+    windows = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _LINE_RE.match(line)
+        if not match:
+            raise ApplicationError(
+                f"Line {number} {line.strip()!r}: write a weekday and a time range, for example 'Sunday 01:00-05:00'.",
+                field="maintenance_windows",
+            )
+        day = match.group(1).lower()
+        weekday = next((i for i, name in enumerate(WEEKDAYS) if name.lower().startswith(day) and len(day) >= 3), None)
+        if weekday is None:
+            raise ApplicationError(
+                f"Line {number}: {match.group(1)!r} is not a weekday (Monday to Sunday).", field="maintenance_windows"
+            )
+        start, end = (t if len(t) == 5 else f"0{t}" for t in (match.group(2), match.group(3)))
+        windows.append({"weekday": weekday, "start": start, "end": end})
+    return clean_windows(windows)
+
+
+def windows_as_text(windows: Iterable[Mapping[str, object]]) -> str:
+    return "\n".join(f"{WEEKDAYS[w['weekday']]} {w['start']}-{w['end']}" for w in windows)

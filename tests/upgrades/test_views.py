@@ -242,3 +242,23 @@ def test_vendor_listing_page_shows_rollout_progress_and_adoption(pending):
     assert response.status_code == 200
     assert 'data-count="awaiting_consent">Awaiting consent: 3' in html
     assert 'class="adoption"' in html and "<td>1.0.0</td><td>3</td>" in html
+
+
+def test_site_admin_changes_settings_and_bad_input_changes_nothing(pending):
+    site = pending["installation"].site
+    client = Client()
+    client.force_login(pending["admin"].user)
+    url = reverse("upgrades:site-settings", args=[site.pk])
+    response = client.post(url, {"maintenance_windows": "Sunday 01:00-05:00"})
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.auto_update is False and site.maintenance_windows == [{"weekday": 6, "start": "01:00", "end": "05:00"}]
+    bad = client.post(url, {"auto_update": "on", "maintenance_windows": "Sunday 05:00-05:00"})
+    assert bad.status_code == 400 and "start and end are the same time" in bad.content.decode()
+    site.refresh_from_db()
+    assert site.auto_update is False and len(site.maintenance_windows) == 1
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.post(url, {"auto_update": "on"}).status_code == 404
+    site.refresh_from_db()
+    assert site.auto_update is False

@@ -80,3 +80,20 @@ def test_clean_windows_names_the_rule(raw, message):
     with pytest.raises(ApplicationError) as exc:
         clean_windows(raw)
     assert message in exc.value.message and exc.value.field == "maintenance_windows"
+
+
+def test_windows_text_round_trip():
+    from upgrades.windows import parse_windows_text, windows_as_text
+
+    windows = parse_windows_text("Sunday 01:00-05:00\n\n  sat 22:00 - 2:00 ")
+    assert windows == [
+        {"weekday": 6, "start": "01:00", "end": "05:00"},
+        {"weekday": 5, "start": "22:00", "end": "02:00"},
+    ]
+    assert windows_as_text(windows) == "Sunday 01:00-05:00\nSaturday 22:00-02:00"
+    with pytest.raises(ApplicationError, match="Line 1 'Sundays at night'"):
+        parse_windows_text("Sundays at night")
+    with pytest.raises(ApplicationError, match="'Funday' is not a weekday"):
+        parse_windows_text("Funday 01:00-02:00")
+    with pytest.raises(ApplicationError, match="not a time of day"):
+        parse_windows_text("Monday 25:00-26:00")

@@ -34,6 +34,7 @@ from upgrades.services.sites import (
     site_set_maintenance_windows,
     site_token_create,
     site_token_digest,
+    site_update_settings,
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "site_set_maintenance_windows",
     "site_token_create",
     "site_token_digest",
+    "site_update_settings",
     "upgrade_apply",
     "upgrade_due_for",
     "upgrade_request_approve",

@@ -31,11 +31,18 @@ def site_token_create(*, site: Site, name: str = "") -> tuple[SiteToken, str]:
     return token, raw
 
 
-def site_set_maintenance_windows(*, site: Site, actor: Any, windows_: Any) -> Site:
+def site_update_settings(*, site: Site, actor: Any, auto_update: bool, maintenance_windows: Any) -> Site:
+    """A site admin turns automatic updates on or off and sets the weekly maintenance windows."""
     require_site_admin(actor, site)
-    site.maintenance_windows = windows.clean_windows(windows_)
-    site.save(update_fields=["maintenance_windows"])
+    cleaned = windows.clean_windows(maintenance_windows)
+    site.auto_update = bool(auto_update)
+    site.maintenance_windows = cleaned
+    site.save(update_fields=["auto_update", "maintenance_windows"])
     return site
+
+
+def site_set_maintenance_windows(*, site: Site, actor: Any, windows_: Any) -> Site:
+    return site_update_settings(site=site, actor=actor, auto_update=site.auto_update, maintenance_windows=windows_)
 
 
 def installation_create(
