@@ -1,0 +1,14 @@
+"""`python manage.py seed_demo`: the demo data `make run` shows (idempotent)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from marketplace import demo as catalogue_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo vendors, users, listings, versions, sites and rollouts (safe to run again)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        catalogue_demo.seed(self.stdout)
