@@ -45,8 +45,8 @@ class DescriptorServer:
         return [r for r in self.requests if r["path"] == path]
 
 
-@pytest.fixture
-def descriptor_server() -> Iterator[DescriptorServer]:
+@pytest.fixture(name="descriptor_server")
+def descriptor_server_fixture() -> Iterator[DescriptorServer]:
     server = DescriptorServer()
 
     class Handler(BaseHTTPRequestHandler):
@@ -55,7 +55,7 @@ def descriptor_server() -> Iterator[DescriptorServer]:
         def log_message(self, *args) -> None:  # keep test output quiet
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             server.requests.append({"path": self.path, "headers": dict(self.headers)})
             route = server.routes.get(self.path)
             if route is None:

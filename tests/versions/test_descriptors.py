@@ -238,7 +238,11 @@ def test_forge_changed_app_id_is_an_error():
 
 def test_report_lines_and_dict():
     report = d.diff_documents(
-        connect(), connect(scopes=["read", "write:jira-work"]), scheme="connect", catalogue=CATALOGUE, from_number="1.2.3"
+        connect(),
+        connect(scopes=["read", "write:jira-work"]),
+        scheme="connect",
+        catalogue=CATALOGUE,
+        from_number="1.2.3",
     )
     assert report.lines() == ["bump: minor", "next: 1.3.0", "reason: scope added: write:jira-work", "consent: required"]
     assert report.as_dict()["next"] == "1.3.0"

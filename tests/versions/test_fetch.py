@@ -8,15 +8,17 @@ import time
 import pytest
 from django.test import override_settings
 
-from tests.versions.descriptor_server import descriptor_server  # noqa: F401 - fixture
+from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions import fetch
 from versions.fetch import FetchError, address_refusal, fetch_descriptor
 
 BODY = '{"key": "my-app", "scopes": ["read"]}'
 
 
-def test_200_returns_body_etag_and_sends_the_bot_user_agent(descriptor_server):  # noqa: F811
-    url = descriptor_server.serve("/d.json", BODY, etag='"v1"', headers={"Last-Modified": "Sat, 21 Nov 2026 09:00:00 GMT"})
+def test_200_returns_body_etag_and_sends_the_bot_user_agent(descriptor_server):
+    url = descriptor_server.serve(
+        "/d.json", BODY, etag='"v1"', headers={"Last-Modified": "Sat, 21 Nov 2026 09:00:00 GMT"}
+    )
     with override_settings(PORTAL_BOT_USER_AGENT="TestPortalBot/9 (+http://portal.test/bot)"):
         result = fetch_descriptor(url)
     assert result.status == 200
@@ -28,7 +30,7 @@ def test_200_returns_body_etag_and_sends_the_bot_user_agent(descriptor_server): 
     assert request["headers"]["Host"] == f"127.0.0.1:{descriptor_server.port}"
 
 
-def test_conditional_get_gets_304(descriptor_server):  # noqa: F811
+def test_conditional_get_gets_304(descriptor_server):
     url = descriptor_server.serve("/d.json", BODY, etag='"v1"')
     result = fetch_descriptor(url, etag='"v1"', last_modified="Sat, 21 Nov 2026 09:00:00 GMT")
     assert result.not_modified
@@ -38,7 +40,7 @@ def test_conditional_get_gets_304(descriptor_server):  # noqa: F811
     assert headers["If-Modified-Since"] == "Sat, 21 Nov 2026 09:00:00 GMT"
 
 
-def test_500_is_an_http_error(descriptor_server):  # noqa: F811
+def test_500_is_an_http_error(descriptor_server):
     url = descriptor_server.serve("/broken", "oops", status=500)
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url)
@@ -47,7 +49,7 @@ def test_500_is_an_http_error(descriptor_server):  # noqa: F811
     assert "HTTP 500" in exc.value.message
 
 
-def test_slow_server_times_out(descriptor_server):  # noqa: F811
+def test_slow_server_times_out(descriptor_server):
     url = descriptor_server.serve("/slow", BODY, delay=2.0)
     started = time.monotonic()
     with pytest.raises(FetchError) as exc:
@@ -56,14 +58,14 @@ def test_slow_server_times_out(descriptor_server):  # noqa: F811
     assert time.monotonic() - started < 1.5
 
 
-def test_dripping_server_hits_the_overall_deadline(descriptor_server):  # noqa: F811
+def test_dripping_server_hits_the_overall_deadline(descriptor_server):
     url = descriptor_server.serve("/drip", "x" * 100, drip=0.05)
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url, connect_timeout=0.2, read_timeout=0.3)
     assert exc.value.kind == fetch.TIMEOUT
 
 
-def test_oversized_declared_body_is_refused(descriptor_server):  # noqa: F811
+def test_oversized_declared_body_is_refused(descriptor_server):
     url = descriptor_server.serve("/big", "x" * 5000)
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url, max_bytes=1000)
@@ -71,19 +73,19 @@ def test_oversized_declared_body_is_refused(descriptor_server):  # noqa: F811
     assert "5000 bytes" in exc.value.message
 
 
-def test_oversized_undeclared_body_is_cut_while_streaming(descriptor_server):  # noqa: F811
+def test_oversized_undeclared_body_is_cut_while_streaming(descriptor_server):
     url = descriptor_server.serve("/big-stream", "x" * 200_000, declare_length=False)
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url, max_bytes=1000)
     assert exc.value.kind == fetch.TOO_LARGE
 
 
-def test_body_at_the_limit_is_accepted(descriptor_server):  # noqa: F811
+def test_body_at_the_limit_is_accepted(descriptor_server):
     url = descriptor_server.serve("/exact", "x" * 1000)
     assert len(fetch_descriptor(url, max_bytes=1000).body) == 1000
 
 
-def test_redirects_are_followed_and_checked(descriptor_server):  # noqa: F811
+def test_redirects_are_followed_and_checked(descriptor_server):
     descriptor_server.serve("/d.json", BODY)
     url = descriptor_server.redirect("/moved", "/d.json", status=301)
     result = fetch_descriptor(url)
@@ -94,14 +96,14 @@ def test_redirects_are_followed_and_checked(descriptor_server):  # noqa: F811
 @pytest.mark.parametrize(
     "target", ["http://10.0.0.1/x.json", "http://169.254.169.254/latest/meta-data/", "http://[::ffff:192.168.0.1]/"]
 )
-def test_redirect_to_a_refused_address_is_refused(descriptor_server, target):  # noqa: F811
+def test_redirect_to_a_refused_address_is_refused(descriptor_server, target):
     url = descriptor_server.redirect("/evil", target)
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url)
     assert exc.value.kind == fetch.REFUSED_ADDRESS
 
 
-def test_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(descriptor_server):  # noqa: F811
+def test_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(descriptor_server):
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(descriptor_server.url("/d.json"), allow_loopback=False)
     assert exc.value.kind == fetch.REFUSED_ADDRESS
@@ -109,13 +111,13 @@ def test_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(descriptor
     assert descriptor_server.requests == []  # refused before connecting
 
 
-def test_loopback_by_name_is_resolved_and_refused(descriptor_server):  # noqa: F811
+def test_loopback_by_name_is_resolved_and_refused(descriptor_server):
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(f"http://localhost:{descriptor_server.port}/d.json", allow_loopback=False)
     assert exc.value.kind == fetch.REFUSED_ADDRESS
 
 
-def test_redirect_loop_stops(descriptor_server):  # noqa: F811
+def test_redirect_loop_stops(descriptor_server):
     url = descriptor_server.redirect("/loop", "/loop")
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url)
@@ -130,7 +132,7 @@ def test_only_http_and_https_urls(url):
     assert exc.value.kind == fetch.BAD_URL
 
 
-def test_redirect_to_another_scheme_is_refused(descriptor_server):  # noqa: F811
+def test_redirect_to_another_scheme_is_refused(descriptor_server):
     url = descriptor_server.redirect("/to-file", "file:///etc/passwd")
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(url)
