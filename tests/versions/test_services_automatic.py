@@ -68,6 +68,7 @@ def test_first_poll_creates_1_0_0_published(connect_listing, django_capture_on_c
     assert version.scopes == ["read:jira-work"]
     assert version.descriptor["key"] == "acme-connect"
     assert len(version.descriptor_hash) == 64
+    assert version.descriptor_hash == result.descriptor_hash  # the same canonical recipe as the lifecycle uses
     assert version.transitions.filter(name="release_without_review", actor__isnull=True).exists()
     state = DescriptorPollState.objects.get(listing=connect_listing)
     assert (state.etag, state.failure_streak) == ('"v1"', 0)
