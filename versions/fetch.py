@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -153,8 +154,13 @@ def fetch_descriptor(
     connect_timeout: float | None = None,
     read_timeout: float | None = None,
     allow_loopback: bool | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> FetchResult:
-    """GET `url` safely; returns the 200 body or a 304, raises FetchError for anything else."""
+    """GET `url` safely; returns the 200 body or a 304, raises FetchError for anything else.
+
+    `verify` is httpx's: certificates are always checked against the URL's host
+    name; tests pass an SSLContext that trusts their own CA.
+    """
     max_bytes = max_bytes if max_bytes is not None else settings.DESCRIPTOR_MAX_BYTES
     connect_timeout = connect_timeout if connect_timeout is not None else settings.DESCRIPTOR_CONNECT_TIMEOUT
     read_timeout = read_timeout if read_timeout is not None else settings.DESCRIPTOR_READ_TIMEOUT
@@ -166,7 +172,7 @@ def fetch_descriptor(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             scheme, host, port = _check_url(current)

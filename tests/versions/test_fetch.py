@@ -178,3 +178,65 @@ def test_unreachable_port_is_a_network_error():
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(f"http://127.0.0.1:{port}/d.json")
     assert exc.value.kind == fetch.NETWORK
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on the address `localhost` resolves to, with a certificate for `localhost`."""
+    import socket
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    seen: dict = {}
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    def keep_sni(sock, name, ctx) -> None:
+        seen.setdefault("sni", name)
+
+    context.sni_callback = keep_sni
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen["host"] = self.headers["Host"]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BODY)))
+            self.end_headers()
+            self.wfile.write(BODY.encode())
+
+    family, _, _, _, address = socket.getaddrinfo("localhost", 0, type=socket.SOCK_STREAM)[0]
+
+    class Server(ThreadingHTTPServer):
+        address_family = family
+
+    httpd = Server((address[0], 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    client_context = ssl.create_default_context(cafile=str(cert))
+    try:
+        yield httpd.server_address[1], client_context, seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_https_goes_to_the_vetted_address_with_sni_and_the_certificate_checked(tls_server):
+    port, trust, seen = tls_server
+    result = fetch_descriptor(f"https://localhost:{port}/d.json", verify=trust)
+    assert result.body == BODY.encode()
+    assert seen == {"sni": "localhost", "host": f"localhost:{port}"}
+    # Without trusting the test CA the certificate check fails: it is not switched off.
+    with pytest.raises(FetchError) as exc:
+        fetch_descriptor(f"https://localhost:{port}/d.json")
+    assert exc.value.kind == fetch.NETWORK
