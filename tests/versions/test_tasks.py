@@ -134,3 +134,12 @@ def test_auto_version_email_is_sent_once(vendor, descriptor_server, django_captu
     assert "1.0.0" in mail.outbox[0].subject
     assert "It is published" in mail.outbox[0].body
     assert AutoVersionNotice.objects.filter(version=version).count() == 1
+
+
+def test_beat_schedules_the_fan_out_every_poll_interval(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["versions-poll-due-descriptors"]
+    assert entry["task"] == "versions.tasks.poll_due_descriptors"
+    assert entry["schedule"] == settings.DESCRIPTOR_POLL_INTERVAL
+    assert entry["task"] in app.tasks
+    route = app.amqp.router.route({}, "versions.tasks.send_poll_failure_email")
+    assert route["queue"].name == "email"

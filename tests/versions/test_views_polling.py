@@ -61,3 +61,21 @@ def test_demo_descriptor_is_served_only_in_development(client, settings, tmp_pat
     assert response.json() == {"key": "demo-app"}
     assert client.get("/demo/descriptors/demo-app.json", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
     assert client.get("/demo/descriptors/..%2Fsecret.json").status_code == 404
+
+
+def test_admin_lists_polls_read_only(client, owner):
+    from django.contrib.auth import get_user_model
+
+    listing = ListingFactory(scheme="connect", descriptor_url="https://e.example/d.json", vendor=owner.vendors.get())
+    poll = DescriptorPoll.objects.create(
+        listing=listing, url=listing.descriptor_url, outcome="failed", error_kind="timeout", error="Timed out."
+    )
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pass")
+    client.force_login(admin)
+    page = client.get("/admin/versions/descriptorpoll/")
+    assert page.status_code == 200
+    assert listing.key.encode() in page.content and b"timeout" in page.content
+    detail = client.get(f"/admin/versions/descriptorpoll/{poll.pk}/change/")
+    assert detail.status_code == 200
+    assert b'name="_save"' not in detail.content  # read-only: no save button
+    assert client.get("/admin/versions/descriptorpoll/add/").status_code == 403
