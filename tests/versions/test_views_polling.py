@@ -79,3 +79,20 @@ def test_admin_lists_polls_read_only(client, owner):
     assert detail.status_code == 200
     assert b'name="_save"' not in detail.content  # read-only: no save button
     assert client.get("/admin/versions/descriptorpoll/add/").status_code == 403
+
+
+def test_listing_page_shows_the_poll_panel_with_poll_now(client, owner):
+    listing = ListingFactory(
+        key="acme-connect", scheme="connect", descriptor_url="https://e.example/d.json", vendor=owner.vendors.get()
+    )
+    DescriptorPoll.objects.create(
+        listing=listing, url=listing.descriptor_url, outcome="failed", error_kind="http_error", error="HTTP 503"
+    )
+    client.force_login(owner)
+    page = client.get("/portal/listings/acme-connect/")
+    assert page.status_code == 200
+    assert b"Descriptor polling" in page.content and b"HTTP 503" in page.content
+    assert b'action="/portal/listings/acme-connect/poll-now/"' in page.content
+    assert b'name="next" value="/portal/listings/acme-connect/"' in page.content
+    manual = ListingFactory(key="acme-manual", scheme="manual", vendor=owner.vendors.get())
+    assert b"Poll now" not in client.get(f"/portal/listings/{manual.key}/").content
