@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -42,6 +43,8 @@ ON_THE_WAY = (State.DRAFT, State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROV
 KEY_CHANGED = "key_changed"
 INVALID_DESCRIPTOR = "invalid_descriptor"
 VERSION_REFUSED = "version_refused"
+# "Poll now" at most this often per listing: the button must not turn the portal into a request cannon.
+POLL_NOW_MIN_INTERVAL_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,11 @@ def listing_request_poll(*, listing: Listing, actor: Any) -> None:
         raise ApplicationError("Set a descriptor URL on the listing before polling it.", field="descriptor_url")
     if listing.archived_at is not None:
         raise ApplicationError(f"Listing {listing.key} is archived.", field="listing")
+    if not cache.add(f"descriptor-poll-now:{listing.pk}", 1, timeout=POLL_NOW_MIN_INTERVAL_SECONDS):
+        raise ApplicationError(
+            f"A poll of {listing.key} was requested less than {POLL_NOW_MIN_INTERVAL_SECONDS} seconds ago; "
+            "its result appears in the poll history shortly."
+        )
     from versions.tasks import poll_descriptor
 
     listing_id, actor_id = listing.pk, actor.pk

@@ -177,6 +177,14 @@ def test_failures_make_no_version_and_one_email_per_streak(
     assert len(mail.outbox) == 2
 
 
+def test_timeout_is_recorded(connect_listing, descriptor_server, django_capture_on_commit_callbacks, settings):
+    settings.DESCRIPTOR_READ_TIMEOUT = 0.3
+    descriptor_server.serve("/acme.json", descriptor(), delay=1.5)
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert (result.outcome, result.error_kind, result.version) == ("failed", "timeout", None)
+    assert result.duration_ms < 1400
+
+
 def test_refused_address_is_recorded(connect_listing, descriptor_server, django_capture_on_commit_callbacks):
     descriptor_server.redirect("/acme.json", "http://192.168.0.10/descriptor.json")
     result = poll(connect_listing, django_capture_on_commit_callbacks)
@@ -192,6 +200,8 @@ def test_listing_request_poll_checks_the_vendor(connect_listing, owner, django_c
         auto.listing_request_poll(listing=connect_listing, actor=owner)
     poll_row = DescriptorPoll.objects.get(listing=connect_listing)
     assert (poll_row.trigger, poll_row.requested_by) == ("manual", owner)
+    with pytest.raises(ApplicationError, match="less than 10 seconds ago"):
+        auto.listing_request_poll(listing=connect_listing, actor=owner)
     manual = ListingFactory(vendor=connect_listing.vendor, scheme="manual")
     with pytest.raises(ApplicationError, match="only connect listings are polled"):
         auto.listing_request_poll(listing=manual, actor=owner)

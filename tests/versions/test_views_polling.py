@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import ListingFactory, MembershipFactory, UserFactory
 from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions.models_polling import DescriptorPoll
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()  # "Poll now" is throttled per listing through the cache
+    yield
+    cache.clear()
 
 
 @pytest.fixture
