@@ -1,4 +1,4 @@
-"""Server-rendered pages: home, health, and the vendor portal's dashboard and listing pages.
+"""Server-rendered pages: home, and the vendor portal's dashboard and listing pages.
 
 Views are thin: they read through selectors, write through services, and turn
 an ApplicationError into a message next to the form field (forms_helpers) or,
@@ -14,8 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -39,12 +38,6 @@ PAGE_SIZE = 20
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 # --- portal plumbing ---------------------------------------------------------------

@@ -11,6 +11,16 @@ from marketplace.models import WorkerHeartbeat
 from tests.integration.conftest import ROOT, _database_url, wait_until
 
 
+def _stop(*procs: subprocess.Popen) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_worker_and_beat_on_the_filesystem_broker_record_a_heartbeat(tmp_path):
     env = {
@@ -23,29 +33,24 @@ def test_worker_and_beat_on_the_filesystem_broker_record_a_heartbeat(tmp_path):
     }
     env.pop("EMAIL_URL", None)
     celery = [sys.executable, "-m", "celery", "-A", "marketplace"]
-    worker = subprocess.Popen(
-        [*celery, "worker", "--pool=solo", "-Q", "default", "--loglevel=INFO"],
-        cwd=ROOT,
-        env=env,
-        stdout=open(tmp_path / "worker.log", "w"),
-        stderr=subprocess.STDOUT,  # noqa: SIM115
-    )
-    beat = subprocess.Popen(
-        [*celery, "beat", "--loglevel=INFO", "-s", str(tmp_path / "beat-schedule")],
-        cwd=ROOT,
-        env=env,
-        stdout=open(tmp_path / "beat.log", "w"),
-        stderr=subprocess.STDOUT,  # noqa: SIM115
-    )
-    try:
-        beat_row = wait_until(lambda: WorkerHeartbeat.objects.filter(name="celery-worker").first(), timeout=60)
-        assert beat_row is not None, (tmp_path / "worker.log").read_text()[-2000:]
-        assert any((tmp_path / "celery").rglob("*")), "the broker wrote its messages under PORTAL_VAR_DIR"
-    finally:
-        for proc in (beat, worker):
-            proc.terminate()
-        for proc in (beat, worker):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with open(tmp_path / "worker.log", "w") as worker_log, open(tmp_path / "beat.log", "w") as beat_log:
+        worker = subprocess.Popen(
+            [*celery, "worker", "--pool=solo", "-Q", "default", "--loglevel=INFO"],
+            cwd=ROOT,
+            env=env,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+        )
+        beat = subprocess.Popen(
+            [*celery, "beat", "--loglevel=INFO", "-s", str(tmp_path / "beat-schedule")],
+            cwd=ROOT,
+            env=env,
+            stdout=beat_log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            row = wait_until(lambda: WorkerHeartbeat.objects.filter(name="celery-worker").first(), timeout=60)
+        finally:
+            _stop(beat, worker)
+    assert row is not None, (tmp_path / "beat.log").read_text()[-2000:] + (tmp_path / "worker.log").read_text()[-2000:]
+    assert (tmp_path / "celery" / "broker").is_dir()
