@@ -44,6 +44,7 @@ def test_descriptor_diff_prints_the_report(tmp_path):
     ]
 
 
+@pytest.mark.django_db  # the command reads the scope catalogue
 def test_descriptor_diff_unchanged_and_forge_by_extension(tmp_path):
     old = write(tmp_path, "old.yaml", "app:\n  id: a\npermissions:\n  scopes: [read:jira-work]\n")
     new = write(tmp_path, "new.yaml", "permissions:\n  scopes:\n    - READ:JIRA-WORK\napp: {id: a}\n")
