@@ -5,6 +5,7 @@ and must see the test database), so `make test` runs them in its PostgreSQL phas
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -57,13 +58,27 @@ def smtp_server() -> Iterator[SmtpServer]:
             server.messages.append(message_from_bytes(envelope.original_content))
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    # aiosmtpd checks readiness by connecting to the port it was given, so it needs a real one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        server.port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=server.port)
     controller.start()
-    server.port = controller.server.sockets[0].getsockname()[1]
     try:
         yield server
     finally:
         controller.stop()
+
+
+def _reset_producer_pool(app) -> None:
+    """Drop the connection and producer pools so the next publish uses the current broker_url."""
+    from kombu import pools
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _database_url() -> str:
@@ -124,7 +139,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
     old = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = REDIS_URL
-    app.pool.force_close_all()
+    _reset_producer_pool(app)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -138,7 +153,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
         yield proc
     finally:
         app.conf.task_always_eager, app.conf.broker_url = old
-        app.pool.force_close_all()
+        _reset_producer_pool(app)
         proc.terminate()
         try:
             proc.wait(timeout=20)
