@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from marketplace.errors import ApplicationError, TransitionNotAllowed
@@ -175,9 +176,9 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         free_to_paid = not first_release and obj.live_pricing == "free" and obj.pricing == "paid"
         parts = [format_html_join(", ", "<code>{}</code>", ((s,) for s in added)) if added else "none"]
         if first_release:
-            parts.append(format_html(' <small class="review-note">(first release)</small>'))
+            parts.append(mark_safe(' <small class="review-note">(first release)</small>'))
         if increase or free_to_paid:
-            parts.append(format_html(' <span class="review-consent">consent needed</span>'))
+            parts.append(mark_safe(' <span class="review-consent">consent needed</span>'))
         return format_html("{}" * len(parts), *parts)
 
     # --- the version page ----------------------------------------------------
