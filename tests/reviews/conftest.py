@@ -12,7 +12,7 @@ from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, Use
 QUEUE_URL = "/admin/reviews/reviewqueueversion/"
 
 
-def version_url(version, action: str = "change") -> str:  # noqa: ANN001
+def version_url(version, action: str = "change") -> str:
     return f"{QUEUE_URL}{version.pk}/{action}/"
 
 
@@ -60,7 +60,7 @@ def vendor_listing(catalogue):
     return listing
 
 
-def waiting_version(listing, number: str, *, state: str = "pending_approval", age_hours: float = 1, **fields):  # noqa: ANN001, ANN201
+def waiting_version(listing, number: str, *, state: str = "pending_approval", age_hours: float = 1, **fields):
     return VersionFactory(
         listing=listing,
         number=number,

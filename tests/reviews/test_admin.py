@@ -13,15 +13,15 @@ from versions.models import VersionTransition
 pytestmark = pytest.mark.django_db
 
 
-def messages_of(response) -> list[str]:  # noqa: ANN001
+def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-def text(response) -> str:  # noqa: ANN001
+def text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
-def queue_rows(response) -> list[str]:  # noqa: ANN001
+def queue_rows(response) -> list[str]:
     return [str(v) for v in response.context["cl"].result_list]
 
 
@@ -116,8 +116,8 @@ def test_version_page_shows_diffs_consent_notes_and_history(client, group_review
     page = text(response)
     assert "Compared with 1.0.0" in page
     assert (
-        "Customers will have to consent to this upgrade: scopes increased: write:jira-work; pricing changes from free to paid"
-        in page
+        "Customers will have to consent to this upgrade: scopes increased: write:jira-work; "
+        "pricing changes from free to paid" in page
     )
     assert "write:jira-work write yes: widens access" in page
     assert "read:jira-work read" in page.split("Scopes removed")[1]
