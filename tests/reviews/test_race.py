@@ -51,14 +51,14 @@ def _waiting_for_locks(count: int, timeout: float = 20.0) -> None:
     pytest.fail(f"{count} transactions never waited on the row lock")
 
 
-def _race(version: Version, *acts) -> list:  # noqa: ANN002
+def _race(version: Version, *acts) -> list:
     """Run each act in its own thread (own connection) while the row is locked, then release it."""
     results: list = [None] * len(acts)
 
-    def run(i: int, act) -> None:  # noqa: ANN001
+    def run(i: int, act) -> None:
         try:
             results[i] = act()
-        except Exception as exc:  # noqa: BLE001 - reported to the test below
+        except Exception as exc:
             results[i] = exc
         finally:
             from django.db import connection as thread_connection
@@ -92,7 +92,7 @@ def test_two_reviewers_start_the_same_review_in_the_admin(two_reviewers):
         client.force_login(user)
         clients.append(client)
 
-    def press_start(client: Client):  # noqa: ANN202
+    def press_start(client: Client):
         return lambda: client.post(version_url(version, "start-review"), follow=True)
 
     responses = _race(version, *(press_start(c) for c in clients))
