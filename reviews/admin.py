@@ -67,10 +67,16 @@ class ReviewerFilter(admin.SimpleListFilter):
 
 
 class HistoryInline(VersionTransitionInline):
+    """The audit rows (who, when, from, to, comment), newest first."""
+
+    template = "admin/reviews/history_inline.html"
     verbose_name = "history entry"
     verbose_name_plural = "History (newest first)"
     fields = ["at", "actor", "from_state", "to_state", "name", "comment"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("actor").order_by("-at", "-id")
 
 
 @admin.register(ReviewQueueVersion)
