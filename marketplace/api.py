@@ -25,7 +25,7 @@ def _host_products(keys: list[str]) -> list[HostProduct]:
 class ListingListCreateApi(generics.GenericAPIView):
     serializer_class = ListingOutputSerializer
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         return listing_list(user=self.request.user).prefetch_related("host_products")
 
     def get(self, request: Request) -> Response:

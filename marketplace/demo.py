@@ -96,63 +96,137 @@ def seed(stdout: TextIO) -> bool:
 
     for name, (level, description) in SCOPES.items():
         catalogue.scope_create(name=name, sensitivity=level, description=description)
-    products = {key: HostProduct.objects.get_or_create(key=key, defaults={"name": n})[0] for key, n in HOST_PRODUCTS.items()}
+    products = {
+        key: HostProduct.objects.get_or_create(key=key, defaults={"name": n})[0] for key, n in HOST_PRODUCTS.items()
+    }
 
     acme = catalogue.vendor_create(name="Acme Apps", owner=users["vendor"], contact_email="team@acme.example.com")
-    globex = catalogue.vendor_create(name="Globex Software", owner=users["globex"], contact_email="apps@globex.example.com")
-    initech = catalogue.vendor_create(name="Initech Labs", owner=users["initech"], contact_email="dev@initech.example.com")
+    globex = catalogue.vendor_create(
+        name="Globex Software", owner=users["globex"], contact_email="apps@globex.example.com"
+    )
+    initech = catalogue.vendor_create(
+        name="Initech Labs", owner=users["initech"], contact_email="dev@initech.example.com"
+    )
     reviewer, vendor = users["reviewer"], users["vendor"]
 
     def listing(vendor_: Vendor, owner: Any, key: str, name: str, scheme: str, **kw: Any) -> Listing:
         host = kw.pop("products", ["jira"])
         return catalogue.listing_create(
-            vendor=vendor_, actor=owner, key=key, name=name, scheme=scheme,
-            host_products=[products[p] for p in host], **kw,
+            vendor=vendor_,
+            actor=owner,
+            key=key,
+            name=name,
+            scheme=scheme,
+            host_products=[products[p] for p in host],
+            **kw,
         )
 
     # --- Acme Apps (the demo vendor) -------------------------------------------------
-    timesheets = listing(acme, vendor, "acme-timesheets", "Acme Timesheets", "manual",
-                         summary="Log work on Jira issues and export timesheets.")
+    timesheets = listing(
+        acme,
+        vendor,
+        "acme-timesheets",
+        "Acme Timesheets",
+        "manual",
+        summary="Log work on Jira issues and export timesheets.",
+    )
     _release(timesheets, vendor, reviewer, "1.0.0", "First release: log time on issues.", scopes=["read:jira-work"])
-    _release(timesheets, vendor, reviewer, "1.0.1", "Fixes the weekly export for long months.", scopes=["read:jira-work"])
+    _release(
+        timesheets, vendor, reviewer, "1.0.1", "Fixes the weekly export for long months.", scopes=["read:jira-work"]
+    )
     lifecycle.version_create(
-        listing=timesheets, actor=vendor, number="1.1.0",
+        listing=timesheets,
+        actor=vendor,
+        number="1.1.0",
         update_notes="Adds worklog editing straight from the timesheet.",
         scopes=["read:jira-work", "write:jira-work"],
     )
 
-    reports = listing(acme, vendor, "acme-reports", "Acme Reports", "manual", pricing="paid",
-                      summary="Dashboards and scheduled reports for Jira.")
-    _release(reports, vendor, reviewer, "2.0.0", "New report designer.", scopes=["read:jira-work", "read:jira-user"], pricing="paid")
+    reports = listing(
+        acme,
+        vendor,
+        "acme-reports",
+        "Acme Reports",
+        "manual",
+        pricing="paid",
+        summary="Dashboards and scheduled reports for Jira.",
+    )
+    _release(
+        reports,
+        vendor,
+        reviewer,
+        "2.0.0",
+        "New report designer.",
+        scopes=["read:jira-work", "read:jira-user"],
+        pricing="paid",
+    )
     pending = lifecycle.version_create(
-        listing=reports, actor=vendor, number="2.1.0", update_notes="Scheduled PDF reports by e-mail.",
-        scopes=["read:jira-work", "read:jira-user", "storage:app"], pricing="paid",
+        listing=reports,
+        actor=vendor,
+        number="2.1.0",
+        update_notes="Scheduled PDF reports by e-mail.",
+        scopes=["read:jira-work", "read:jira-user", "storage:app"],
+        pricing="paid",
     )
     lifecycle.version_submit(version=pending, actor=vendor)
 
-    sync = listing(acme, vendor, "acme-connect-sync", "Acme Connect Sync", "connect",
-                   descriptor_url="https://acme.example.com/sync/atlassian-connect.json",
-                   summary="Two-way sync between Jira and your CRM.")
-    _auto(sync, "1.0.0", "Initial descriptor.", "poll", scopes=["read:jira-work"],
-          descriptor={"key": "acme-connect-sync", "name": "Acme Connect Sync", "baseUrl": "https://acme.example.com/sync",
-                      "apiVersion": 1, "scopes": ["READ"], "enableLicensing": False, "modules": {}})
+    sync = listing(
+        acme,
+        vendor,
+        "acme-connect-sync",
+        "Acme Connect Sync",
+        "connect",
+        descriptor_url="https://acme.example.com/sync/atlassian-connect.json",
+        summary="Two-way sync between Jira and your CRM.",
+    )
+    _auto(
+        sync,
+        "1.0.0",
+        "Initial descriptor.",
+        "poll",
+        scopes=["read:jira-work"],
+        descriptor={
+            "key": "acme-connect-sync",
+            "name": "Acme Connect Sync",
+            "baseUrl": "https://acme.example.com/sync",
+            "apiVersion": 1,
+            "scopes": ["READ"],
+            "enableLicensing": False,
+            "modules": {},
+        },
+    )
 
-    board = listing(acme, vendor, "acme-forge-board", "Acme Forge Board", "forge", summary="Kanban extras, built on Forge.")
+    board = listing(
+        acme, vendor, "acme-forge-board", "Acme Forge Board", "forge", summary="Kanban extras, built on Forge."
+    )
     _auto(board, "1.0.0", "First production deploy.", "deploy", scopes=["read:jira-work"])
     _auto(board, "1.1.0", "Swimlane colours.", "deploy", scopes=["read:jira-work"])
 
-    ocp = listing(acme, vendor, "acme-ocp-sync", "Acme OCP Sync", "ocp", summary="Sync contacts into the data platform.")
+    ocp = listing(
+        acme, vendor, "acme-ocp-sync", "Acme OCP Sync", "ocp", summary="Sync contacts into the data platform."
+    )
     _release(ocp, vendor, reviewer, "1.0.0", "General availability.", scopes=["read:jira-user"])
-    dev = lifecycle.version_create(listing=ocp, actor=vendor, number="1.1.0-dev.1", update_notes="Work in progress: batching.")
+    dev = lifecycle.version_create(
+        listing=ocp, actor=vendor, number="1.1.0-dev.1", update_notes="Work in progress: batching."
+    )
     lifecycle.version_submit(version=dev, actor=vendor)  # -dev skips review: live on the sandbox only
-    beta = lifecycle.version_create(listing=ocp, actor=vendor, number="1.1.0-beta.1", update_notes="Beta: batched sync.")
+    beta = lifecycle.version_create(
+        listing=ocp, actor=vendor, number="1.1.0-beta.1", update_notes="Beta: batched sync."
+    )
     lifecycle.version_submit(version=beta, actor=vendor)
     lifecycle.version_start_review(version=beta, actor=reviewer)
 
     # --- Globex Software ----------------------------------------------------------------
     owner = users["globex"]
-    diagrams = listing(globex, owner, "globex-diagrams", "Globex Diagrams", "manual", products=["confluence"],
-                       summary="Draw diagrams in Confluence pages.")
+    diagrams = listing(
+        globex,
+        owner,
+        "globex-diagrams",
+        "Globex Diagrams",
+        "manual",
+        products=["confluence"],
+        summary="Draw diagrams in Confluence pages.",
+    )
     _release(diagrams, owner, reviewer, "3.0.0", "Rewritten editor.", scopes=["read:confluence-content"])
     rejected = lifecycle.version_create(
         listing=diagrams, actor=owner, number="3.0.1", update_notes="Small fixes.", scopes=["read:confluence-content"]
@@ -161,32 +235,75 @@ def seed(stdout: TextIO) -> bool:
     lifecycle.version_start_review(version=rejected, actor=reviewer)
     lifecycle.version_reject(version=rejected, actor=reviewer, comment="The update notes must say what was fixed.")
     approved = lifecycle.version_create(
-        listing=diagrams, actor=owner, number="3.1.0", update_notes="Export diagrams as SVG.",
+        listing=diagrams,
+        actor=owner,
+        number="3.1.0",
+        update_notes="Export diagrams as SVG.",
         scopes=["read:confluence-content", "write:confluence-content"],
     )
     lifecycle.version_submit(version=approved, actor=owner)
     lifecycle.version_start_review(version=approved, actor=reviewer)
     lifecycle.version_approve(version=approved, actor=reviewer, comment="Approved.")
 
-    suite = listing(globex, owner, "globex-bundle-suite", "Globex Bundle Suite", "bundle",
-                    summary="An app group: API, worker and UI.")
-    _auto(suite, "1.0.0", "First share.", "share", components=[{"name": "api", "version": "2026.10.1"}, {"name": "ui", "version": "5.2"}])
-    _auto(suite, "1.1.0", "UI update.", "share", components=[{"name": "api", "version": "2026.10.1"}, {"name": "ui", "version": "5.3"}])
+    suite = listing(
+        globex,
+        owner,
+        "globex-bundle-suite",
+        "Globex Bundle Suite",
+        "bundle",
+        summary="An app group: API, worker and UI.",
+    )
+    _auto(
+        suite,
+        "1.0.0",
+        "First share.",
+        "share",
+        components=[{"name": "api", "version": "2026.10.1"}, {"name": "ui", "version": "5.2"}],
+    )
+    _auto(
+        suite,
+        "1.1.0",
+        "UI update.",
+        "share",
+        components=[{"name": "api", "version": "2026.10.1"}, {"name": "ui", "version": "5.3"}],
+    )
 
-    hooks = listing(globex, owner, "globex-stash-hooks", "Globex Repository Hooks", "manual",
-                    products=["stash", "bitbucket-server"], summary="Pre-receive hooks for Stash and Bitbucket Server.")
-    _release(hooks, owner, reviewer, "1.2.3", "Stash release.", scopes=["read:repository"],
-             compatibility=[{"product": "stash", "min": "3.0", "max": "3.11"}])
-    _release(hooks, owner, reviewer, "1.3.0", "Bitbucket Server release.", scopes=["read:repository"],
-             compatibility=[{"product": "bitbucket-server", "min": "4.0"}])
+    hooks = listing(
+        globex,
+        owner,
+        "globex-stash-hooks",
+        "Globex Repository Hooks",
+        "manual",
+        products=["stash", "bitbucket-server"],
+        summary="Pre-receive hooks for Stash and Bitbucket Server.",
+    )
+    _release(
+        hooks,
+        owner,
+        reviewer,
+        "1.2.3",
+        "Stash release.",
+        scopes=["read:repository"],
+        compatibility=[{"product": "stash", "min": "3.0", "max": "3.11"}],
+    )
+    _release(
+        hooks,
+        owner,
+        reviewer,
+        "1.3.0",
+        "Bitbucket Server release.",
+        scopes=["read:repository"],
+        compatibility=[{"product": "bitbucket-server", "min": "4.0"}],
+    )
 
     # --- Initech Labs -----------------------------------------------------------------
     owner = users["initech"]
     backup = listing(initech, owner, "initech-backup", "Initech Backup", "manual", summary="Back up Jira projects.")
     canceled = lifecycle.version_create(listing=backup, actor=owner, number="0.9.0", update_notes="Preview build.")
     lifecycle.version_cancel(version=canceled, actor=owner, comment="Superseded by 1.0.0 before review.")
-    waiting = lifecycle.version_create(listing=backup, actor=owner, number="1.0.0", update_notes="First release.",
-                                       scopes=["read:jira-work"])
+    waiting = lifecycle.version_create(
+        listing=backup, actor=owner, number="1.0.0", update_notes="First release.", scopes=["read:jira-work"]
+    )
     lifecycle.version_submit(version=waiting, actor=owner)
 
     audit = listing(initech, owner, "initech-forge-audit", "Initech Audit Log", "forge", summary="Audit log on Forge.")

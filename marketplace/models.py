@@ -121,7 +121,9 @@ class Listing(TimeStamped):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(scheme__in=["manual", "connect", "forge", "ocp", "bundle"]), name="listing_scheme_valid"),
+            models.CheckConstraint(
+                condition=Q(scheme__in=["manual", "connect", "forge", "ocp", "bundle"]), name="listing_scheme_valid"
+            ),
             models.CheckConstraint(condition=Q(pricing__in=["free", "paid"]), name="listing_pricing_valid"),
             models.CheckConstraint(condition=Q(visibility__in=["public", "private"]), name="listing_visibility_valid"),
         ]

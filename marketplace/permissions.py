@@ -13,9 +13,7 @@ REVIEW_PERMISSION = "versions.review_version"
 def vendor_role(user: Any, vendor_id: int) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return (
-        VendorMembership.objects.filter(vendor_id=vendor_id, user_id=user.pk).values_list("role", flat=True).first()
-    )
+    return VendorMembership.objects.filter(vendor_id=vendor_id, user_id=user.pk).values_list("role", flat=True).first()
 
 
 def is_vendor_member(user: Any, vendor_id: int) -> bool:

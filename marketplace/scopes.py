@@ -79,9 +79,7 @@ class ScopeChange:
         return bool(self.added or self.removed)
 
 
-def scope_change(
-    old: Iterable[str], new: Iterable[str], catalogue: Mapping[str, int] | None = None
-) -> ScopeChange:
+def scope_change(old: Iterable[str], new: Iterable[str], catalogue: Mapping[str, int] | None = None) -> ScopeChange:
     old_set, new_set = set(old), set(new)
     added = sorted(new_set - old_set)
     removed = sorted(old_set - new_set)
@@ -93,7 +91,5 @@ def scope_change(
     for s in old_set & known.keys():
         res = scope_resource(s)
         held_by_resource[res] = max(held_by_resource.get(res, 0), levels[s])
-    increased = [
-        s for s in added if s not in known or levels[s] > held_by_resource.get(scope_resource(s), 0)
-    ]
+    increased = [s for s in added if s not in known or levels[s] > held_by_resource.get(scope_resource(s), 0)]
     return ScopeChange(tuple(added), tuple(removed), tuple(increased), levels)

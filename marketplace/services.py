@@ -56,7 +56,9 @@ def clean_descriptor_url(url: str, *, scheme: str) -> str:
         return ""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ApplicationError("Descriptor URL must be an http:// or https:// address with a host name.", field="descriptor_url")
+        raise ApplicationError(
+            "Descriptor URL must be an http:// or https:// address with a host name.", field="descriptor_url"
+        )
     if parts.username or parts.password:
         raise ApplicationError("Descriptor URL must not contain a user name or password.", field="descriptor_url")
     if len(url) > 500:
@@ -80,9 +82,7 @@ def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[st
         if data["scheme"] not in SCHEMES:
             raise ApplicationError(f"Scheme must be one of {', '.join(SCHEMES)}.", field="scheme")
         if current is not None and data["scheme"] != current.scheme and current.versions.exists():
-            raise ApplicationError(
-                "The numbering scheme can't change once the listing has versions.", field="scheme"
-            )
+            raise ApplicationError("The numbering scheme can't change once the listing has versions.", field="scheme")
         cleaned["scheme"] = data["scheme"]
     if "pricing" in data:
         if data["pricing"] not in Listing.Pricing.values:

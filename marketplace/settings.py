@@ -106,6 +106,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
@@ -150,6 +151,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -179,9 +181,7 @@ DESCRIPTOR_ALLOW_LOOPBACK = env.bool("DESCRIPTOR_ALLOW_LOOPBACK", default=False)
 DESCRIPTOR_MAX_BYTES = env.int("DESCRIPTOR_MAX_BYTES", default=1024 * 1024)
 DESCRIPTOR_CONNECT_TIMEOUT = env.float("DESCRIPTOR_CONNECT_TIMEOUT", default=5.0)
 DESCRIPTOR_READ_TIMEOUT = env.float("DESCRIPTOR_READ_TIMEOUT", default=10.0)
-PORTAL_BOT_USER_AGENT = env.str(
-    "PORTAL_BOT_USER_AGENT", default="MarketplacePortalBot/1.0 (+{base}/bot)".format(base=PORTAL_BASE_URL)
-)
+PORTAL_BOT_USER_AGENT = env.str("PORTAL_BOT_USER_AGENT", default=f"MarketplacePortalBot/1.0 (+{PORTAL_BASE_URL}/bot)")
 UPGRADE_AUTO_WINDOW = timedelta(hours=env.int("UPGRADE_AUTO_WINDOW_HOURS", default=0))
 UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server", "django_db_blocker"}
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_user_model", "admin_client", "admin_user"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db.models import Max
 
 from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
 from upgrades.models import Site, SiteAdmin
@@ -23,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pass")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: ANN001, N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -33,9 +34,11 @@ class ReviewerFactory(UserFactory):
     is_staff = True
 
     @factory.post_generation
-    def review_permission(obj, create, extracted, **kwargs):  # noqa: ANN001, N805
+    def review_permission(obj, create, extracted, **kwargs):
         if create:
-            obj.user_permissions.add(Permission.objects.get(codename="review_version", content_type__app_label="versions"))
+            obj.user_permissions.add(
+                Permission.objects.get(codename="review_version", content_type__app_label="versions")
+            )
 
 
 class VendorFactory(factory.django.DjangoModelFactory):
@@ -94,12 +97,14 @@ class VersionFactory(factory.django.DjangoModelFactory):
 
     listing = factory.SubFactory(ListingFactory)
     number = factory.Sequence(lambda n: f"1.0.{n}")
-    build_number = factory.Sequence(lambda n: n + 1)
+    build_number = factory.LazyAttribute(
+        lambda o: (Version.objects.filter(listing=o.listing).aggregate(m=Max("build_number"))["m"] or 0) + 1
+    )
     update_notes = "Bug fixes."
     scopes = factory.LazyFunction(list)
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):  # noqa: ANN001, ANN206
+    def _create(cls, model_class, *args, **kwargs):
         state = kwargs.pop("state", "draft")
         obj = model_class(*args, **kwargs)
         # The state field is protected: fixtures set it the way a migration would.

@@ -14,7 +14,7 @@ class VersionTransitionInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-at", "-id"]
 
-    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -26,13 +26,13 @@ class VersionAdmin(admin.ModelAdmin):
     list_select_related = ["listing"]
     inlines = [VersionTransitionInline]
 
-    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
+    def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -43,8 +43,8 @@ class VersionTransitionAdmin(admin.ModelAdmin):
     search_fields = ["version__listing__key", "version__number", "comment"]
     readonly_fields = ["version", "name", "from_state", "to_state", "actor", "comment", "at"]
 
-    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_delete_permission(self, request, obj=None):
         return False

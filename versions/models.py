@@ -77,12 +77,10 @@ class VersionQuerySet(models.QuerySet):
         # the state (published -> superseded) is the only column that may move.
         frozen = set(kwargs) - {"state", "updated_at"}
         if frozen and self.filter(state__in=FROZEN_STATES).exists():
-            raise ImmutableVersionError(
-                f"Published versions are immutable: cannot update {', '.join(sorted(frozen))}."
-            )
+            raise ImmutableVersionError(f"Published versions are immutable: cannot update {', '.join(sorted(frozen))}.")
         return super().update(**kwargs)
 
-    def bulk_update(self, objs, fields, batch_size=None):  # noqa: ANN001 - Django's signature
+    def bulk_update(self, objs, fields, batch_size=None):
         for obj in objs:
             obj.check_immutable(set(fields))
         return super().bulk_update(objs, fields, batch_size=batch_size)
@@ -103,7 +101,9 @@ class Version(models.Model):
     channel = models.CharField(max_length=40, default="release")
     update_notes = models.TextField(max_length=UPDATE_NOTES_MAX)
     scopes = models.JSONField(default=list, blank=True)
-    members = models.JSONField(default=list, blank=True, help_text="E-mail addresses who may see it before it is public")
+    members = models.JSONField(
+        default=list, blank=True, help_text="E-mail addresses who may see it before it is public"
+    )
     pricing = models.CharField(max_length=8, choices=Pricing.choices, default=Pricing.FREE)
     api_version = models.PositiveIntegerField(default=1)
     descriptor = models.JSONField(null=True, blank=True)
@@ -151,9 +151,7 @@ class Version(models.Model):
                 ),
                 name="version_update_notes_length",
             ),
-            models.CheckConstraint(
-                condition=Q(state__in=[s.value for s in State]), name="version_state_valid"
-            ),
+            models.CheckConstraint(condition=Q(state__in=[s.value for s in State]), name="version_state_valid"),
             models.CheckConstraint(condition=Q(pricing__in=["free", "paid"]), name="version_pricing_valid"),
             models.CheckConstraint(condition=Q(api_version__gte=1), name="version_api_version_positive"),
         ]
@@ -168,7 +166,7 @@ class Version(models.Model):
     # --- snapshot guard -----------------------------------------------------
 
     @classmethod
-    def from_db(cls, db, field_names, values):  # noqa: ANN001, ANN206 - Django's signature
+    def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._loaded = dict(zip(field_names, values, strict=False))
         return instance
@@ -201,13 +199,13 @@ class Version(models.Model):
         super().save(*args, **kwargs)
         self._loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
 
-    def delete(self, *args: Any, **kwargs: Any):  # noqa: ANN201
+    def delete(self, *args: Any, **kwargs: Any):
         if self.state in FROZEN_STATES:
             raise ImmutableVersionError(f"{self} is {self.state} and cannot be deleted.")
         return super().delete(*args, **kwargs)
 
     @property
-    def parsed_number(self):  # noqa: ANN201
+    def parsed_number(self):
         return parse_version(self.number)
 
     @property

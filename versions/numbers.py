@@ -93,9 +93,7 @@ def _diagnose(text: str) -> None:
     if len(parts) == 2:
         raise VersionNumberError("missing PATCH number: write MAJOR.MINOR.PATCH, for example 1.2.0")
     if len(parts) > 3:
-        raise VersionNumberError(
-            f"too many numbers: a version has exactly three (MAJOR.MINOR.PATCH), got {len(parts)}"
-        )
+        raise VersionNumberError(f"too many numbers: a version has exactly three (MAJOR.MINOR.PATCH), got {len(parts)}")
     if dash:
         if pre == "":
             raise VersionNumberError("pre-release identifier is empty: remove the '-' or add a tag after it")

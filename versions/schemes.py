@@ -166,13 +166,13 @@ def pre_release_blocks_upgrade_warning(number: VersionNumber, others: Iterable[V
 
 
 __all__ = [
-    "SCHEMES",
-    "MANUAL",
+    "BUNDLE",
     "CONNECT",
     "FORGE",
-    "OCP",
-    "BUNDLE",
     "MAJOR",
+    "MANUAL",
     "MINOR",
+    "OCP",
     "PATCH",
+    "SCHEMES",
 ]

@@ -18,7 +18,9 @@ class VersionFilter(django_filters.FilterSet):
     channel = django_filters.CharFilter()
     source = django_filters.CharFilter()
     number_min = django_filters.CharFilter(method="filter_number_min", label="Lowest number (inclusive, by precedence)")
-    number_max = django_filters.CharFilter(method="filter_number_max", label="Highest number (inclusive, by precedence)")
+    number_max = django_filters.CharFilter(
+        method="filter_number_max", label="Highest number (inclusive, by precedence)"
+    )
 
     class Meta:
         model = Version

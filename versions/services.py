@@ -108,9 +108,7 @@ def last_published(listing: Listing, channel: str) -> Version | None:
 
 def _highest_released(listing: Listing, channel: str) -> Version | None:
     return (
-        Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES)
-        .order_by("-sort_key")
-        .first()
+        Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES).order_by("-sort_key").first()
     )
 
 
@@ -233,7 +231,9 @@ def version_create(
     if channel:
         data["channel"] = channel
     cleaned = _clean_snapshot(listing, data)
-    if build_number is not None and (not isinstance(build_number, int) or isinstance(build_number, bool) or build_number < 1):
+    if build_number is not None and (
+        not isinstance(build_number, int) or isinstance(build_number, bool) or build_number < 1
+    ):
         raise ApplicationError("Build number must be a whole number of 1 or more.", field="build_number")
     with transaction.atomic():
         # The listing row lock serialises build-number assignment per listing.
@@ -264,7 +264,11 @@ def version_create(
                 f"{locked_listing.key}@{cleaned['number']} could not be saved: the number or build number is taken.",
                 field="number",
             ) from exc
-        comment = f"duplicated from {duplicated_from.number} (build {duplicated_from.build_number})" if duplicated_from else ""
+        comment = (
+            f"duplicated from {duplicated_from.number} (build {duplicated_from.build_number})"
+            if duplicated_from
+            else ""
+        )
         _audit(version, name="create", from_state="", actor=actor, comment=comment)
     return version
 
@@ -386,7 +390,10 @@ def _validate_for_release(version: Version) -> None:
     # Re-run every field rule: the row may predate a rule or have been written by the ORM.
     _clean_snapshot(
         listing,
-        {f: getattr(version, f) for f in ("number", "update_notes", "scopes", "members", "pricing", "api_version", "components")},
+        {
+            f: getattr(version, f)
+            for f in ("number", "update_notes", "scopes", "members", "pricing", "api_version", "components")
+        },
     )
     _check_greater_than_released(listing, version.channel, version.parsed_number)
     _check_manual_bump(version)
@@ -449,13 +456,16 @@ def version_publish(*, version: Version, actor: Any, comment: str = "") -> Versi
             raise TransitionNotAllowed(
                 f"Cannot publish {version}: it is {version.get_state_display().lower()} (only approved versions can be published)."
             )
-        _check_greater_than_released(version.listing, version.channel, version.parsed_number)
         return _release(version, actor=actor, comment=comment)
 
 
 def _release(version: Version, *, actor: Any, comment: str) -> Version:
     """Publish a locked version (reviewed or not) and supersede the channel's live one."""
-    _lock_listing(version.listing_id)  # one publish per listing at a time
+    # Lock order everywhere: version row, then listing row. Holding the listing
+    # lock, no other publish of this listing can slip in between the check that
+    # this number is the highest and the moment it goes live.
+    _lock_listing(version.listing_id)
+    _check_greater_than_released(version.listing, version.channel, version.parsed_number)
     previous = (
         Version.objects.select_for_update()
         .filter(listing_id=version.listing_id, channel=version.channel, state=State.PUBLISHED)

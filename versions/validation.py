@@ -38,7 +38,9 @@ def clean_number(scheme: str, text: Any) -> VersionNumber:
 
 def clean_update_notes(notes: Any) -> str:
     if not isinstance(notes, str) or not notes.strip():
-        raise ApplicationError("Update notes are required (1 to 500 characters, shown to customers).", field="update_notes")
+        raise ApplicationError(
+            "Update notes are required (1 to 500 characters, shown to customers).", field="update_notes"
+        )
     notes = notes.strip()
     if len(notes) > UPDATE_NOTES_MAX:
         raise ApplicationError(
@@ -52,7 +54,7 @@ def clean_scopes(scopes: Any) -> list[str]:
     if scopes is None:
         return []
     if isinstance(scopes, str):
-        scopes = [s for s in scopes.replace(",", " ").split()]
+        scopes = list(scopes.replace(",", " ").split())
     if not isinstance(scopes, Iterable):
         raise ApplicationError("Scopes must be a list of scope names.", field="scopes")
     cleaned = normalise_scopes(list(scopes), field_name="scopes")
@@ -134,8 +136,14 @@ def clean_compatibility(entries: Any, known_products: Iterable[str]) -> list[dic
                     field="compatibility",
                 )
             item[bound] = value
-        if "min" in item and "max" in item and _product_version_tuple(item["min"]) > _product_version_tuple(item["max"]):
-            raise ApplicationError(f"For {product}, min {item['min']} is above max {item['max']}.", field="compatibility")
+        if (
+            "min" in item
+            and "max" in item
+            and _product_version_tuple(item["min"]) > _product_version_tuple(item["max"])
+        ):
+            raise ApplicationError(
+                f"For {product}, min {item['min']} is above max {item['max']}.", field="compatibility"
+            )
         cleaned.append(item)
     return sorted(cleaned, key=lambda i: i["product"])
 
@@ -169,7 +177,11 @@ def clean_components(entries: Any) -> list[dict[str, str]]:
         raise ApplicationError("Components must be a list of {name, version}.", field="components")
     cleaned = {}
     for entry in entries:
-        if not isinstance(entry, dict) or not str(entry.get("name", "")).strip() or not str(entry.get("version", "")).strip():
+        if (
+            not isinstance(entry, dict)
+            or not str(entry.get("name", "")).strip()
+            or not str(entry.get("version", "")).strip()
+        ):
             raise ApplicationError("Each component needs a name and a version.", field="components")
         name = str(entry["name"]).strip()
         if name in cleaned:

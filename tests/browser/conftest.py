@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
@@ -72,7 +72,7 @@ def page(chromium_browser, live_server, request: pytest.FixtureRequest) -> Itera
         context.close()
 
 
-def login(page, username: str, password: str, next_url: str = "/portal/") -> None:  # noqa: ANN001
+def login(page, username: str, password: str, next_url: str = "/portal/") -> None:
     """Sign in through the real login form."""
     page.goto(f"/accounts/login/?next={next_url}")
     page.fill("#id_username", username)

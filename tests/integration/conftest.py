@@ -53,7 +53,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer(host="127.0.0.1", port=0)
 
     class Handler:
-        async def handle_DATA(self, smtp, session, envelope):  # noqa: ANN001, ANN201, N802
+        async def handle_DATA(self, smtp, session, envelope):
             server.messages.append(message_from_bytes(envelope.original_content))
             return "250 OK"
 
@@ -103,11 +103,23 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
     log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "marketplace", "worker",
-            "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-            "-Q", django_settings.CELERY_WORKER_QUEUES,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "marketplace",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            django_settings.CELERY_WORKER_QUEUES,
         ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     old = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
@@ -135,7 +147,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
         log.close()
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):  # noqa: ANN001, ANN201
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll `predicate` until it returns something truthy (work done by another process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

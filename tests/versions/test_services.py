@@ -1,0 +1,107 @@
+"""Creating and editing versions: validation messages name the field, build numbers."""
+
+import pytest
+
+from marketplace.errors import ApplicationError
+from tests.factories import HostProductFactory, ListingFactory, MembershipFactory, VersionFactory
+from versions import services
+from versions.models import Version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner():
+    return MembershipFactory(role="owner")
+
+
+@pytest.fixture
+def listing(owner):
+    return ListingFactory(vendor=owner.vendor)
+
+
+def create(listing, owner, **kw):
+    data = {"number": "1.0.0", "update_notes": "Notes"} | kw
+    return services.version_create(listing=listing, actor=owner.user, **data)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "text"),
+    [
+        ({"number": "1.0"}, "number", "missing PATCH number"),
+        ({"number": "1.02.0"}, "number", "leading zero in MINOR"),
+        ({"update_notes": ""}, "update_notes", "required"),
+        ({"update_notes": "x" * 501}, "update_notes", "at most 500 characters (these are 501)"),
+        ({"scopes": ["read jira"]}, "scopes", "invalid"),
+        ({"members": ["not-an-email"]}, "members", "not a valid e-mail"),
+        ({"pricing": "cheap"}, "pricing", "'free' or 'paid'"),
+        ({"api_version": 0}, "api_version", "between 1 and 1000"),
+        ({"channel": "Bad Channel"}, "channel", "lower-case"),
+        ({"compatibility": [{"product": "nope"}]}, "compatibility", "not known"),
+        ({"build_number": 0}, "build_number", "1 or more"),
+    ],
+)
+def test_bad_input_names_the_field_and_changes_nothing(listing, owner, kwargs, field, text):
+    with pytest.raises(ApplicationError) as exc:
+        create(listing, owner, **kwargs)
+    assert exc.value.field == field
+    assert text in exc.value.message
+    assert not Version.objects.exists()
+
+
+def test_build_numbers_are_assigned_and_must_increase(listing, owner):
+    assert create(listing, owner, number="1.0.0").build_number == 1
+    assert create(listing, owner, number="1.0.1", build_number=10).build_number == 10
+    assert create(listing, owner, number="1.0.2").build_number == 11
+    with pytest.raises(ApplicationError) as exc:
+        create(listing, owner, number="1.0.3", build_number=5)
+    assert exc.value.field == "build_number" and "highest build number 11" in exc.value.message
+
+
+def test_number_already_used(listing, owner):
+    create(listing, owner, number="1.0.0")
+    with pytest.raises(ApplicationError) as exc:
+        create(listing, owner, number="1.0.0")
+    assert exc.value.field == "number" and "already exists" in exc.value.message
+
+
+def test_values_are_normalised(listing, owner):
+    HostProductFactory(key="jira")
+    v = create(
+        listing,
+        owner,
+        scopes=["WRITE:jira-work", "read:jira-work", "read:jira-work"],
+        members=["QA@Example.com"],
+        compatibility=[{"product": "jira", "min": "9.0", "max": "10.1"}],
+        update_notes="  padded  ",
+    )
+    assert v.scopes == ["read:jira-work", "write:jira-work"]
+    assert v.members == ["qa@example.com"]
+    assert v.update_notes == "padded"
+    assert v.compatibility == [{"product": "jira", "min": "9.0", "max": "10.1"}]
+
+
+def test_manual_patch_that_adds_a_scope_is_refused(listing, owner):
+    VersionFactory(listing=listing, number="1.0.0", state="published", scopes=["read:jira-work"])
+    with pytest.raises(ApplicationError) as exc:
+        create(listing, owner, number="1.0.1", scopes=["read:jira-work", "write:jira-work"])
+    assert exc.value.field == "number" and "needs a MINOR or MAJOR bump" in exc.value.message
+    assert create(listing, owner, number="1.1.0", scopes=["read:jira-work", "write:jira-work"]).state == "draft"
+
+
+def test_archived_listing_takes_no_versions(listing, owner):
+    from django.utils import timezone
+
+    listing.archived_at = timezone.now()
+    listing.save()
+    with pytest.raises(ApplicationError) as exc:
+        create(listing, owner)
+    assert exc.value.field == "listing"
+
+
+def test_duplicate_of_a_published_version_suggests_the_next_number(listing, owner):
+    published = VersionFactory(listing=listing, number="1.4.0", state="published", scopes=["read:jira-work"])
+    copy = services.version_duplicate(version=published, actor=owner.user)
+    assert copy.number == "1.4.1" and copy.scopes == ["read:jira-work"]
+    canceled = VersionFactory(listing=listing, number="1.5.0", state="canceled")
+    assert services.version_duplicate(version=canceled, actor=owner.user).number == "1.5.0"
