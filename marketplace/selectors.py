@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from marketplace.errors import NotFound
-from marketplace.models import Listing, Scope, Vendor
+from marketplace.models import HostProduct, Listing, Scope, Vendor
 
 SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
 
@@ -42,3 +42,19 @@ def listing_get_for_user(*, user: Any, key: str) -> Listing:
     if listing is None:
         raise NotFound(f"No listing {key!r} among your vendor's listings.")
     return listing
+
+
+def host_product_list() -> QuerySet[HostProduct]:
+    return HostProduct.objects.order_by("name")
+
+
+def scope_list() -> QuerySet[Scope]:
+    """The scope catalogue for pickers, least sensitive first within a name order."""
+    return Scope.objects.order_by("name")
+
+
+def site_choices_for_listing() -> QuerySet[Any]:
+    """Sites a vendor may name as the allowed sites of a private listing."""
+    from upgrades.models import Site
+
+    return Site.objects.select_related("host_product").order_by("name")

@@ -13,7 +13,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from marketplace.errors import ApplicationError
-from marketplace.models import LISTING_KEY_RE, LISTING_KEY_RULE, HostProduct, Listing, Scope, Vendor, VendorMembership
+from marketplace.models import (
+    LISTING_KEY_RE,
+    LISTING_KEY_RULE,
+    HostProduct,
+    Listing,
+    Scope,
+    Vendor,
+    VendorMembership,
+    WorkerHeartbeat,
+)
 from marketplace.permissions import require_vendor_member, require_vendor_owner
 from marketplace.scopes import guess_sensitivity, normalise_scope
 from versions.schemes import CONNECT, SCHEMES
@@ -189,3 +198,8 @@ def scope_create(*, name: str, sensitivity: int | None = None, description: str 
         name=scope_name, defaults={"sensitivity": level, "description": description}
     )
     return scope
+
+
+def heartbeat_record(*, name: str, hostname: str = "") -> None:
+    """Note that a Celery worker is alive (idempotent: one row per name, last write wins)."""
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"last_seen": timezone.now(), "hostname": hostname})

@@ -147,6 +147,8 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir = VAR_DIR / "celery" / "broker"
+    for _sub in ("broker", "processed", "control"):
+        (VAR_DIR / "celery" / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -160,8 +162,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A hard ceiling for every task; tasks set their own (lower) time_limit/soft_time_limit.
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Queue names live here and nowhere else.
@@ -173,7 +175,12 @@ CELERY_TASK_ROUTES = {
     "*.upgrade_*": {"queue": "rollouts"},
 }
 CELERY_WORKER_QUEUES = "default,email,polling,rollouts"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "worker-heartbeat": {
+        "task": "marketplace.tasks.record_heartbeat",
+        "schedule": env.float("WORKER_HEARTBEAT_INTERVAL", default=60.0),
+    },
+}
 
 # --- Marketplace policy -------------------------------------------------------
 DESCRIPTOR_POLL_INTERVAL = timedelta(seconds=env.int("DESCRIPTOR_POLL_INTERVAL", default=5 * 60 * 60))

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from marketplace import views
+from marketplace import health, views
 
 api_v1 = [
     path("", include("marketplace.api_urls")),
@@ -19,5 +19,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("portal/", include(("marketplace.urls_portal", "portal"))),
     path("upgrades/", include(("upgrades.urls", "upgrades"))),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from marketplace.errors import ApplicationError, NotFound
-from versions.models import State, Version, VersionTransition
-from versions.numbers import VersionNumberError, parse_version
+from marketplace.models import Vendor
+from marketplace.scopes import normalise_scopes, scope_change
+from versions.models import (
+    DUPLICABLE_STATES,
+    EDITABLE_STATES,
+    WAITING_FOR_REVIEW,
+    State,
+    Version,
+    VersionTransition,
+)
+from versions.numbers import VersionNumber, VersionNumberError, parse_version
+from versions.schemes import MANUAL, channel_for, check_manual_bump, pre_release_blocks_upgrade_warning, validate_number
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -79,3 +91,181 @@ def live_versions(*, listing_id: int) -> QuerySet[Version]:
 
 def review_comments(*, version: Version) -> list[VersionTransition]:
     return list(version.transitions.filter(name="reject").select_related("actor").order_by("-at"))
+
+
+# --- vendor portal reads -------------------------------------------------------------
+
+
+def listings_with_live_versions(*, user: Any, include_archived: bool = False) -> QuerySet[Any]:
+    """The user's listings, each with `live_versions` (one published version per channel) prefetched."""
+    from marketplace.selectors import listing_list
+
+    live = Version.objects.filter(state=State.PUBLISHED).order_by("channel")
+    return listing_list(user=user, include_archived=include_archived).prefetch_related(
+        Prefetch("versions", queryset=live, to_attr="live_versions")
+    )
+
+
+# Versions that wait for the vendor to act: finish a draft, fix a rejection, publish an approval.
+WAITING_FOR_VENDOR = (State.DRAFT, State.REJECTED, State.APPROVED)
+
+
+def versions_waiting_for_vendor(*, user: Any) -> QuerySet[Version]:
+    return (
+        version_list(user=user)
+        .filter(state__in=WAITING_FOR_VENDOR, listing__archived_at__isnull=True)
+        .order_by("-updated_at", "-id")
+    )
+
+
+def recent_activity(*, user: Any, limit: int = 15) -> list[VersionTransition]:
+    """The latest transitions on the user's vendors' versions (the dashboard's activity feed)."""
+    return list(
+        VersionTransition.objects.filter(version__listing__vendor__in=Vendor.objects.filter(memberships__user=user))
+        .select_related("version", "version__listing", "actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def version_numbers_in_use(*, listing_id: int, exclude_pk: int | None = None) -> list[VersionNumber]:
+    """Numbers other versions of the listing hold (canceled and rejected ones released theirs)."""
+    qs = Version.objects.filter(listing_id=listing_id).exclude(state__in=(State.CANCELED, State.REJECTED))
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return [parse_version(n) for n in qs.values_list("number", flat=True)]
+
+
+@dataclass(frozen=True)
+class ConsentPreview:
+    """What customers of the live version would have to approve for a new one."""
+
+    live_number: str | None
+    reasons: tuple[str, ...]  # each one needs the customer's consent
+    notes: tuple[str, ...] = ()  # changes customers see but need not approve
+
+    @property
+    def needs_consent(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def summary(self) -> str:
+        if self.live_number is None:
+            return "No live version in this channel yet: customers grant all scopes when they install."
+        if not self.reasons:
+            return f"Customers on {self.live_number} would be upgraded without being asked."
+        return "; ".join(self.reasons)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "live_number": self.live_number,
+            "needs_consent": self.needs_consent,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+            "summary": self.summary,
+        }
+
+
+def consent_preview_from(
+    *,
+    live_number: str | None,
+    live_scopes: Iterable[str],
+    live_pricing: str,
+    scopes: Iterable[str],
+    pricing: str,
+    catalogue: dict[str, int] | None = None,
+) -> ConsentPreview:
+    """Pure: the consent reasons (scopes increased, free -> paid) between the live and a new snapshot."""
+    if live_number is None:
+        return ConsentPreview(live_number=None, reasons=())
+    change = scope_change(live_scopes, scopes, catalogue)
+    reasons = [f"new scope {s}" for s in change.increased]
+    if live_pricing == "free" and pricing == "paid":
+        reasons.append("price: free -> paid")
+    covered = set(change.increased)
+    notes = [f"new scope {s} (covered by a granted scope)" for s in change.added if s not in covered]
+    notes += [f"scope removed {s}" for s in change.removed]
+    if live_pricing == "paid" and pricing == "free":
+        notes.append("price: paid -> free")
+    return ConsentPreview(live_number=live_number, reasons=tuple(reasons), notes=tuple(notes))
+
+
+def version_consent_preview(*, listing: Any, channel: str, scopes: Iterable[str], pricing: str) -> ConsentPreview:
+    """Compare a (proposed) snapshot with the live version of its channel."""
+    from marketplace.selectors import scope_catalogue
+    from versions.services import last_published
+
+    live = last_published(listing, channel)
+    return consent_preview_from(
+        live_number=live.number if live else None,
+        live_scopes=live.scopes if live else (),
+        live_pricing=live.pricing if live else "free",
+        scopes=normalise_scopes(list(scopes)),
+        pricing=pricing,
+        catalogue=scope_catalogue(),
+    )
+
+
+def version_number_check(
+    *,
+    listing: Any,
+    number: str,
+    scopes: Iterable[str] | None = None,
+    pricing: str | None = None,
+    channel: str | None = None,
+    exclude_pk: int | None = None,
+) -> dict[str, Any]:
+    """The live check behind the version form: the server's own number rules, nothing extra.
+
+    Parses with the scheme's rules (versions.schemes.validate_number), reports the
+    pre-release warning for product migrations and, for the manual scheme, whether
+    the bump is big enough for the scopes and price given.
+    """
+    from marketplace.selectors import scope_catalogue
+    from versions.services import last_published
+
+    text = (number or "").strip()
+    try:
+        parsed = validate_number(listing.scheme, text)
+    except VersionNumberError as exc:
+        return {"ok": False, "field": "number", "error": f"Version number {text!r} is invalid: {exc.message}."}
+    result: dict[str, Any] = {"ok": True, "number": parsed.text, "error": "", "warning": ""}
+    result["channel"] = channel_for(listing.scheme, parsed, channel or None)
+    warning = pre_release_blocks_upgrade_warning(
+        parsed, version_numbers_in_use(listing_id=listing.pk, exclude_pk=exclude_pk)
+    )
+    if warning:
+        result["warning"] = f"Product migration: {warning}."
+    if listing.scheme == MANUAL and scopes is not None:
+        live = last_published(listing, result["channel"])
+        if live is not None:
+            try:
+                clean = normalise_scopes(list(scopes))
+            except ApplicationError as exc:
+                return {**result, "ok": False, "field": "scopes", "error": exc.message}
+            try:
+                check_manual_bump(
+                    live.parsed_number,
+                    parsed,
+                    scope_change(live.scopes, clean, scope_catalogue()),
+                    free_to_paid=live.pricing == "free" and (pricing or live.pricing) == "paid",
+                )
+            except VersionNumberError as exc:
+                return {**result, "ok": False, "error": f"Version number: {exc.message}."}
+    return result
+
+
+def version_vendor_actions(version: Version) -> list[str]:
+    """The actions a vendor member may take on a version in its current state (pure)."""
+    state = version.state
+    actions = []
+    if state in EDITABLE_STATES:
+        actions.append("edit")
+    if state == State.DRAFT:
+        actions.append("submit")
+    if state == State.APPROVED:
+        actions.append("publish")
+    if state in (State.DRAFT, *WAITING_FOR_REVIEW):
+        actions.append("cancel")
+    if state in DUPLICABLE_STATES:
+        actions.append("duplicate")
+    return actions

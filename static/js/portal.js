@@ -1,0 +1,112 @@
+/* Vendor portal: small progressive enhancements, no dependencies.
+ *
+ * The pages work without this file; it adds a confirmation on destructive
+ * buttons, the update-notes character counter, a filter for the scope picker,
+ * and the live number check and consent preview. The live checks ask the
+ * server (versions.schemes through /portal/versions/check-number), so the page
+ * applies exactly the rules the server applies on submit.
+ */
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  document.querySelectorAll("textarea[data-max-length]").forEach(function (area) {
+    var max = parseInt(area.dataset.maxLength, 10);
+    var counter = document.getElementById("notes-counter");
+    if (!counter) return;
+    function update() {
+      // Count characters as the server does (code points, line breaks as one).
+      var length = Array.from(area.value.trim()).length;
+      counter.textContent = length + " / " + max + " characters" + (length > max ? " (" + (length - max) + " over the limit)" : "");
+      counter.classList.toggle("over", length > max);
+      area.setAttribute("aria-invalid", length > max || length === 0 ? "true" : "false");
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+
+  var filter = document.getElementById("scope-filter");
+  if (filter) {
+    filter.addEventListener("input", function () {
+      var needle = filter.value.trim().toLowerCase();
+      document.querySelectorAll("#id_scopes > div").forEach(function (row) {
+        // Ticked scopes stay in view: the vendor always sees what the version asks for.
+        var ticked = row.querySelector("input:checked") !== null;
+        row.hidden = !ticked && needle !== "" && row.textContent.toLowerCase().indexOf(needle) === -1;
+      });
+    });
+  }
+
+  var form = document.getElementById("version-form");
+  if (!form) return;
+  var numberInput = form.querySelector("[name=number]");
+  var numberBox = document.getElementById("number-check");
+  var previewBox = document.getElementById("consent-preview");
+  var notesBox = document.getElementById("consent-notes");
+
+  function params() {
+    var query = new URLSearchParams();
+    query.set("listing", form.dataset.listing);
+    if (form.dataset.version) query.set("version", form.dataset.version);
+    query.set("number", numberInput.value);
+    var scopes = [];
+    form.querySelectorAll("[name=scopes]:checked").forEach(function (box) { scopes.push(box.value); });
+    var other = form.querySelector("[name=other_scopes]");
+    if (other && other.value.trim()) scopes.push(other.value.trim());
+    query.set("scopes", scopes.join(" "));
+    var pricing = form.querySelector("[name=pricing]");
+    if (pricing) query.set("pricing", pricing.value);
+    var channel = form.querySelector("[name=channel]");
+    if (channel) query.set("channel", channel.value);
+    return query;
+  }
+
+  function getJSON(url, query) {
+    return fetch(url + "?" + query.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json(); });
+  }
+
+  var timer = null;
+  function check() {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var query = params();
+      if (!numberInput.value.trim()) {
+        numberBox.textContent = "";
+        numberBox.className = "live-check";
+      } else {
+        getJSON(form.dataset.checkUrl, query).then(function (result) {
+          if (!result.ok) {
+            numberBox.textContent = result.error;
+            numberBox.className = "live-check error";
+          } else {
+            numberBox.textContent = "\u2713 " + result.number + " is valid (channel " + result.channel + ")." + (result.warning ? " Warning: " + result.warning : "");
+            numberBox.className = "live-check " + (result.warning ? "warning" : "ok");
+          }
+          numberInput.setAttribute("aria-invalid", result.ok ? "false" : "true");
+        }).catch(function () { numberBox.textContent = ""; });
+      }
+      getJSON(form.dataset.previewUrl, query).then(function (result) {
+        previewBox.textContent = result.summary;
+        var basis = document.getElementById("consent-basis");
+        if (basis) basis.textContent = result.live_number ? "Compared with the live version " + result.live_number + " of the channel." : "";
+        previewBox.classList.toggle("needs-consent", Boolean(result.needs_consent));
+        notesBox.textContent = "";
+        (result.notes || []).forEach(function (note) {
+          var item = document.createElement("li");
+          item.textContent = note;
+          notesBox.appendChild(item);
+        });
+      }).catch(function () { /* the server-rendered preview stays */ });
+    }, 250);
+  }
+
+  form.addEventListener("input", check);
+  form.addEventListener("change", check);
+  if (numberInput.value.trim()) check();
+})();
