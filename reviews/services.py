@@ -14,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from reviews.models import DecisionEmail
 from versions.models import Version, VersionTransition
@@ -61,7 +62,8 @@ def version_vendor_recipients(version: Version) -> list[str]:
 
 
 def version_portal_url(version: Version) -> str:
-    return f"{settings.PORTAL_BASE_URL}/portal/versions/{version.pk}/"
+    """Absolute: e-mail clients have no page to resolve a relative link against."""
+    return settings.PORTAL_BASE_URL + reverse("portal:version-detail", args=[version.pk])
 
 
 def review_decision_email_send(*, transition_id: int) -> DecisionEmail | None:

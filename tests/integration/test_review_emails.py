@@ -40,23 +40,31 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
-@pytest.fixture
-def worker(celery_worker_process):
-    """The shared worker fixture force-closes the app's pool after pointing it at Redis, and
-    kombu keeps that closed pool in its global registry; start from fresh pools so
-    `.delay()` can publish to the worker."""
+def _fresh_celery_pools() -> None:
     from kombu import pools
 
     from marketplace.celery import app
 
-    def fresh_pools() -> None:
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
-    fresh_pools()
-    yield celery_worker_process
-    fresh_pools()
+
+@pytest.fixture
+def celery_pools_restored() -> Iterator[None]:
+    """Set up before the shared worker fixture, so torn down after it: that fixture
+    force-closes the app's pool on the way out, and kombu keeps closed pools in its
+    global registry, which would break every later `.delay()` (eager ones too)."""
+    yield
+    _fresh_celery_pools()
+
+
+@pytest.fixture
+def worker(celery_pools_restored, celery_worker_process):
+    """The shared worker fixture closes the pool it has just pointed at Redis; start
+    from fresh pools so `.delay()` publishes to the worker."""
+    _fresh_celery_pools()
+    return celery_worker_process
 
 
 def test_decision_mails_go_out_once_each_through_worker_and_smtp(worker, smtp_server):

@@ -351,3 +351,12 @@ def test_vendor_is_sent_to_the_admin_login(client, pending):
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     pending.refresh_from_db()
     assert pending.state == "pending_approval"
+
+
+def test_all_versions_list_links_waiting_versions_to_the_review_queue(client, group_reviewer, vendor_listing, pending):
+    client.force_login(group_reviewer)
+    response = client.get("/admin/versions/version/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="{version_url(pending)}">open in the review queue</a>' in html
+    assert html.count("open in the review queue") == 1  # the published 1.0.0 has no link
