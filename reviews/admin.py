@@ -314,6 +314,12 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         if version is None:
             self.message_user(request, "That version no longer exists.", messages.ERROR)
             return HttpResponseRedirect(self._url("changelist"))
+        offered = review_transitions_offered(version=version, user=request.user)
+        if request.method != "POST" and not offered.reject:
+            # No form for a rejection that would be refused (the POST still goes to the service).
+            refusal = offered.refusal or f"Cannot reject {version}: it is {version.get_state_display().lower()}."
+            self.message_user(request, refusal, messages.ERROR)
+            return self._back(object_id)
         form = RejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -337,7 +343,6 @@ class ReviewQueueAdmin(admin.ModelAdmin):
             "versions": [version],
             "form": form,
             "form_action": self._url("reject", version.pk),
-            "offered": review_transitions_offered(version=version, user=request.user),
         }
         return render(request, "reviews/reject.html", context)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import JSONField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, JSONField, Min, OuterRef, Q, QuerySet, Subquery
 from django_fsm import can_proceed
 
 from marketplace.permissions import is_reviewer, is_vendor_member
@@ -49,8 +49,6 @@ class QueueSummary:
 
 
 def review_queue_summary() -> QueueSummary:
-    from django.db.models import Count
-
     row = Version.objects.filter(state__in=WAITING_FOR_REVIEW).aggregate(
         waiting=Count("pk"),
         pending=Count("pk", filter=Q(state=State.PENDING_APPROVAL)),

@@ -208,6 +208,9 @@ def test_approve_emails_the_vendor(
 
 def test_approving_a_pending_version_is_refused_with_the_service_message(client, group_reviewer, pending):
     client.force_login(group_reviewer)
+    no_form = client.get(version_url(pending, "reject"), follow=True)
+    assert messages_of(no_form) == [f"Cannot reject {pending}: it is pending approval."]
+    assert no_form.redirect_chain[-1][0] == version_url(pending)
     response = client.post(version_url(pending, "approve"), follow=True)
     assert messages_of(response) == [f"Cannot approve {pending}: it is pending approval."]
     pending.refresh_from_db()
@@ -310,6 +313,8 @@ def test_reviewer_of_the_vendor_cannot_approve_or_reject(client, reviewers_group
     client.force_login(insider)
     html = client.get(version_url(version)).content.decode()
     assert 'id="review-approve"' not in html and 'id="review-reject"' not in html
+    no_form = client.get(version_url(version, "reject"), follow=True)
+    assert messages_of(no_form) == [f"You belong to {vendor_listing.vendor}, so you may not review this version."]
     client.post(version_url(version, "approve"))
     client.post(version_url(version, "reject"), {"comment": "no"})
     version.refresh_from_db()
