@@ -29,7 +29,13 @@ from marketplace.selectors import scope_catalogue
 from reviews.diffs import scopes_added_summary
 from reviews.forms import RejectForm
 from reviews.models import DecisionEmail, ReviewQueueVersion
-from reviews.selectors import review_context, review_queue, review_queue_summary, review_transitions_offered
+from reviews.selectors import (
+    attach_live_versions,
+    review_context,
+    review_queue,
+    review_queue_summary,
+    review_transitions_offered,
+)
 from versions import services as lifecycle
 from versions.admin import VersionTransitionInline
 from versions.models import WAITING_FOR_REVIEW, State, Version
@@ -144,6 +150,12 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         }
         return super().changelist_view(request, extra_context={**extra, **(extra_context or {})})
 
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        # One query for the whole page's live versions (the "scopes added" column).
+        attach_live_versions(changelist.result_list)
+        return changelist
+
     @admin.display(description="listing", ordering="listing__key")
     def listing_key(self, obj: Version) -> str:
         return format_html("<strong>{}</strong><br><small>{}</small>", obj.listing.key, obj.listing.name)
@@ -173,17 +185,23 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     @admin.display(description="scopes added")
     def scopes_added(self, obj: Version) -> str:
         catalogue = scope_catalogue()  # cached: one read per page at most
-        first_release = getattr(obj, "live_id", None) is None
+        live = getattr(obj, "live", None)
+        first_release = live is None
+        same_channel = not first_release and live.channel == obj.channel
         added, increase = scopes_added_summary(
-            previous_scopes=None if first_release else (obj.live_scopes or []),
+            previous_scopes=None if first_release else live.scopes,
             scopes=obj.scopes,
             catalogue=catalogue,
         )
-        free_to_paid = not first_release and obj.live_pricing == "free" and obj.pricing == "paid"
+        free_to_paid = not first_release and live.pricing == "free" and obj.pricing == "paid"
         parts = [format_html_join(", ", "<code>{}</code>", ((s,) for s in added)) if added else "none"]
         if first_release:
             parts.append(mark_safe(' <small class="review-note">(first release)</small>'))
-        if increase or free_to_paid:
+        elif not same_channel:
+            parts.append(
+                format_html(' <small class="review-note">(vs {} in channel {})</small>', live.number, live.channel)
+            )
+        if same_channel and (increase or free_to_paid):
             parts.append(mark_safe(' <span class="review-consent">consent needed</span>'))
         return format_html("{}" * len(parts), *parts)
 

@@ -92,11 +92,14 @@ def review_diff(
     previous_pricing: str | None,
     pricing: str,
     catalogue: Mapping[str, int],
+    consent_applies: bool = True,
 ) -> ReviewDiff:
     """Scopes added/removed (with sensitivity) and pricing versus the live version.
 
     `previous_scopes=None` means nothing is live yet: every scope is new, but no
-    installed customer has to consent to anything.
+    installed customer has to consent to anything. `consent_applies=False` is for a
+    comparison with another channel's live version: it shows what widens, but that
+    channel's installations are not the ones this version upgrades.
     """
     has_previous = previous_scopes is not None
     change = scope_change(list(previous_scopes or ()), list(scopes), catalogue)
@@ -113,9 +116,9 @@ def review_diff(
     removed = tuple(ScopeRow(s, _sensitivity_name(change.sensitivity[s])) for s in change.removed)
     pricing_change = PricingChange(previous_pricing if has_previous else None, pricing)
     reasons: list[str] = []
-    if has_previous and change.is_increase:
+    if consent_applies and has_previous and change.is_increase:
         reasons.append("scopes increased: " + ", ".join(change.increased))
-    if pricing_change.free_to_paid:
+    if consent_applies and pricing_change.free_to_paid:
         reasons.append("pricing changes from free to paid")
     return ReviewDiff(has_previous, added, removed, pricing_change, tuple(reasons))
 

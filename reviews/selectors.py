@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, JSONField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, Q, QuerySet
 from django_fsm import can_proceed
 
 from marketplace.permissions import is_reviewer, is_vendor_member
@@ -18,26 +19,35 @@ from versions.models import WAITING_FOR_REVIEW, Source, State, Version
 AUTOMATIC_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE)
 
 
-def _live_of_same_channel() -> QuerySet[Version]:
-    return Version.objects.filter(
-        listing_id=OuterRef("listing_id"), channel=OuterRef("channel"), state=State.PUBLISHED
-    ).exclude(pk=OuterRef("pk"))
-
-
 def review_queue() -> QuerySet[ReviewQueueVersion]:
-    """Versions waiting for a reviewer, oldest submission first, with the live version's
-    scopes and pricing annotated (one query for the whole page, however long)."""
-    live = _live_of_same_channel()
+    """Versions waiting for a reviewer, oldest submission first."""
     return (
         ReviewQueueVersion.objects.filter(state__in=WAITING_FOR_REVIEW)
         .select_related("listing", "listing__vendor", "reviewer")
-        .annotate(
-            live_id=Subquery(live.values("pk")[:1]),
-            live_scopes=Subquery(live.values("scopes")[:1], output_field=JSONField()),
-            live_pricing=Subquery(live.values("pricing")[:1]),
-        )
         .order_by("submitted_at", "pk")
     )
+
+
+def _pick_live(version: Version, live: Iterable[Version]) -> Version | None:
+    """This version's channel first; when it has nothing live yet, the listing's newest live version."""
+    candidates = [v for v in live if v.listing_id == version.listing_id and v.pk != version.pk]
+    same = [v for v in candidates if v.channel == version.channel]
+    pool = same or candidates
+    if not pool:
+        return None
+    return max(pool, key=lambda v: (v.published_at is not None, v.published_at or v.created_at, v.pk))
+
+
+def attach_live_versions(versions: Iterable[Version]) -> None:
+    """Set `.live` (what the review compares against) on each version, with one query for all."""
+    versions = list(versions)
+    live = list(
+        Version.objects.filter(listing_id__in={v.listing_id for v in versions}, state=State.PUBLISHED).only(
+            "pk", "listing_id", "channel", "scopes", "pricing", "published_at", "created_at", "number"
+        )
+    )
+    for version in versions:
+        version.live = _pick_live(version, live)
 
 
 @dataclass(frozen=True)
@@ -59,12 +69,9 @@ def review_queue_summary() -> QueueSummary:
 
 
 def live_version_for(version: Version) -> Version | None:
-    """The version customers run now in this version's channel (what the review compares against)."""
-    return (
-        Version.objects.filter(listing_id=version.listing_id, channel=version.channel, state=State.PUBLISHED)
-        .exclude(pk=version.pk)
-        .first()
-    )
+    """What the review compares against: the version customers run now in this version's
+    channel or, when that channel has none yet, the listing's newest live version."""
+    return _pick_live(version, Version.objects.filter(listing_id=version.listing_id, state=State.PUBLISHED))
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,12 @@ class ReviewContext:
     diff: ReviewDiff
     descriptor: DescriptorDiff | None
     notes_length: int
+
+    @property
+    def same_channel(self) -> bool:
+        return self.live is not None and self.live.channel == self.version_channel
+
+    version_channel: str = ""
 
 
 def review_context(version: Version) -> ReviewContext:
@@ -83,11 +96,12 @@ def review_context(version: Version) -> ReviewContext:
         previous_pricing=live.pricing if live else None,
         pricing=version.pricing,
         catalogue=scope_catalogue(),
+        consent_applies=live is not None and live.channel == version.channel,
     )
     descriptor = None
     if version.source in AUTOMATIC_SOURCES or version.descriptor is not None:
         descriptor = descriptor_diff(live.descriptor if live else None, version.descriptor)
-    return ReviewContext(live, diff, descriptor, len(version.update_notes or ""))
+    return ReviewContext(live, diff, descriptor, len(version.update_notes or ""), version.channel)
 
 
 @dataclass(frozen=True)

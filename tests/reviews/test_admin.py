@@ -53,7 +53,7 @@ def test_queue_marks_first_release_and_free_to_paid(client, group_reviewer, vend
     page = text(client.get(QUEUE_URL))
     assert "read:jira-user (first release)" in page
     row = next(r for r in client.get(QUEUE_URL).context["cl"].result_list if r.pk == paid.pk)
-    assert row.live_pricing == "free"
+    assert row.live.number == "1.0.0" and row.live.pricing == "free"
     assert "none consent needed" in page  # no scope added, but free -> paid
 
 
@@ -119,13 +119,27 @@ def test_version_page_shows_diffs_consent_notes_and_history(client, group_review
         "Customers will have to consent to this upgrade: scopes increased: write:jira-work; "
         "pricing changes from free to paid" in page
     )
-    assert "write:jira-work write yes: widens access" in page
+    assert "write:jira-work write yes: customers must consent" in page
     assert "read:jira-work read" in page.split("Scopes removed")[1]
     assert "free → paid" in page
     assert "(33 / 500 characters)" in page
     history = page.split("History (newest first)")[1]
     assert history.index("Pending approval submit") < history.index("Draft create")
     assert vendor_listing.member.username in history
+
+
+def test_new_channel_is_compared_with_the_listings_live_version_without_consent(client, group_reviewer, vendor_listing):
+    beta = waiting_version(vendor_listing, "1.1.0-beta.1", channel="beta", scopes=["read:jira-work", "admin"])
+    client.force_login(group_reviewer)
+    page = text(client.get(version_url(beta)))
+    assert "Nothing is live in channel beta yet, so no installed customer is asked to consent." in page
+    assert "Compared with the listing's 1.0.0" in page and "live in channel release" in page
+    assert "Customers will have to consent" not in page
+    added = page.split("Scopes added")[1].split("Scopes removed")[0]
+    assert "admin admin yes" in added and "must consent" not in added  # widens access, but no consent here
+    queue = text(client.get(QUEUE_URL))
+    assert "admin (vs 1.0.0 in channel release)" in queue
+    assert "consent needed" not in queue
 
 
 def test_version_page_shows_descriptor_diff_for_automatic_versions(client, group_reviewer, catalogue):

@@ -97,3 +97,17 @@ def test_descriptor_diff_ignores_key_and_scope_order_and_handles_null():
     first = descriptor_diff(None, {"key": "app"})
     assert [c.key for c in first.added] == ["key"] and not first.removed
     assert descriptor_diff(None, None).is_empty
+
+
+def test_comparison_with_another_channel_shows_widening_but_asks_nobody():
+    diff = review_diff(
+        previous_scopes=["read:jira-work"],
+        scopes=["write:jira-work"],
+        previous_pricing="free",
+        pricing="paid",
+        catalogue=CATALOGUE,
+        consent_applies=False,
+    )
+    assert [(r.name, r.increase) for r in diff.added] == [("write:jira-work", True)]
+    assert diff.pricing.free_to_paid
+    assert not diff.needs_consent
