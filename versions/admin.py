@@ -68,3 +68,39 @@ class VersionTransitionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Automatic versions (issue 5): descriptor polls and deploys, read-only -----------------------
+
+from versions.models_polling import Deploy, DescriptorPoll  # noqa: E402
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DescriptorPoll)
+class DescriptorPollAdmin(_ReadOnlyAdmin):
+    list_display = ["listing", "polled_at", "trigger", "http_status", "outcome", "error_kind", "version", "duration_ms"]
+    list_filter = ["outcome", "error_kind", "trigger"]
+    search_fields = ["listing__key", "url", "error"]
+    list_select_related = ["listing", "version"]
+    date_hierarchy = "polled_at"
+
+
+@admin.register(Deploy)
+class DeployAdmin(_ReadOnlyAdmin):
+    list_display = ["listing", "created_at", "actor", "version", "created_version"]
+    list_filter = ["created_version"]
+    search_fields = ["listing__key", "manifest_hash"]
+    list_select_related = ["listing", "version", "actor"]

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from marketplace import demo as catalogue_demo
+from versions import demo as versions_demo
 
 
 class Command(BaseCommand):
@@ -12,3 +13,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         catalogue_demo.seed(self.stdout)
+        versions_demo.seed(self.stdout)  # automatic versions: the connect listing that polls the portal itself
