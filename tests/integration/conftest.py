@@ -19,6 +19,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from tests.celery_helpers import reset_celery_connections
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -68,17 +70,6 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield server
     finally:
         controller.stop()
-
-
-def _reset_producer_pool(app) -> None:
-    """Drop the connection and producer pools so the next publish uses the current broker_url."""
-    from kombu import pools
-
-    if app._pool is not None:
-        app._pool.force_close_all()
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _database_url() -> str:
@@ -139,7 +130,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
     old = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = REDIS_URL
-    _reset_producer_pool(app)
+    reset_celery_connections()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -153,7 +144,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
         yield proc
     finally:
         app.conf.task_always_eager, app.conf.broker_url = old
-        _reset_producer_pool(app)
+        reset_celery_connections()
         proc.terminate()
         try:
             proc.wait(timeout=20)

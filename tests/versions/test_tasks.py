@@ -12,6 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from marketplace.celery import app
+from tests.celery_helpers import reset_celery_connections
 from tests.factories import ListingFactory, MembershipFactory
 from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions import tasks
@@ -44,15 +45,6 @@ def published_messages():
         before_task_publish.disconnect(keep)
         app.conf.task_always_eager, app.conf.broker_url = old
         reset_celery_connections()
-
-
-def reset_celery_connections() -> None:
-    """Forget pooled broker connections so the next publish uses the current broker_url."""
-    from kombu import pools
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def test_fan_out_spreads_due_polls_over_the_interval(vendor, published_messages, settings):
