@@ -204,3 +204,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Automatic versions (issue 5): beat fans out one poll per due connect listing, spread over the interval.
+CELERY_BEAT_SCHEDULE["versions-poll-due-descriptors"] = {
+    "task": "versions.tasks.poll_due_descriptors",
+    "schedule": DESCRIPTOR_POLL_INTERVAL,
+}

@@ -21,3 +21,8 @@ urlpatterns = [
     path("upgrades/", include(("upgrades.urls", "upgrades"))),
     path("healthz", health.healthz, name="healthz"),
 ]
+
+# Development only (DEBUG and DESCRIPTOR_ALLOW_LOOPBACK): the demo connect listing's descriptor.
+from versions import views_polling  # noqa: E402
+
+urlpatterns += [path("demo/descriptors/<str:key>.json", views_polling.demo_descriptor, name="demo-descriptor")]

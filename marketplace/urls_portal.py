@@ -22,3 +22,11 @@ urlpatterns = [
     path("versions/<int:pk>/publish/", version_views.version_publish, name="version-publish"),
     path("versions/<int:pk>/duplicate/", version_views.version_duplicate, name="version-duplicate"),
 ]
+
+# Automatic versions (issue 5): poll history and "Poll now" of a connect listing.
+from versions import views_polling  # noqa: E402
+
+urlpatterns += [
+    path("listings/<str:key>/polls/", views_polling.listing_polls, name="listing-polls"),
+    path("listings/<str:key>/poll-now/", views_polling.listing_poll_now, name="listing-poll-now"),
+]

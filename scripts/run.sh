@@ -8,6 +8,9 @@ PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 mkdir -p var/log var/mail var/celery/broker var/celery/processed
+# The demo connect listing polls a descriptor the portal serves itself on 127.0.0.1;
+# loopback is allowed for this development server only (private ranges stay refused).
+export DESCRIPTOR_ALLOW_LOOPBACK=${DESCRIPTOR_ALLOW_LOOPBACK:-on}
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -2,8 +2,10 @@
 (the reviewer workspace adds the review actions)."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from versions.models import Version, VersionTransition
+from versions.models import WAITING_FOR_REVIEW, Version, VersionTransition
 
 
 class VersionTransitionInline(admin.TabularInline):
@@ -20,7 +22,17 @@ class VersionTransitionInline(admin.TabularInline):
 
 @admin.register(Version)
 class VersionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "build_number", "channel", "state", "source", "pricing", "submitted_at", "published_at"]
+    list_display = [
+        "__str__",
+        "build_number",
+        "channel",
+        "state",
+        "source",
+        "pricing",
+        "submitted_at",
+        "published_at",
+        "review_page",
+    ]
     list_filter = ["state", "source", "channel", "listing__scheme"]
     search_fields = ["listing__key", "listing__name", "number"]
     list_select_related = ["listing"]
@@ -35,6 +47,14 @@ class VersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="review")
+    def review_page(self, obj):
+        """Waiting versions are decided in the review queue (reviews.admin)."""
+        if obj.state not in WAITING_FOR_REVIEW:
+            return ""
+        url = reverse("admin:reviews_reviewqueueversion_change", args=[obj.pk])
+        return format_html('<a href="{}">open in the review queue</a>', url)
+
 
 @admin.register(VersionTransition)
 class VersionTransitionAdmin(admin.ModelAdmin):
@@ -48,3 +68,39 @@ class VersionTransitionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Automatic versions (issue 5): descriptor polls and deploys, read-only -----------------------
+
+from versions.models_polling import Deploy, DescriptorPoll  # noqa: E402
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DescriptorPoll)
+class DescriptorPollAdmin(_ReadOnlyAdmin):
+    list_display = ["listing", "polled_at", "trigger", "http_status", "outcome", "error_kind", "version", "duration_ms"]
+    list_filter = ["outcome", "error_kind", "trigger"]
+    search_fields = ["listing__key", "url", "error"]
+    list_select_related = ["listing", "version"]
+    date_hierarchy = "polled_at"
+
+
+@admin.register(Deploy)
+class DeployAdmin(_ReadOnlyAdmin):
+    list_display = ["listing", "created_at", "actor", "version", "created_version"]
+    list_filter = ["created_version"]
+    search_fields = ["listing__key", "manifest_hash"]
+    list_select_related = ["listing", "version", "actor"]

@@ -289,3 +289,7 @@ class VersionTransition(models.Model):
     @property
     def actor_label(self) -> str:
         return self.actor.get_username() if self.actor else "system"
+
+
+# Automatic versions (descriptor polls and deploys) live in their own module.
+from versions.models_polling import AutoVersionNotice, Deploy, DescriptorPoll, DescriptorPollState  # noqa: E402, F401

@@ -410,7 +410,9 @@ def version_approve(*, version: Version, actor: Any, comment: str = "") -> Versi
     with transaction.atomic():
         version = _lock(version)
         require_reviewer_for(actor, version.listing.vendor_id)
-        return _transition(version, "approve", actor=actor, comment=comment)
+        _transition(version, "approve", actor=actor, comment=comment)
+        _email_vendor_on_commit(version)
+        return version
 
 
 def version_reject(*, version: Version, actor: Any, comment: str) -> Version:
@@ -420,7 +422,22 @@ def version_reject(*, version: Version, actor: Any, comment: str) -> Version:
     with transaction.atomic():
         version = _lock(version)
         require_reviewer_for(actor, version.listing.vendor_id)
-        return _transition(version, "reject", actor=actor, comment=comment)
+        _transition(version, "reject", actor=actor, comment=comment)
+        _email_vendor_on_commit(version)
+        return version
+
+
+def _email_vendor_on_commit(version: Version) -> None:
+    """After commit, e-mail the vendor about the review decision just recorded (its audit row)."""
+    transition_id = version.transitions.order_by("-id").values_list("pk", flat=True).first()
+
+    def enqueue() -> None:
+        from reviews.tasks import send_review_decision_email
+
+        send_review_decision_email.delay(transition_id)
+
+    # robust: a broker hiccup must not turn a committed decision into an error page.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def version_cancel(*, version: Version, actor: Any, comment: str = "") -> Version:

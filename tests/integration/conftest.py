@@ -5,6 +5,7 @@ and must see the test database), so `make test` runs them in its PostgreSQL phas
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+
+from tests.celery_helpers import reset_celery_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -57,9 +60,12 @@ def smtp_server() -> Iterator[SmtpServer]:
             server.messages.append(message_from_bytes(envelope.original_content))
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    # aiosmtpd checks readiness by connecting to the port it was given, so it needs a real one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        server.port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=server.port)
     controller.start()
-    server.port = controller.server.sockets[0].getsockname()[1]
     try:
         yield server
     finally:
@@ -124,7 +130,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
     old = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = REDIS_URL
-    app.pool.force_close_all()
+    reset_celery_connections()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -138,7 +144,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
         yield proc
     finally:
         app.conf.task_always_eager, app.conf.broker_url = old
-        app.pool.force_close_all()
+        reset_celery_connections()
         proc.terminate()
         try:
             proc.wait(timeout=20)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from marketplace import demo as catalogue_demo
 from upgrades import demo as upgrades_demo
+from versions import demo as versions_demo
 
 
 class Command(BaseCommand):
@@ -13,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         catalogue_demo.seed(self.stdout)
+        versions_demo.seed(self.stdout)  # automatic versions: the connect listing that polls the portal itself
         upgrades_demo.seed(self.stdout)

@@ -1,0 +1,78 @@
+"""Fixtures for the reviewer workspace: the four kinds of people who open the admin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, UserFactory, VersionFactory
+
+QUEUE_URL = "/admin/reviews/reviewqueueversion/"
+
+
+def version_url(version, action: str = "change") -> str:
+    return f"{QUEUE_URL}{version.pk}/{action}/"
+
+
+@pytest.fixture
+def reviewers_group(db):
+    from reviews.services import reviewers_group_sync
+
+    # The data migration creates it; tests that flush tables (transactional ones) lose it.
+    return reviewers_group_sync()
+
+
+@pytest.fixture
+def group_reviewer(reviewers_group):
+    """Marketplace staff in the Reviewers group (how the demo reviewer is set up)."""
+    user = UserFactory(is_staff=True)
+    user.groups.add(reviewers_group)
+    return user
+
+
+@pytest.fixture
+def other_reviewer(reviewers_group):
+    user = UserFactory(is_staff=True)
+    user.groups.add(reviewers_group)
+    return user
+
+
+@pytest.fixture
+def staff_without_group(db):
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def catalogue(db):
+    for name, level in [("read:jira-work", 1), ("write:jira-work", 2), ("read:jira-user", 1), ("admin", 4)]:
+        ScopeFactory(name=name, sensitivity=level)
+
+
+@pytest.fixture
+def vendor_listing(catalogue):
+    """A listing with a published 1.0.0 (read:jira-work, free) and one member."""
+    membership = MembershipFactory(role="owner")
+    listing = ListingFactory(vendor=membership.vendor, key="acme-timer", name="Acme Timer")
+    VersionFactory(listing=listing, number="1.0.0", scopes=["read:jira-work"], state="published")
+    listing.member = membership.user
+    return listing
+
+
+def waiting_version(listing, number: str, *, state: str = "pending_approval", age_hours: float = 1, **fields):
+    return VersionFactory(
+        listing=listing,
+        number=number,
+        state=state,
+        submitted_at=timezone.now() - timedelta(hours=age_hours),
+        **fields,
+    )
+
+
+@pytest.fixture
+def pending(vendor_listing):
+    """1.1.0 adds write:jira-work (an increase: customers must consent)."""
+    return waiting_version(
+        vendor_listing, "1.1.0", scopes=["read:jira-work", "write:jira-work"], update_notes="Edit worklogs."
+    )

@@ -1,0 +1,272 @@
+"""Poll and deploy services end to end: a real HTTP server, the real lifecycle services."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+
+from marketplace.errors import ApplicationError, NotFound
+from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, UserFactory
+from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
+from versions import services_automatic as auto
+from versions.descriptors import DescriptorError
+from versions.models import Version
+from versions.models_polling import Deploy, DescriptorPoll, DescriptorPollState
+
+pytestmark = pytest.mark.django_db
+
+
+def descriptor(**fields) -> str:
+    base = {
+        "key": "acme-connect",
+        "name": "Acme",
+        "baseUrl": "{{localBaseUrl}}",
+        "scopes": ["read:jira-work"],
+        "modules": {"generalPages": [{"key": "hello", "url": "/hello"}]},
+    }
+    base.update(fields)
+    return json.dumps(base, indent=2)
+
+
+@pytest.fixture(autouse=True)
+def _catalogue():
+    cache.clear()
+    ScopeFactory(name="read:jira-work", sensitivity=1)
+    ScopeFactory(name="write:jira-work", sensitivity=2)
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def owner():
+    return MembershipFactory(role="owner", vendor__contact_email="team@acme.example.com").user
+
+
+@pytest.fixture
+def connect_listing(owner, descriptor_server):
+    url = descriptor_server.serve("/acme.json", descriptor(), etag='"v1"')
+    return ListingFactory(
+        key="acme-connect", scheme="connect", descriptor_url=url, vendor=owner.vendor_memberships.get().vendor
+    )
+
+
+def poll(listing, capture):
+    with capture(execute=True):
+        return auto.listing_poll_descriptor(listing=listing)
+
+
+def test_first_poll_creates_1_0_0_published(connect_listing, django_capture_on_commit_callbacks):
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert result.outcome == DescriptorPoll.Outcome.VERSION_CREATED
+    assert result.http_status == 200
+    assert result.etag == '"v1"'
+    version = result.version
+    assert (version.number, version.build_number, version.state, version.source) == ("1.0.0", 1, "published", "poll")
+    assert version.scopes == ["read:jira-work"]
+    assert version.descriptor["key"] == "acme-connect"
+    assert len(version.descriptor_hash) == 64
+    assert version.descriptor_hash == result.descriptor_hash  # the same canonical recipe as the lifecycle uses
+    assert version.transitions.filter(name="release_without_review", actor__isnull=True).exists()
+    state = DescriptorPollState.objects.get(listing=connect_listing)
+    assert (state.etag, state.failure_streak) == ('"v1"', 0)
+    # The vendor hears about the automatic version, once.
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == f"[Marketplace] {connect_listing.name} 1.0.0 was created from your descriptor"
+    assert "team@acme.example.com" in mail.outbox[0].to
+
+
+def test_304_and_same_descriptor_make_no_version(
+    connect_listing, descriptor_server, django_capture_on_commit_callbacks
+):
+    poll(connect_listing, django_capture_on_commit_callbacks)
+    second = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert second.outcome == DescriptorPoll.Outcome.NOT_MODIFIED
+    assert second.http_status == 304
+    assert descriptor_server.hits("/acme.json")[-1]["headers"]["If-None-Match"] == '"v1"'
+    # Only whitespace, key order and scope case changed: a new ETag, but the same descriptor.
+    doc = json.loads(descriptor(scopes=["READ:Jira-Work"]))
+    descriptor_server.serve("/acme.json", json.dumps(dict(reversed(list(doc.items())))), etag='"v2"')
+    third = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert third.outcome == DescriptorPoll.Outcome.UNCHANGED
+    assert Version.objects.filter(listing=connect_listing).count() == 1
+    assert DescriptorPollState.objects.get(listing=connect_listing).etag == '"v2"'
+
+
+@pytest.mark.parametrize(
+    ("change", "number", "reason"),
+    [
+        ({"scopes": ["read:jira-work", "write:jira-work"]}, "1.1.0", "scope added: write:jira-work"),
+        ({"apiVersion": 2}, "2.0.0", "API version 1 -> 2"),
+        ({"name": "Acme Renamed"}, "1.0.1", "changed: name"),
+    ],
+)
+def test_changed_descriptor_makes_the_next_version(
+    connect_listing,
+    descriptor_server,
+    django_capture_on_commit_callbacks,
+    change,
+    number,
+    reason,
+):
+    first = poll(connect_listing, django_capture_on_commit_callbacks).version
+    descriptor_server.serve("/acme.json", descriptor(**change), etag='"v2"')
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    version = result.version
+    assert (version.number, version.build_number, version.state) == (number, 2, "published")
+    assert reason in result.reasons
+    assert reason in version.update_notes
+    first.refresh_from_db()
+    assert first.state == "superseded"
+
+
+def test_free_to_paid_waits_for_review(connect_listing, descriptor_server, django_capture_on_commit_callbacks):
+    poll(connect_listing, django_capture_on_commit_callbacks)
+    descriptor_server.serve("/acme.json", descriptor(enableLicensing=True), etag='"v2"')
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert result.version.number == "1.1.0"
+    assert result.version.state == "pending_approval"
+    assert result.version.pricing == "paid"
+    # Polling the same paid descriptor again while it waits makes nothing new.
+    descriptor_server.serve("/acme.json", descriptor(enableLicensing=True), etag='"v3"')
+    again = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert again.outcome == DescriptorPoll.Outcome.UNCHANGED
+    assert again.version == result.version
+    assert Version.objects.filter(listing=connect_listing).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("serve", "kind"),
+    [
+        ({"body": "oops", "status": 500}, "http_error"),
+        ({"body": '{"key": "acme-connect", '}, "invalid_descriptor"),
+        ({"body": descriptor(key="someone-else")}, "key_changed"),
+        ({"body": "x" * 3000}, "too_large"),
+    ],
+)
+def test_failures_make_no_version_and_one_email_per_streak(
+    connect_listing,
+    descriptor_server,
+    django_capture_on_commit_callbacks,
+    settings,
+    serve,
+    kind,
+):
+    settings.DESCRIPTOR_MAX_BYTES = 2000
+    poll(connect_listing, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    descriptor_server.serve("/acme.json", **serve)
+    failures = [poll(connect_listing, django_capture_on_commit_callbacks) for _ in range(3)]
+    assert {p.outcome for p in failures} == {DescriptorPoll.Outcome.FAILED}
+    assert {p.error_kind for p in failures} == {kind}
+    assert all(p.error for p in failures)
+    assert Version.objects.filter(listing=connect_listing).count() == 1
+    state = DescriptorPollState.objects.get(listing=connect_listing)
+    assert state.failure_streak == 3
+    assert len(mail.outbox) == 1
+    assert "failed" in mail.outbox[0].subject
+    assert failures[0].error in mail.outbox[0].body
+    assert DescriptorPoll.objects.get(pk=failures[0].pk).notified_at is not None
+    # A success ends the streak; the next failure e-mails again.
+    descriptor_server.serve("/acme.json", descriptor(), etag='"v9"')
+    assert poll(connect_listing, django_capture_on_commit_callbacks).outcome == DescriptorPoll.Outcome.UNCHANGED
+    descriptor_server.serve("/acme.json", **serve)
+    poll(connect_listing, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 2
+
+
+def test_timeout_is_recorded(connect_listing, descriptor_server, django_capture_on_commit_callbacks, settings):
+    settings.DESCRIPTOR_READ_TIMEOUT = 0.3
+    descriptor_server.serve("/acme.json", descriptor(), delay=1.5)
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert (result.outcome, result.error_kind, result.version) == ("failed", "timeout", None)
+    assert result.duration_ms < 1400
+
+
+def test_refused_address_is_recorded(connect_listing, descriptor_server, django_capture_on_commit_callbacks):
+    descriptor_server.redirect("/acme.json", "http://192.168.0.10/descriptor.json")
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert (result.outcome, result.error_kind) == ("failed", "refused_address")
+    assert "192.168.0.10" in result.error
+
+
+def test_listing_request_poll_checks_the_vendor(connect_listing, owner, django_capture_on_commit_callbacks):
+    stranger = UserFactory()
+    with pytest.raises(NotFound):
+        auto.listing_request_poll(listing=connect_listing, actor=stranger)
+    with django_capture_on_commit_callbacks(execute=True):
+        auto.listing_request_poll(listing=connect_listing, actor=owner)
+    poll_row = DescriptorPoll.objects.get(listing=connect_listing)
+    assert (poll_row.trigger, poll_row.requested_by) == ("manual", owner)
+    with pytest.raises(ApplicationError, match="less than 10 seconds ago"):
+        auto.listing_request_poll(listing=connect_listing, actor=owner)
+    manual = ListingFactory(vendor=connect_listing.vendor, scheme="manual")
+    with pytest.raises(ApplicationError, match="only connect listings are polled"):
+        auto.listing_request_poll(listing=manual, actor=owner)
+
+
+def test_listings_due_for_poll(connect_listing, django_capture_on_commit_callbacks):
+    ListingFactory(scheme="connect", descriptor_url="")
+    ListingFactory(scheme="manual", descriptor_url="https://example.com/d.json")
+    assert list(auto.listings_due_for_poll()) == [connect_listing]
+    poll(connect_listing, django_capture_on_commit_callbacks)
+    assert list(auto.listings_due_for_poll()) == []
+
+
+# --- deploys ------------------------------------------------------------------------------------
+
+MANIFEST = """app:
+  id: ari:cloud:ecosystem::app/acme
+modules:
+  jira:issuePanel:
+    - key: panel
+      title: Panel
+permissions:
+  scopes:
+    - read:jira-work
+"""
+
+
+@pytest.fixture
+def forge_listing(owner):
+    return ListingFactory(key="acme-forge", scheme="forge", vendor=owner.vendor_memberships.get().vendor)
+
+
+def test_deploy_creates_versions_by_forge_rules_and_is_idempotent(forge_listing, owner):
+    deploy, created = auto.deploy_create(listing=forge_listing, actor=owner, manifest=MANIFEST)
+    assert created and deploy.version.number == "1.0.0" and deploy.version.state == "published"
+    assert deploy.version.source == "deploy"
+    again, created_again = auto.deploy_create(listing=forge_listing, actor=owner, manifest=MANIFEST + "\n\n")
+    assert not created_again and again.version == deploy.version
+    minor, _ = auto.deploy_create(listing=forge_listing, actor=owner, manifest=MANIFEST.replace("Panel", "Panel 2"))
+    assert minor.version.number == "1.1.0"
+    major, _ = auto.deploy_create(
+        listing=forge_listing, actor=owner, manifest=MANIFEST.replace("Panel", "Panel 2") + "    - write:jira-work\n"
+    )
+    assert major.version.number == "2.0.0"
+    assert "scope added: write:jira-work" in major.version.update_notes
+    assert Version.objects.filter(listing=forge_listing).count() == 3
+    assert Deploy.objects.filter(listing=forge_listing).count() == 4
+
+
+def test_deploy_free_to_paid_waits_for_review(forge_listing, owner):
+    auto.deploy_create(listing=forge_listing, actor=owner, manifest=MANIFEST)
+    paid = MANIFEST.replace("app:\n", "app:\n  licensing:\n    enabled: true\n")
+    deploy, _ = auto.deploy_create(listing=forge_listing, actor=owner, manifest=paid)
+    assert (deploy.version.number, deploy.version.state) == ("2.0.0", "pending_approval")
+
+
+def test_deploy_refusals_change_nothing(forge_listing, owner, connect_listing):
+    with pytest.raises(NotFound):
+        auto.deploy_create(listing=forge_listing, actor=UserFactory(), manifest=MANIFEST)
+    with pytest.raises(ApplicationError, match="deploys are for forge listings"):
+        auto.deploy_create(listing=connect_listing, actor=owner, manifest=MANIFEST)
+    with pytest.raises(DescriptorError) as exc:
+        auto.deploy_create(listing=forge_listing, actor=owner, manifest="app: [")
+    assert exc.value.field == "manifest"
+    auto.deploy_create(listing=forge_listing, actor=owner, manifest=MANIFEST)
+    with pytest.raises(DescriptorError, match="app key changed"):
+        auto.deploy_create(listing=forge_listing, actor=owner, manifest=MANIFEST.replace("app/acme", "app/other"))
+    assert Version.objects.filter(listing=forge_listing).count() == 1
