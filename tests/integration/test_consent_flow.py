@@ -6,12 +6,8 @@ where the admin approves."""
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
-from email import message_from_bytes
 
 import httpx
-import pytest
 
 from tests.factories import (
     HostProductFactory,
@@ -23,67 +19,10 @@ from tests.factories import (
     UserFactory,
     VersionFactory,
 )
-from tests.integration.conftest import SmtpServer, wait_until
+from tests.integration.conftest import wait_until
 from upgrades import services
 from upgrades.models import Installation, SentEmail, Upgrade, UpgradeRequest
 from versions.services import version_publish
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """The shared fixture's SMTP server, on a free port chosen first.
-
-    (aiosmtpd's Controller probes the port it was given, so port 0 can't be
-    used directly; tests/integration/conftest.py has that problem.)
-    """
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = SmtpServer(host="127.0.0.1", port=port)
-
-    class Handler:
-        async def handle_DATA(self, smtp, session, envelope):
-            server.messages.append(message_from_bytes(envelope.original_content))
-            return "250 OK"
-
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield server
-    finally:
-        controller.stop()
-
-
-def fresh_celery_pools() -> None:
-    """Drop Celery's and kombu's connection and producer pools.
-
-    The shared worker fixture calls `app.pool.force_close_all()` when it switches
-    the broker (to Redis, and back at teardown), which leaves closed pools behind;
-    Celery 5.7 acquires a producer even for eager tasks, so every later `.delay()`
-    would fail with "Acquire on closed pool".
-    """
-    from kombu import pools
-
-    from marketplace.celery import app
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def celery_pools_restored():
-    """Listed before the worker fixture: torn down after it, so later tests get working pools."""
-    yield
-    fresh_celery_pools()
-
-
-@pytest.fixture
-def worker(celery_worker_process):
-    fresh_celery_pools()  # .delay() opens fresh pools on Redis
-    return celery_worker_process
 
 
 def _text_part(message) -> str:
@@ -93,7 +32,7 @@ def _text_part(message) -> str:
     raise AssertionError("no text/plain part")
 
 
-def test_consent_email_link_approves_over_http(celery_pools_restored, smtp_server, live_server, worker):
+def test_consent_email_link_approves_over_http(smtp_server, live_server, celery_worker_process):
     ScopeFactory(name="read:jira-work", sensitivity=1)
     ScopeFactory(name="write:jira-work", sensitivity=2)
     membership = MembershipFactory(role="owner")
