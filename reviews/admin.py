@@ -26,7 +26,7 @@ from marketplace.errors import ApplicationError, TransitionNotAllowed
 from marketplace.forms_helpers import add_application_error
 from marketplace.permissions import is_reviewer
 from marketplace.selectors import scope_catalogue
-from reviews.diffs import scopes_added_summary
+from reviews.diffs import review_diff
 from reviews.forms import RejectForm
 from reviews.models import DecisionEmail, ReviewQueueVersion
 from reviews.selectors import (
@@ -39,6 +39,7 @@ from reviews.selectors import (
 from versions import services as lifecycle
 from versions.admin import VersionTransitionInline
 from versions.models import WAITING_FOR_REVIEW, State, Version
+from versions.validation import UPDATE_NOTES_MAX
 
 
 class WaitingStateFilter(admin.SimpleListFilter):
@@ -188,12 +189,18 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         live = getattr(obj, "live", None)
         first_release = live is None
         same_channel = not first_release and live.channel == obj.channel
-        added, increase = scopes_added_summary(
+        diff = review_diff(
             previous_scopes=None if first_release else live.scopes,
             scopes=obj.scopes,
+            previous_pricing=None if first_release else live.pricing,
+            pricing=obj.pricing,
             catalogue=catalogue,
+            consent_applies=same_channel,
+            scheme=obj.listing.scheme,
+            previous_number=None if first_release else live.number,
+            number=obj.number,
         )
-        free_to_paid = not first_release and live.pricing == "free" and obj.pricing == "paid"
+        added = [row.name for row in diff.added]
         parts = [format_html_join(", ", "<code>{}</code>", ((s,) for s in added)) if added else "none"]
         if first_release:
             parts.append(mark_safe(' <small class="review-note">(first release)</small>'))
@@ -201,7 +208,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
             parts.append(
                 format_html(' <small class="review-note">(vs {} in channel {})</small>', live.number, live.channel)
             )
-        if same_channel and (increase or free_to_paid):
+        if diff.needs_consent:
             parts.append(mark_safe(' <span class="review-consent">consent needed</span>'))
         return format_html("{}" * len(parts), *parts)
 
@@ -217,7 +224,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
                 "version": version,
                 "review": review_context(version),
                 "offered": review_transitions_offered(version=version, user=request.user),
-                "notes_limit": 500,
+                "notes_limit": UPDATE_NOTES_MAX,
             }
         return super().change_view(request, object_id, form_url, extra_context={**extra, **(extra_context or {})})
 

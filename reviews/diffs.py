@@ -1,9 +1,8 @@
 """What changed between the live version and the one under review: pure functions.
 
 No database here: the admin hands in the two snapshots and the scope catalogue
-and gets back plain data to render. Consent follows the marketplace's rule:
-customers must approve an upgrade that increases scopes or turns a free app into
-a paid one.
+and gets back plain data to render. Whether customers must consent is asked of
+upgrades.policies.upgrade_requires_consent, the rule the rollout applies.
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marketplace.scopes import SENSITIVITY_NAMES, scope_change
+from upgrades.policies import FREE_TO_PAID, Snapshot, upgrade_requires_consent
 
-UPDATE_NOTES_LIMIT = 500
 _MISSING = object()
 
 
@@ -23,7 +22,8 @@ _MISSING = object()
 class ScopeRow:
     name: str
     sensitivity: str
-    increase: bool = False
+    increase: bool = False  # widens access versus the live version
+    needs_consent: bool = False  # ...and the listing's scheme asks its customers about it
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ class ReviewDiff:
     removed: tuple[ScopeRow, ...] = ()
     pricing: PricingChange | None = None
     consent_reasons: tuple[str, ...] = field(default_factory=tuple)
+    price_needs_consent: bool = False
 
     @property
     def needs_consent(self) -> bool:
@@ -93,44 +94,50 @@ def review_diff(
     pricing: str,
     catalogue: Mapping[str, int],
     consent_applies: bool = True,
+    scheme: str = "manual",
+    previous_number: str | None = None,
+    number: str | None = None,
 ) -> ReviewDiff:
     """Scopes added/removed (with sensitivity) and pricing versus the live version.
 
     `previous_scopes=None` means nothing is live yet: every scope is new, but no
     installed customer has to consent to anything. `consent_applies=False` is for a
     comparison with another channel's live version: it shows what widens, but that
-    channel's installations are not the ones this version upgrades.
+    channel's installations are not the ones this version upgrades. The consent
+    reasons come from the one policy the rollout uses (upgrades.policies).
     """
     has_previous = previous_scopes is not None
     change = scope_change(list(previous_scopes or ()), list(scopes), catalogue)
+    reasons = []
+    if consent_applies and has_previous:
+        reasons = upgrade_requires_consent(
+            Snapshot(previous_number or number or "0.0.0", tuple(previous_scopes), previous_pricing or "free"),
+            Snapshot(number or previous_number or "0.0.0", tuple(scopes), pricing),
+            scheme,
+            catalogue=catalogue,
+        )
+    asked = {r.scope for r in reasons if r.scope}
     increased = set(change.increased)
     unknown = set(change.added) - set(catalogue)
     added = tuple(
         ScopeRow(
             s,
             _sensitivity_name(change.sensitivity[s]) + (" (not in the catalogue)" if s in unknown else ""),
-            has_previous and s in increased,
+            increase=has_previous and s in increased,
+            needs_consent=s in asked,
         )
         for s in change.added
     )
     removed = tuple(ScopeRow(s, _sensitivity_name(change.sensitivity[s])) for s in change.removed)
     pricing_change = PricingChange(previous_pricing if has_previous else None, pricing)
-    reasons: list[str] = []
-    if consent_applies and has_previous and change.is_increase:
-        reasons.append("scopes increased: " + ", ".join(change.increased))
-    if consent_applies and pricing_change.free_to_paid:
-        reasons.append("pricing changes from free to paid")
-    return ReviewDiff(has_previous, added, removed, pricing_change, tuple(reasons))
-
-
-def scopes_added_summary(
-    *, previous_scopes: Iterable[str] | None, scopes: Iterable[str], catalogue: Mapping[str, int]
-) -> tuple[tuple[str, ...], bool]:
-    """(added scopes, whether they increase access) for one row of the queue."""
-    if previous_scopes is None:
-        return tuple(sorted(set(scopes))), False
-    change = scope_change(list(previous_scopes), list(scopes), catalogue)
-    return change.added, change.is_increase
+    return ReviewDiff(
+        has_previous,
+        added,
+        removed,
+        pricing_change,
+        tuple(str(r) for r in reasons),
+        price_needs_consent=any(r.code == FREE_TO_PAID for r in reasons),
+    )
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -97,6 +97,9 @@ def review_context(version: Version) -> ReviewContext:
         pricing=version.pricing,
         catalogue=scope_catalogue(),
         consent_applies=live is not None and live.channel == version.channel,
+        scheme=version.listing.scheme,
+        previous_number=live.number if live else None,
+        number=version.number,
     )
     descriptor = None
     if version.source in AUTOMATIC_SOURCES or version.descriptor is not None:

@@ -54,10 +54,14 @@ class Snapshot:
 @dataclass(frozen=True)
 class Reason:
     code: str
-    text: str
+    text: str  # the full sentence (e-mails, the approval page)
     scope: str = ""
     sensitivity: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    short: str = ""  # the compact form for previews and queues ("new scope write:jira-work")
+
+    def __str__(self) -> str:
+        return self.short or self.text
 
     def as_dict(self) -> dict[str, str]:
         data = {"code": self.code, "text": self.text}
@@ -95,9 +99,15 @@ def upgrade_requires_consent(
                 if known
                 else f"new scope {scope} (not in the catalogue: treated as {level})"
             )
-            reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level))
+            reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level, short=f"new scope {scope}"))
         if old.pricing == "free" and new.pricing == "paid":
-            reasons.append(Reason(FREE_TO_PAID, "price: free -> paid (the site starts paying for the app)"))
+            reasons.append(
+                Reason(
+                    FREE_TO_PAID,
+                    "price: free -> paid (the site starts paying for the app)",
+                    short="price: free -> paid",
+                )
+            )
     elif scheme == "ocp":
         before, after = parse_version(old.number), parse_version(new.number)
         if after.major > before.major:
@@ -105,6 +115,7 @@ def upgrade_requires_consent(
                 Reason(
                     MAJOR_UPGRADE,
                     f"major upgrade {before.major}.x -> {after.major}.x: OCP applies it only when an admin clicks Upgrade",
+                    short=f"major upgrade {before.major}.x -> {after.major}.x",
                 )
             )
     return reasons

@@ -34,6 +34,7 @@ import yaml
 
 from marketplace.errors import ApplicationError
 from marketplace.scopes import ScopeChange, normalise_scopes, scope_change
+from upgrades.policies import Snapshot, upgrade_requires_consent
 from versions.numbers import MAJOR, MINOR, PATCH, VersionNumber, parse_version
 
 CONNECT, FORGE = "connect", "forge"
@@ -356,7 +357,15 @@ def diff_descriptors(old: Descriptor, new: Descriptor, catalogue: Mapping[str, i
         )
     scopes = scope_change(old.scopes, new.scopes, catalogue)
     free_to_paid = not old.paid and new.paid
-    consent = scopes.is_increase or free_to_paid
+    # Whether customers must consent is the rollout's one policy; numbers don't matter for these schemes.
+    consent = bool(
+        upgrade_requires_consent(
+            Snapshot("0.0.0", old.scopes, "paid" if old.paid else "free"),
+            Snapshot("0.0.0", new.scopes, "paid" if new.paid else "free"),
+            new.scheme,
+            catalogue=catalogue,
+        )
+    )
     reasons: list[str] = []
     if old.hash == new.hash:
         return DescriptorDiff(new.scheme, None, (), False, scopes)

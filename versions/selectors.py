@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from marketplace.errors import ApplicationError, NotFound
 from marketplace.models import Vendor
 from marketplace.scopes import normalise_scopes, scope_change
+from upgrades.policies import SCHEMES_ASKING_FOR_SCOPES_AND_PRICE, Snapshot, upgrade_requires_consent
 from versions.models import (
     DUPLICABLE_STATES,
     EDITABLE_STATES,
@@ -20,8 +21,8 @@ from versions.models import (
     Version,
     VersionTransition,
 )
-from versions.numbers import VersionNumber, VersionNumberError, parse_version
-from versions.schemes import MANUAL, channel_for, check_manual_bump, pre_release_blocks_upgrade_warning, validate_number
+from versions.numbers import VersionNumber, VersionNumberError, is_valid_version, parse_version
+from versions.schemes import channel_for, pre_release_blocks_upgrade_warning, validate_number
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -172,24 +173,43 @@ def consent_preview_from(
     live_pricing: str,
     scopes: Iterable[str],
     pricing: str,
+    scheme: str = "manual",
+    number: str | None = None,
     catalogue: dict[str, int] | None = None,
 ) -> ConsentPreview:
-    """Pure: the consent reasons (scopes increased, free -> paid) between the live and a new snapshot."""
+    """Pure: what customers on the live snapshot would have to approve for the new one.
+
+    The reasons come from the one consent policy (upgrades.policies), so the
+    preview says exactly what the rollout will ask; the notes list the changes
+    customers see without being asked.
+    """
     if live_number is None:
         return ConsentPreview(live_number=None, reasons=())
+    scopes = list(scopes)
+    candidate_number = number if number and is_valid_version(number) else live_number
+    reasons = upgrade_requires_consent(
+        Snapshot(live_number, tuple(live_scopes), live_pricing),
+        Snapshot(candidate_number, tuple(scopes), pricing),
+        scheme,
+        catalogue=catalogue,
+    )
+    asked = {r.scope for r in reasons if r.scope}
     change = scope_change(live_scopes, scopes, catalogue)
-    reasons = [f"new scope {s}" for s in change.increased]
-    if live_pricing == "free" and pricing == "paid":
-        reasons.append("price: free -> paid")
-    covered = set(change.increased)
-    notes = [f"new scope {s} (covered by a granted scope)" for s in change.added if s not in covered]
+    why = (
+        "covered by a granted scope"
+        if scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE
+        else f"the {scheme} scheme does not ask for scopes"
+    )
+    notes = [f"new scope {s} ({why})" for s in change.added if s not in asked]
     notes += [f"scope removed {s}" for s in change.removed]
     if live_pricing == "paid" and pricing == "free":
         notes.append("price: paid -> free")
-    return ConsentPreview(live_number=live_number, reasons=tuple(reasons), notes=tuple(notes))
+    return ConsentPreview(live_number=live_number, reasons=tuple(str(r) for r in reasons), notes=tuple(notes))
 
 
-def version_consent_preview(*, listing: Any, channel: str, scopes: Iterable[str], pricing: str) -> ConsentPreview:
+def version_consent_preview(
+    *, listing: Any, channel: str, scopes: Iterable[str], pricing: str, number: str | None = None
+) -> ConsentPreview:
     """Compare a (proposed) snapshot with the live version of its channel."""
     from marketplace.selectors import scope_catalogue
     from versions.services import last_published
@@ -201,6 +221,8 @@ def version_consent_preview(*, listing: Any, channel: str, scopes: Iterable[str]
         live_pricing=live.pricing if live else "free",
         scopes=normalise_scopes(list(scopes)),
         pricing=pricing,
+        scheme=listing.scheme,
+        number=number,
         catalogue=scope_catalogue(),
     )
 
@@ -220,8 +242,7 @@ def version_number_check(
     pre-release warning for product migrations and, for the manual scheme, whether
     the bump is big enough for the scopes and price given.
     """
-    from marketplace.selectors import scope_catalogue
-    from versions.services import last_published
+    from versions.services import check_manual_bump_against_live
 
     text = (number or "").strip()
     try:
@@ -235,22 +256,17 @@ def version_number_check(
     )
     if warning:
         result["warning"] = f"Product migration: {warning}."
-    if listing.scheme == MANUAL and scopes is not None:
-        live = last_published(listing, result["channel"])
-        if live is not None:
-            try:
-                clean = normalise_scopes(list(scopes))
-            except ApplicationError as exc:
-                return {**result, "ok": False, "field": "scopes", "error": exc.message}
-            try:
-                check_manual_bump(
-                    live.parsed_number,
-                    parsed,
-                    scope_change(live.scopes, clean, scope_catalogue()),
-                    free_to_paid=live.pricing == "free" and (pricing or live.pricing) == "paid",
-                )
-            except VersionNumberError as exc:
-                return {**result, "ok": False, "error": f"Version number: {exc.message}."}
+    if scopes is not None:
+        try:
+            check_manual_bump_against_live(
+                listing=listing,
+                channel=result["channel"],
+                number=parsed,
+                scopes=normalise_scopes(list(scopes)),
+                pricing=pricing,
+            )
+        except ApplicationError as exc:
+            return {**result, "ok": False, "field": exc.field or "number", "error": exc.message}
     return result
 
 

@@ -139,22 +139,39 @@ def _check_greater_than_released(listing: Listing, channel: str, number: Version
         )
 
 
-def _check_manual_bump(version: Version) -> None:
-    if version.listing.scheme != MANUAL:
+def check_manual_bump_against_live(
+    *, listing: Listing, channel: str, number: VersionNumber, scopes: Iterable[str], pricing: str | None
+) -> None:
+    """Manual scheme: refuse a bump too small for the change versus the channel's live version.
+
+    `pricing=None` means the price stays as it is live. The version form's live
+    check and the services share this one rule.
+    """
+    if listing.scheme != MANUAL:
         return
-    previous = last_published(version.listing, version.channel)
+    previous = last_published(listing, channel)
     if previous is None:
         return
-    change = scope_change(previous.scopes, version.scopes, scope_catalogue())
+    change = scope_change(previous.scopes, scopes, scope_catalogue())
     try:
         check_manual_bump(
             previous.parsed_number,
-            version.parsed_number,
+            number,
             change,
-            free_to_paid=previous.pricing == "free" and version.pricing == "paid",
+            free_to_paid=previous.pricing == "free" and (pricing or previous.pricing) == "paid",
         )
     except VersionNumberError as exc:
         raise ApplicationError(f"Version number: {exc.message}.", field="number") from exc
+
+
+def _check_manual_bump(version: Version) -> None:
+    check_manual_bump_against_live(
+        listing=version.listing,
+        channel=version.channel,
+        number=version.parsed_number,
+        scopes=version.scopes,
+        pricing=version.pricing,
+    )
 
 
 def _clean_snapshot(listing: Listing, data: dict[str, Any]) -> dict[str, Any]:

@@ -39,15 +39,16 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         scopes, pricing, number, requested_channel = form.proposed_snapshot()
         channel = _channel_of(listing, number, requested_channel)
     elif version is not None:
-        scopes, pricing, channel = version.scopes, version.pricing, version.channel
+        scopes, pricing, number, channel = version.scopes, version.pricing, version.number, version.channel
     else:
-        scopes, pricing, channel = [], listing.pricing, "release"
+        scopes, pricing, number, channel = [], listing.pricing, "", "release"
     if channel is not None:
         try:
-            preview = version_consent_preview(listing=listing, channel=channel, scopes=scopes, pricing=pricing)
+            preview = version_consent_preview(
+                listing=listing, channel=channel, scopes=scopes, pricing=pricing, number=number
+            )
         except ApplicationError:
             preview = None  # a bad scope: the form already says so next to the field
-    number = form.proposed_snapshot()[2] if form.is_bound else (version.number if version else "")
     number_check = None
     if number.strip():
         number_check = version_number_check(
@@ -129,7 +130,11 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Kept in view after the vendor edits a rejected version back to draft: it is what they fix.
             "review_comments": review_comments(version=version),
             "preview": version_consent_preview(
-                listing=listing, channel=version.channel, scopes=version.scopes, pricing=version.pricing
+                listing=listing,
+                channel=version.channel,
+                scopes=version.scopes,
+                pricing=version.pricing,
+                number=version.number,
             )
             if not version.is_frozen
             else None,
@@ -225,6 +230,7 @@ def version_preview(request: HttpRequest) -> JsonResponse:
             channel=channel,
             scopes=_scopes_param(request) or [],
             pricing=request.GET.get("pricing") or listing.pricing,
+            number=request.GET.get("number", ""),
         )
     except ApplicationError as exc:
         return JsonResponse({"ok": False, "summary": exc.message})

@@ -115,10 +115,7 @@ def test_version_page_shows_diffs_consent_notes_and_history(client, group_review
     assert response.status_code == 200
     page = text(response)
     assert "Compared with 1.0.0" in page
-    assert (
-        "Customers will have to consent to this upgrade: scopes increased: write:jira-work; "
-        "pricing changes from free to paid" in page
-    )
+    assert "Customers will have to consent to this upgrade: new scope write:jira-work; price: free -&gt; paid" in page
     assert "write:jira-work write yes: customers must consent" in page
     assert "read:jira-work read" in page.split("Scopes removed")[1]
     assert "free → paid" in page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviews.diffs import descriptor_diff, review_diff, scopes_added_summary
+from reviews.diffs import descriptor_diff, review_diff
 
 CATALOGUE = {"read:jira-work": 1, "write:jira-work": 2, "read:jira-user": 1, "admin": 4}
 
@@ -18,7 +18,8 @@ def test_added_write_scope_needs_consent_with_sensitivity():
     assert [(r.name, r.sensitivity, r.increase) for r in diff.added] == [("write:jira-work", "write", True)]
     assert diff.removed == ()
     assert diff.needs_consent
-    assert diff.consent_reasons == ("scopes increased: write:jira-work",)
+    assert diff.consent_reasons == ("new scope write:jira-work",)
+    assert diff.added[0].needs_consent
 
 
 def test_removed_scope_and_covered_read_are_not_an_increase():
@@ -52,7 +53,7 @@ def test_free_to_paid_needs_consent_even_without_scope_change():
         catalogue=CATALOGUE,
     )
     assert diff.pricing.changed and diff.pricing.free_to_paid
-    assert diff.consent_reasons == ("pricing changes from free to paid",)
+    assert diff.consent_reasons == ("price: free -> paid",) and diff.price_needs_consent
 
 
 def test_first_release_lists_scopes_but_asks_nobody():
@@ -66,15 +67,25 @@ def test_first_release_lists_scopes_but_asks_nobody():
     assert not diff.pricing.changed
 
 
-def test_scopes_added_summary_for_queue_rows():
-    assert scopes_added_summary(
-        previous_scopes=["read:jira-work"], scopes=["read:jira-work", "read:jira-user"], catalogue=CATALOGUE
-    ) == (("read:jira-user",), True)
-    assert scopes_added_summary(previous_scopes=None, scopes=["b", "a", "a"], catalogue=CATALOGUE) == (
-        ("a", "b"),
-        False,
+def test_consent_follows_the_listings_scheme():
+    """The review asks the rollout's policy: OCP only for MAJOR, bundle never."""
+    common = {
+        "previous_scopes": ["read:jira-work"],
+        "scopes": ["read:jira-work", "write:jira-work"],
+        "previous_pricing": "free",
+        "pricing": "paid",
+        "catalogue": CATALOGUE,
+        "previous_number": "1.0.0",
+    }
+    ocp_minor = review_diff(scheme="ocp", number="1.1.0", **common)
+    assert not ocp_minor.needs_consent and not ocp_minor.price_needs_consent
+    assert [(r.name, r.increase, r.needs_consent) for r in ocp_minor.added] == [("write:jira-work", True, False)]
+    assert review_diff(scheme="ocp", number="2.0.0", **common).consent_reasons == ("major upgrade 1.x -> 2.x",)
+    assert not review_diff(scheme="bundle", number="1.1.0", **common).needs_consent
+    assert review_diff(scheme="forge", number="2.0.0", **common).consent_reasons == (
+        "new scope write:jira-work",
+        "price: free -> paid",
     )
-    assert scopes_added_summary(previous_scopes=["admin"], scopes=[], catalogue=CATALOGUE) == ((), False)
 
 
 def test_descriptor_diff_added_removed_changed_nested_keys():

@@ -487,3 +487,17 @@ def test_form_warns_when_the_number_would_block_a_product_migration(client, list
     assert "Warning: Product migration: 1.2.3-bitbucket sorts below 1.2.3" in unescape(response.content.decode())
     plain = client.get(create_url(listing))
     assert plain.context["number_check"] is None
+
+
+def test_consent_preview_follows_the_schemes_consent_rule():
+    """The preview asks the same policy as the rollout: OCP asks only for MAJOR, bundle never."""
+    common = {"live_number": "1.0.0", "live_scopes": ["read:a"], "live_pricing": "free", "pricing": "paid"}
+    ocp_minor = consent_preview_from(scheme="ocp", number="1.1.0", scopes=["read:a", "write:b"], **common)
+    assert not ocp_minor.needs_consent
+    assert "new scope write:b (the ocp scheme does not ask for scopes)" in ocp_minor.notes
+    ocp_major = consent_preview_from(scheme="ocp", number="2.0.0", scopes=["read:a"], **common)
+    assert ocp_major.reasons == ("major upgrade 1.x -> 2.x",)
+    bundle = consent_preview_from(scheme="bundle", number="1.1.0", scopes=["read:a", "admin"], **common)
+    assert not bundle.needs_consent
+    connect = consent_preview_from(scheme="connect", number="1.1.0", scopes=["read:a", "write:b"], **common)
+    assert connect.reasons == ("new scope write:b", "price: free -> paid")
