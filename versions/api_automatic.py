@@ -14,8 +14,8 @@ from rest_framework.response import Response
 
 from marketplace.errors import ApplicationError
 from marketplace.selectors import listing_get_for_user
-from versions import services_automatic
 from versions.serializers import VersionOutputSerializer
+from versions.services import automatic as services_automatic
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 

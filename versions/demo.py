@@ -50,7 +50,7 @@ def seed(stdout: Any) -> None:
 
     from marketplace.models import Listing, Vendor, VendorMembership
     from versions.models import Version
-    from versions.services_automatic import descriptor_ingest
+    from versions.services.automatic import descriptor_ingest
 
     path = demo_descriptor_path(DEMO_KEY)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ def poll_due_descriptors() -> int:
     Thousands of listings must not hit vendors' servers (and our workers) in the
     same second, so poll i of n starts i * (0.8 * interval / n) seconds from now.
     """
-    from versions.services_automatic import listings_due_for_poll
+    from versions.services.automatic import listings_due_for_poll
 
     ids = list(listings_due_for_poll().values_list("pk", flat=True))
     if not ids:
@@ -53,7 +53,7 @@ def poll_descriptor(
     listing_id: int, trigger: str = DescriptorPoll.Trigger.SCHEDULE, user_id: int | None = None
 ) -> None:
     """Poll one listing's descriptor; failures are recorded on the poll, never raised (the next poll retries)."""
-    from versions.services_automatic import listing_poll_descriptor, pollable_listings
+    from versions.services.automatic import listing_poll_descriptor, pollable_listings
 
     listing = pollable_listings().filter(pk=listing_id).first()
     if listing is None:

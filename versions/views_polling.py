@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.errors import ApplicationError, NotFound
 from marketplace.selectors import listing_get_for_user
-from versions import services_automatic
 from versions.demo import demo_descriptor_path
+from versions.services import automatic as services_automatic
 
 
 def _listing_or_404(request: HttpRequest, key: str):

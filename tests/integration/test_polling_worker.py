@@ -12,7 +12,7 @@ from tests.integration.conftest import wait_until
 from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions.models import Version
 from versions.models_polling import DescriptorPoll
-from versions.services_automatic import listing_request_poll
+from versions.services.automatic import listing_request_poll
 
 
 def descriptor(**fields) -> str:

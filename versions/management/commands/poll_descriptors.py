@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from marketplace.errors import ApplicationError
 from versions.models_polling import DescriptorPoll
-from versions.services_automatic import listing_poll_descriptor, pollable_listings
+from versions.services.automatic import listing_poll_descriptor, pollable_listings
 
 
 class Command(BaseCommand):
