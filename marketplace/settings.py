@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "versions",
     "reviews",
     "upgrades",
+    "mirror",
 ]
 
 MIDDLEWARE = [
@@ -209,4 +210,15 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE["versions-poll-due-descriptors"] = {
     "task": "versions.tasks.poll_due_descriptors",
     "schedule": DESCRIPTOR_POLL_INTERVAL,
+}
+
+# Internal market (mirror app): the feed this portal serves, and the upstream portals it mirrors.
+MIRROR_FEED_PAGE_SIZE = env.int("MIRROR_FEED_PAGE_SIZE", default=100)
+MIRROR_SYNC_INTERVAL = timedelta(seconds=env.int("MIRROR_SYNC_INTERVAL", default=60 * 60))
+MIRROR_MAX_BYTES = env.int("MIRROR_MAX_BYTES", default=5 * 1024 * 1024)  # per feed page
+MIRROR_MAX_PAGES = env.int("MIRROR_MAX_PAGES", default=200)
+MIRROR_ALLOW_LOOPBACK = env.bool("MIRROR_ALLOW_LOOPBACK", default=DESCRIPTOR_ALLOW_LOOPBACK)
+CELERY_BEAT_SCHEDULE["mirror-poll-sources"] = {
+    "task": "mirror.tasks.poll_mirror_sources",
+    "schedule": MIRROR_SYNC_INTERVAL,
 }

@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("marketplace.api_urls")),
     path("", include("versions.api_urls")),
     path("", include("upgrades.api_urls")),
+    path("", include("mirror.api_urls")),
 ]
 
 urlpatterns = [

@@ -116,16 +116,16 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool) -> str:
     return infos[0]
 
 
-def _check_url(url: str) -> tuple[str, str, int]:
+def _check_url(url: str, label: str = "descriptor") -> tuple[str, str, int]:
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise FetchError(BAD_URL, f"The descriptor URL {url!r} is invalid ({exc}).") from None
+        raise FetchError(BAD_URL, f"The {label} URL {url!r} is invalid ({exc}).") from None
     if parts.scheme not in ("http", "https"):
-        raise FetchError(BAD_URL, f"Only http and https descriptor URLs are allowed, not {parts.scheme or 'none'!r}.")
+        raise FetchError(BAD_URL, f"Only http and https {label} URLs are allowed, not {parts.scheme or 'none'!r}.")
     if not parts.hostname:
-        raise FetchError(BAD_URL, f"The descriptor URL {url!r} has no host.")
+        raise FetchError(BAD_URL, f"The {label} URL {url!r} has no host.")
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
@@ -155,18 +155,24 @@ def fetch_descriptor(
     read_timeout: float | None = None,
     allow_loopback: bool | None = None,
     verify: ssl.SSLContext | bool = True,
+    extra_headers: dict[str, str] | None = None,
+    accept: str = ACCEPT,
+    label: str = "descriptor",
 ) -> FetchResult:
     """GET `url` safely; returns the 200 body or a 304, raises FetchError for anything else.
 
     `verify` is httpx's: certificates are always checked against the URL's host
-    name; tests pass an SSLContext that trusts their own CA.
+    name; tests pass an SSLContext that trusts their own CA. `extra_headers`
+    (credentials such as a mirror token) go only to the origin of `url`: a
+    redirect to another origin is followed without them, like a browser drops
+    Authorization. `label` names the document in error messages.
     """
     max_bytes = max_bytes if max_bytes is not None else settings.DESCRIPTOR_MAX_BYTES
     connect_timeout = connect_timeout if connect_timeout is not None else settings.DESCRIPTOR_CONNECT_TIMEOUT
     read_timeout = read_timeout if read_timeout is not None else settings.DESCRIPTOR_READ_TIMEOUT
     allow_loopback = settings.DESCRIPTOR_ALLOW_LOOPBACK if allow_loopback is None else allow_loopback
     deadline = time.monotonic() + connect_timeout + 2 * read_timeout
-    headers = {"User-Agent": settings.PORTAL_BOT_USER_AGENT, "Accept": ACCEPT}
+    headers = {"User-Agent": settings.PORTAL_BOT_USER_AGENT, "Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -174,13 +180,15 @@ def fetch_descriptor(
     timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
         current = url
+        origin = _origin(url)
         for _hop in range(MAX_REDIRECTS + 1):
-            scheme, host, port = _check_url(current)
+            scheme, host, port = _check_url(current, label)
             ip = resolve_public(host, port, allow_loopback=allow_loopback)
+            hop_headers = {**headers, **(extra_headers or {})} if _origin(current) == origin else headers
             request = client.build_request(
                 "GET",
                 _pinned_url(current, ip),
-                headers={**headers, "Host": _host_header(current)},
+                headers={**hop_headers, "Host": _host_header(current)},
                 extensions={"sni_hostname": host} if scheme == "https" else {},
             )
             try:
@@ -201,13 +209,23 @@ def fetch_descriptor(
                         )
                     current = urljoin(current, location)
                     continue
-                return _read(response, current, max_bytes=max_bytes, deadline=deadline)
+                return _read(response, current, max_bytes=max_bytes, deadline=deadline, label=label)
             finally:
                 response.close()
     raise FetchError(TOO_MANY_REDIRECTS, f"More than {MAX_REDIRECTS} redirects from {url}.", url=current)
 
 
-def _read(response: httpx.Response, url: str, *, max_bytes: int, deadline: float) -> FetchResult:
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme, (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return "", "", None
+
+
+def _read(
+    response: httpx.Response, url: str, *, max_bytes: int, deadline: float, label: str = "descriptor"
+) -> FetchResult:
     status = response.status_code
     meta = {
         "url": url,
@@ -219,12 +237,12 @@ def _read(response: httpx.Response, url: str, *, max_bytes: int, deadline: float
     if status == 304:
         return FetchResult(body=b"", **meta)
     if status != 200:
-        raise FetchError(HTTP_ERROR, f"The descriptor URL answered HTTP {status}.", status=status, url=url)
+        raise FetchError(HTTP_ERROR, f"The {label} URL answered HTTP {status}.", status=status, url=url)
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(
             TOO_LARGE,
-            f"The descriptor is {int(declared)} bytes; the limit is {max_bytes} bytes.",
+            f"The {label} is {int(declared)} bytes; the limit is {max_bytes} bytes.",
             status=status,
             url=url,
         )
@@ -235,13 +253,13 @@ def _read(response: httpx.Response, url: str, *, max_bytes: int, deadline: float
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(
-                    TOO_LARGE, f"The descriptor is larger than the limit of {max_bytes} bytes.", status=status, url=url
+                    TOO_LARGE, f"The {label} is larger than the limit of {max_bytes} bytes.", status=status, url=url
                 )
             if time.monotonic() > deadline:
-                raise FetchError(TIMEOUT, "The descriptor took too long to download.", status=status, url=url)
+                raise FetchError(TIMEOUT, f"The {label} took too long to download.", status=status, url=url)
             chunks.append(chunk)
     except httpx.TimeoutException:
-        raise FetchError(TIMEOUT, "Timed out reading the descriptor.", status=status, url=url) from None
+        raise FetchError(TIMEOUT, f"Timed out reading the {label}.", status=status, url=url) from None
     except httpx.HTTPError as exc:
-        raise FetchError(NETWORK, f"The download of the descriptor failed: {exc}.", status=status, url=url) from None
+        raise FetchError(NETWORK, f"The download of the {label} failed: {exc}.", status=status, url=url) from None
     return FetchResult(body=b"".join(chunks), **meta)

@@ -37,6 +37,7 @@ class Source(models.TextChoices):
     POLL = "poll", "Descriptor poll"
     DEPLOY = "deploy", "Deploy"
     SHARE = "share", "Bundle share"
+    MIRROR = "mirror", "Mirrored from an upstream portal"
 
 
 class Pricing(models.TextChoices):

@@ -88,8 +88,11 @@ def channel_for(scheme: str, number: VersionNumber, requested: str | None = None
 
 
 def skips_review(scheme: str, source: str, number: VersionNumber) -> bool:
-    """System versions and OCP -dev versions are not reviewed by a human."""
-    if source in ("poll", "deploy", "share"):
+    """System versions and OCP -dev versions are not reviewed by a human.
+
+    Mirrored versions were reviewed (or shared) on the upstream portal.
+    """
+    if source in ("poll", "deploy", "share", "mirror"):
         return True
     return scheme == OCP and ocp_audience(number) == OCP_DEV
 

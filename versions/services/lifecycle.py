@@ -40,7 +40,7 @@ from versions.models import (
 from versions.numbers import PATCH, VersionNumber, VersionNumberError, parse_version
 from versions.schemes import BUNDLE, MANUAL, channel_for, check_manual_bump, skips_review
 
-SYSTEM_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE)
+SYSTEM_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE, Source.MIRROR)
 # Numbers held by these states can't be reused by another version of the listing.
 NUMBER_RELEASED_STATES = (State.CANCELED, State.REJECTED)
 
@@ -165,6 +165,8 @@ def check_manual_bump_against_live(
 
 
 def _check_manual_bump(version: Version) -> None:
+    if version.source == Source.MIRROR:
+        return  # the upstream portal numbered it under its own scope catalogue
     check_manual_bump_against_live(
         listing=version.listing,
         channel=version.channel,
@@ -392,7 +394,13 @@ def version_submit(*, version: Version, actor: Any, comment: str = "") -> Versio
 
 
 def _skips_review(version: Version) -> bool:
-    """System and OCP -dev versions skip review, unless they turn a free app into a paid one."""
+    """System and OCP -dev versions skip review, unless they turn a free app into a paid one.
+
+    Mirrored versions always skip it: the upstream portal reviewed them, and a
+    move to paid still asks each site for consent in the rollout.
+    """
+    if version.source == Source.MIRROR:
+        return True
     if not skips_review(version.listing.scheme, version.source, version.parsed_number):
         return False
     previous = last_published(version.listing, version.channel)

@@ -1,0 +1,131 @@
+"""Admin for the internal market: mirror tokens (upstream side), sources and their sync history.
+
+Actions call the services and report the outcome with message_user.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from marketplace.errors import ApplicationError
+from mirror import services
+from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
+
+
+@admin.register(MirrorToken)
+class MirrorTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by the action (shown once); only the digest is stored."""
+
+    list_display = ["name", "prefix", "created_at", "revoked_at"]
+    fields = ["name", "prefix", "created_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: MirrorToken, form, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        token, raw = services.mirror_token_create(name=obj.name)
+        obj.pk, obj.prefix, obj.digest, obj.created_at = token.pk, token.prefix, token.digest, token.created_at
+        self.message_user(
+            request,
+            f"Mirror token for {token.name} (shown once, give it to the downstream portal): {raw}",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[MirrorToken]) -> None:
+        for token in queryset:
+            services.mirror_token_revoke(token=token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+class MirrorSourceForm(forms.ModelForm):
+    token = forms.CharField(
+        widget=forms.PasswordInput(render_value=True), help_text="A mirror token made in the upstream portal's admin"
+    )
+
+    class Meta:
+        model = MirrorSource
+        fields = ["name", "base_url", "token", "key_prefix", "enabled"]
+
+
+class MirroredListingInline(admin.TabularInline):
+    model = MirroredListing
+    extra = 0
+    fields = ["upstream_key", "listing", "upstream_vendor", "updated_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class MirrorSyncInline(admin.TabularInline):
+    model = MirrorSync
+    extra = 0
+    fields = ["started_at", "trigger", "outcome", "summary"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-started_at"]
+    max_num = 0
+    show_change_link = True
+
+
+@admin.register(MirrorSource)
+class MirrorSourceAdmin(admin.ModelAdmin):
+    form = MirrorSourceForm
+    list_display = [
+        "__str__",
+        "base_url",
+        "enabled",
+        "last_synced_at",
+        "last_success_at",
+        "failure_streak",
+        "last_error",
+    ]
+    list_filter = ["enabled"]
+    readonly_fields = [
+        "vendor",
+        "etag",
+        "last_modified",
+        "last_synced_at",
+        "last_success_at",
+        "last_error",
+        "failure_streak",
+    ]
+    inlines = [MirroredListingInline, MirrorSyncInline]
+    actions = ["sync_now"]
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[MirrorSource]) -> None:
+        for source in queryset:
+            try:
+                sync = services.mirror_sync(source=source, trigger=MirrorSync.Trigger.ADMIN)
+            except ApplicationError as exc:
+                self.message_user(request, f"{source}: {exc.message}", messages.ERROR)
+                continue
+            level = {
+                MirrorSync.Outcome.FAILED: messages.ERROR,
+                MirrorSync.Outcome.PARTIAL: messages.WARNING,
+            }.get(sync.outcome, messages.SUCCESS)
+            self.message_user(request, f"{source}: {sync.get_outcome_display()} - {sync.summary}", level)
+
+
+@admin.register(MirrorSync)
+class MirrorSyncAdmin(admin.ModelAdmin):
+    """The sync history (read-only)."""
+
+    list_display = ["started_at", "source", "trigger", "outcome", "versions_created", "summary"]
+    list_filter = ["outcome", "trigger", "source"]
+    list_select_related = ["source"]
+    readonly_fields = [f.name for f in MirrorSync._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

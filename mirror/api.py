@@ -1,0 +1,108 @@
+"""The mirror feed: what a downstream portal (an internal market) reads to mirror this one.
+
+Read-only, paginated, `Authorization: Mirror <token>` only. Every page carries
+the feed's snapshot fingerprint; the ETag is made from it, so an unchanged
+feed answers 304 after one query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, permissions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mirror import selectors
+from mirror.feed import FEED_FORMAT
+from mirror.models import MirrorToken
+from mirror.serializers import FeedListingSerializer
+
+
+class MirrorTokenAuthentication(BaseAuthentication):
+    """`Authorization: Mirror <token>`: a downstream portal reading the feed, nothing else."""
+
+    keyword = "Mirror"
+
+    def authenticate(self, request: Request) -> tuple[Any, MirrorToken] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Mirror token header: write 'Authorization: Mirror <token>'.")
+        token = selectors.mirror_token_for(parts[1].decode(errors="replace"))
+        if token is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked mirror token.")
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser(), token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class HasMirrorToken(permissions.BasePermission):
+    message = "Send a mirror token: Authorization: Mirror <token> (made in the upstream portal's admin)."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, MirrorToken)
+
+
+class FeedPagination(PageNumberPagination):
+    max_page_size = 500
+
+    def get_page_size(self, request: Request) -> int:
+        return settings.MIRROR_FEED_PAGE_SIZE
+
+
+class MirrorFeedApi(generics.GenericAPIView):
+    """Public, non-archived listings and their released (published and superseded) versions."""
+
+    authentication_classes = [MirrorTokenAuthentication]
+    permission_classes = [HasMirrorToken]
+    pagination_class = FeedPagination
+    serializer_class = FeedListingSerializer
+    filter_backends: list = []
+
+    @extend_schema(responses=FeedListingSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        snapshot = selectors.feed_snapshot()
+        page_number = request.query_params.get("page", "1")
+        etag = (
+            '"'
+            + hashlib.sha256(f"{snapshot}|{page_number}|{settings.MIRROR_FEED_PAGE_SIZE}".encode()).hexdigest()[:32]
+            + '"'
+        )
+        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            return Response(status=304, headers={"ETag": etag})
+        page = self.paginate_queryset(selectors.feed_listings())
+        body = {
+            "format": FEED_FORMAT,
+            "snapshot": snapshot,
+            "count": self.paginator.page.paginator.count,
+            "next": self.paginator.get_next_link(),
+            "previous": self.paginator.get_previous_link(),
+            "results": FeedListingSerializer(page, many=True).data,
+        }
+        return Response(body, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+
+
+class MirrorTokenScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Mirror <token>` in the OpenAPI schema."""
+
+    target_class = "mirror.api.MirrorTokenAuthentication"
+    name = "mirrorToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A mirror token: `Mirror <token>` (made in the upstream portal's admin; shown once).",
+        }

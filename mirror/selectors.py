@@ -1,0 +1,93 @@
+"""Reads for the mirror feed (upstream side) and the sync history (downstream side).
+
+The feed is read with a constant number of queries whatever the number of
+listings and versions: one page of listings with their vendors, one prefetch
+of their released versions, and one fingerprint of the whole feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+
+from marketplace.models import Listing
+from mirror.models import MirrorSource, MirrorSync, MirrorToken
+from versions.models import FROZEN_STATES, Version
+from versions.schemes import OCP, OCP_TAGS
+
+# What the feed shows of a version; drafts, reviews, members and descriptors never leave the portal.
+FEED_VERSION_FIELDS = (
+    "id",
+    "listing_id",
+    "number",
+    "sort_key",
+    "build_number",
+    "channel",
+    "update_notes",
+    "components",
+    "scopes",
+    "pricing",
+    "state",
+    "published_at",
+)
+
+
+def mirror_token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def mirror_token_for(raw: str) -> MirrorToken | None:
+    return MirrorToken.objects.filter(digest=mirror_token_digest(raw), revoked_at__isnull=True).first()
+
+
+def feed_versions() -> QuerySet[Version]:
+    """Released versions everyone may get: OCP dev/beta/private audiences stay private."""
+    return (
+        Version.objects.filter(state__in=FROZEN_STATES, listing__visibility=Listing.Visibility.PUBLIC)
+        .exclude(Q(listing__scheme=OCP) & Q(channel__in=OCP_TAGS))
+        .only(*FEED_VERSION_FIELDS)
+    )
+
+
+def feed_listings() -> QuerySet[Listing]:
+    """Public, non-archived listings with at least one released version, each with those versions."""
+    return (
+        Listing.objects.filter(visibility=Listing.Visibility.PUBLIC, archived_at__isnull=True)
+        .filter(Exists(feed_versions().filter(listing_id=OuterRef("pk"))))
+        .select_related("vendor")
+        .only("id", "key", "name", "summary", "scheme", "pricing", "vendor__name")
+        .prefetch_related(
+            Prefetch("versions", queryset=feed_versions().order_by("published_at", "build_number"), to_attr="feed")
+        )
+        .order_by("key")
+    )
+
+
+def feed_snapshot() -> str:
+    """A fingerprint of the whole feed: it changes whenever a listing or a released version does.
+
+    Every page carries it, so a downstream portal notices when the feed changed
+    between two pages, and it makes the ETag (one query, whatever the size).
+    """
+    row = (
+        feed_versions()
+        .filter(listing__archived_at__isnull=True)
+        .aggregate(
+            versions=Count("pk"),
+            versions_changed=Max("updated_at"),
+            last_version=Max("pk"),
+            listings=Count("listing_id", distinct=True),
+            listings_changed=Max("listing__updated_at"),
+        )
+    )
+    return hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()[:32]
+
+
+def mirror_sync_list(*, source: MirrorSource | None = None) -> QuerySet[MirrorSync]:
+    qs = MirrorSync.objects.select_related("source")
+    return qs.filter(source=source) if source is not None else qs
+
+
+def mirror_sources_due() -> QuerySet[MirrorSource]:
+    return MirrorSource.objects.filter(enabled=True).order_by("pk")
