@@ -45,7 +45,9 @@ class MirrorTokenAdmin(admin.ModelAdmin):
 
 class MirrorSourceForm(forms.ModelForm):
     base_url = forms.URLField(
-        assume_scheme="https", max_length=500, help_text="The upstream portal's address, e.g. https://market.example.com"
+        assume_scheme="https",
+        max_length=500,
+        help_text="The upstream portal's address, e.g. https://market.example.com",
     )
     token = forms.CharField(
         widget=forms.PasswordInput(render_value=True), help_text="A mirror token made in the upstream portal's admin"

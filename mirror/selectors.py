@@ -42,9 +42,17 @@ def mirror_token_for(raw: str) -> MirrorToken | None:
 
 
 def feed_versions() -> QuerySet[Version]:
-    """Released versions everyone may get: OCP dev/beta/private audiences stay private."""
+    """Released versions everyone may get: OCP dev/beta/private audiences stay private.
+
+    Listings this portal itself mirrors from an upstream are not passed on: a
+    portal offers its own catalogue, so two portals mirroring each other can't loop.
+    """
     return (
-        Version.objects.filter(state__in=FROZEN_STATES, listing__visibility=Listing.Visibility.PUBLIC)
+        Version.objects.filter(
+            state__in=FROZEN_STATES,
+            listing__visibility=Listing.Visibility.PUBLIC,
+            listing__mirrored_from__isnull=True,
+        )
         .exclude(Q(listing__scheme=OCP) & Q(channel__in=OCP_TAGS))
         .only(*FEED_VERSION_FIELDS)
     )
@@ -54,6 +62,7 @@ def feed_listings() -> QuerySet[Listing]:
     """Public, non-archived listings with at least one released version, each with those versions."""
     return (
         Listing.objects.filter(visibility=Listing.Visibility.PUBLIC, archived_at__isnull=True)
+        .filter(mirrored_from__isnull=True)
         .filter(Exists(feed_versions().filter(listing_id=OuterRef("pk"))))
         .select_related("vendor")
         .only("id", "key", "name", "summary", "scheme", "pricing", "vendor__name")

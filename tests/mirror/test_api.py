@@ -35,7 +35,16 @@ def test_the_feed_shows_public_listings_and_their_released_versions_only(upstrea
     assert [(v["number"], v["state"]) for v in tool["versions"]] == [("1.0.0", "superseded"), ("1.1.0", "published")]
     assert tool["summary"] == "Tracks time" and tool["versions"][1]["update_notes"] == "Faster reports."
     text = response.content.decode()
-    for secret in ("1.2.0", "1.3.0", "acme-private", "acme-archived", "acme-ocp", "secret@acme", "members", "descriptor"):
+    for secret in (
+        "1.2.0",
+        "1.3.0",
+        "acme-private",
+        "acme-archived",
+        "acme-ocp",
+        "secret@acme",
+        "members",
+        "descriptor",
+    ):
         assert secret not in text
     # What the upstream serves is exactly what a downstream accepts.
     page = validate_feed_page(body)
@@ -105,7 +114,9 @@ def _grow(n: int, vendor) -> None:
     for i in range(n):
         listing = ListingFactory(key=f"bulk-{n}-{i}", vendor=vendor)
         for j in range(3):
-            VersionFactory(listing=listing, number=f"1.0.{j}", state="superseded" if j < 2 else "published", published_at=now)
+            VersionFactory(
+                listing=listing, number=f"1.0.{j}", state="superseded" if j < 2 else "published", published_at=now
+            )
 
 
 def test_the_feed_reads_a_fixed_number_of_queries(upstream, django_assert_max_num_queries):

@@ -84,11 +84,26 @@ def broken(path: list, value) -> dict:
         (["results", 0, "key"], "Bad Key!", "results[0].key", "does not match"),
         (["results", 0, "scheme"], "cobol", "results[0].scheme", "is not one of"),
         (["results", 0, "versions", 0, "number"], "1.2", "results[0].versions[0].number", "invalid"),
-        (["results", 0, "versions", 0, "components", 0, "version"], KeyError, "results[0].versions[0].components[0]", "required"),
+        (
+            ["results", 0, "versions", 0, "components", 0, "version"],
+            KeyError,
+            "results[0].versions[0].components[0]",
+            "required",
+        ),
         (["results", 0, "versions", 0, "build_number"], "2", "results[0].versions[0].build_number", "integer"),
         (["results", 0, "versions", 0, "state"], "draft", "results[0].versions[0].state", "is not one of"),
-        (["results", 0, "versions", 0, "published_at"], "some day next week", "results[0].versions[0].published_at", "ISO 8601"),
-        (["results", 0, "versions", 0, "published_at"], "2026-11-20T10:00:00", "results[0].versions[0].published_at", "time zone"),
+        (
+            ["results", 0, "versions", 0, "published_at"],
+            "some day next week",
+            "results[0].versions[0].published_at",
+            "ISO 8601",
+        ),
+        (
+            ["results", 0, "versions", 0, "published_at"],
+            "2026-11-20T10:00:00",
+            "results[0].versions[0].published_at",
+            "time zone",
+        ),
         (["results", 0, "versions", 0, "update_notes"], "x" * 501, "results[0].versions[0].update_notes", "long"),
         (["results", 0, "versions", 0, "members"], ["a@b.c"], "results[0].versions[0]", "Additional properties"),
         (["results", 0, "versions", 1, "number"], "1.2.0", "results[0].versions", "appears twice"),
@@ -109,7 +124,7 @@ def test_a_listing_twice_on_a_page_and_a_non_object_are_refused():
     doc["results"].append(copy.deepcopy(doc["results"][0]))
     with pytest.raises(ApplicationError, match=r"results\[1\].key: listing 'acme-group' appears twice"):
         validate_feed_page(doc)
-    with pytest.raises(ApplicationError, match="document: .* is not of type 'object'"):
+    with pytest.raises(ApplicationError, match=r"document: .* is not of type 'object'"):
         validate_feed_page(["not", "a", "feed"])
 
 
