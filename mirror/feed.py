@@ -19,7 +19,7 @@ from jsonschema.exceptions import best_match
 
 from marketplace.errors import ApplicationError
 from versions.numbers import VersionNumberError
-from versions.schemes import SCHEMES, validate_number
+from versions.schemes import AUTOMATIC_SCHEMES, MANUAL, SCHEMES, validate_number
 from versions.validation import MAX_COMPONENTS, MAX_SCOPES, UPDATE_NOTES_MAX
 
 FEED_FORMAT = "marketplace-mirror/1"
@@ -215,6 +215,17 @@ def _version(scheme: str, raw: dict[str, Any], where: str) -> FeedVersion:
         state=raw["state"],
         published_at=published_at,
     )
+
+
+def local_scheme(upstream_scheme: str) -> str:
+    """The scheme of the local mirror of a listing.
+
+    Connect and forge listings get their versions from the vendor's descriptor
+    or deploys upstream; here they come from the feed, so the mirror is a
+    manual listing (nothing polls the vendor twice). The others keep theirs:
+    OCP's audiences and the bundle's component rule still apply.
+    """
+    return MANUAL if upstream_scheme in AUTOMATIC_SCHEMES else upstream_scheme
 
 
 def feed_url(base_url: str) -> str:

@@ -160,7 +160,7 @@ def _mirror_listing(source: MirrorSource, vendor: Vendor, item: feed.FeedListing
         holder = Listing.objects.filter(key=key).first()
         if holder is not None:
             raise ApplicationError(
-                f"The local listing {key!r} already exists and is not mirrored from this upstream: "
+                f"{item.key}: the local listing {key!r} already exists and is not mirrored from this upstream: "
                 "refused to overwrite it (set a key prefix on the source).",
                 field="key",
             )
@@ -170,7 +170,7 @@ def _mirror_listing(source: MirrorSource, vendor: Vendor, item: feed.FeedListing
             key=key,
             name=item.name,
             summary=item.summary,
-            scheme=item.scheme,
+            scheme=feed.local_scheme(item.scheme),
             pricing=item.pricing,
             visibility=Listing.Visibility.PUBLIC,
         )
@@ -180,9 +180,9 @@ def _mirror_listing(source: MirrorSource, vendor: Vendor, item: feed.FeedListing
         counts.listings_created += 1
     else:
         listing = Listing.objects.select_for_update().get(pk=mapping.listing_id)
-        if listing.scheme != item.scheme:
+        if listing.scheme != feed.local_scheme(item.scheme):
             raise ApplicationError(
-                f"The upstream changed the scheme from {listing.scheme} to {item.scheme}: versions can't follow.",
+                f"{item.key}: the upstream changed the scheme to {item.scheme}: versions can't follow.",
                 field="scheme",
             )
         changed = [
@@ -283,7 +283,8 @@ def mirror_sync(*, source: MirrorSource, trigger: str = MirrorSync.Trigger.SCHED
                 with transaction.atomic():
                     _mirror_listing(source, vendor, item, counts)
             except ApplicationError as exc:
-                sync.errors.append({"listing": item.key, "field": exc.field or "", "message": exc.message})
+                message = exc.message if exc.message.startswith(item.key) else f"{item.key}: {exc.message}"
+                sync.errors.append({"listing": item.key, "field": exc.field or "", "message": message})
             except IntegrityError as exc:  # a concurrent local write took the key or number
                 sync.errors.append({"listing": item.key, "field": "key", "message": f"{item.key}: {exc}"[:500]})
         archived = _archive_missing(source, {item.key for item in fetched.listings})

@@ -95,3 +95,12 @@ def test_the_task_routes_to_the_polling_queue_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["mirror-poll-sources"]
     assert entry["task"] == "mirror.tasks.poll_mirror_sources"
     assert entry["schedule"].total_seconds() == 3600
+
+
+def test_the_token_command_prints_a_working_token(db):
+    out = StringIO()
+    call_command("mirror_token", "ACME internal market", stdout=out)
+    raw = out.getvalue().strip()
+    assert MirrorToken.objects.get().digest == mirror_token_digest(raw)
+    with pytest.raises(CommandError, match="Name the portal"):
+        call_command("mirror_token", " ")

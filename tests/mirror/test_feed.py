@@ -147,3 +147,15 @@ def test_keys_and_origins():
     assert not same_origin("http://127.0.0.1:81/a", "http://127.0.0.1:82/a")
     assert not same_origin("http://127.0.0.1:81/a", "https://127.0.0.1:81/a")
     assert not same_origin("http://evil.example.com/a", "http://127.0.0.1/a")
+
+
+def test_automatic_schemes_are_mirrored_as_manual_listings():
+    from mirror.feed import local_scheme
+
+    assert [local_scheme(s) for s in ("connect", "forge", "manual", "ocp", "bundle")] == [
+        "manual",
+        "manual",
+        "manual",
+        "ocp",
+        "bundle",
+    ]

@@ -323,3 +323,29 @@ def test_a_disabled_source_is_not_synced_on_schedule(upstream, descriptor_server
         mirror_sync(source=source)
     assert exc.value.field == "enabled"
     assert not MirrorSync.objects.exists() and descriptor_server.requests == []
+
+
+def test_a_connect_listing_is_mirrored_as_a_manual_one_that_nothing_polls(
+    upstream, descriptor_server, source_for, settings
+):
+    from django.utils import timezone
+
+    from tests.factories import VersionFactory
+    from versions.services.automatic import pollable_listings
+
+    connect = ListingFactory(
+        key="acme-sync",
+        scheme="connect",
+        vendor=upstream.group.vendor,
+        descriptor_url="https://acme.example.com/d.json",
+    )
+    VersionFactory(listing=connect, number="1.4.0", state="published", published_at=timezone.now())
+    publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
+    source = source_for(descriptor_server, upstream.token, key_prefix="up-")
+    assert mirror_sync(source=source).outcome == "synced"
+    mirrored = Listing.objects.get(key="up-acme-sync")
+    assert (mirrored.scheme, mirrored.descriptor_url) == ("manual", "")
+    assert mirrored.versions.get().number == "1.4.0"
+    assert not pollable_listings().filter(pk=mirrored.pk).exists()
+    again = mirror_sync(source=source)
+    assert (again.outcome, again.versions_created, again.errors) == ("synced", 0, [])
