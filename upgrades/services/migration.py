@@ -40,7 +40,7 @@ from versions.models import Version
 RELEASED = (VersionState.PUBLISHED, VersionState.SUPERSEDED)
 
 
-def _clean_product(value: Any, site: Site) -> HostProduct:
+def _clean_product(value: Any) -> HostProduct:
     if isinstance(value, HostProduct):
         product = value
     else:
@@ -52,10 +52,6 @@ def _clean_product(value: Any, site: Site) -> HostProduct:
             raise ApplicationError(
                 f"Host product{shown} is not known to the marketplace: choose one of {known}.", field="host_product"
             )
-    if product.pk == site.host_product_id:
-        raise ApplicationError(
-            f"{site.name} already runs {product.name}: choose the product it moves to.", field="host_product"
-        )
     return product
 
 
@@ -94,14 +90,15 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
     superseded (they were for the old product), as are offers of an earlier move.
     """
     require_site_admin(actor, site)
-    product = _clean_product(host_product, site)
+    caller_site = site
+    product = _clean_product(host_product)
     version_text = migration_policy.clean_host_version(host_version)
     now = timezone.now()
     with transaction.atomic():
         site = Site.objects.select_for_update(of=("self",)).select_related("host_product").get(pk=site.pk)
-        if product.pk == site.host_product_id:  # another admin moved it meanwhile
-            raise TransitionNotAllowed(
-                f"{site.name} already runs {product.name}; nothing changed.", field="host_product"
+        if product.pk == site.host_product_id:
+            raise ApplicationError(
+                f"{site.name} already runs {product.name}: choose the product it moves to.", field="host_product"
             )
         installations = list(
             Installation.objects.filter(site_id=site.pk)
@@ -183,6 +180,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         site.host_product = product
         site.host_version = version_text
         site.save(update_fields=["host_product", "host_version"])
+    caller_site.host_product, caller_site.host_version = product, version_text
     return migration
 
 
