@@ -122,15 +122,15 @@ def test_candidate_ref_is_handed_back():
     assert choose("1.0.0", [Candidate("1.1.0", BITBUCKET, ref=marker)]).candidate.ref is marker
 
 
-AUDIENCE = dict(
-    scheme="manual",
-    channel="release",
-    listing_private=False,
-    listing_vendor_id=1,
-    site_sandbox_vendor_id=None,
-    site_allowed=False,
-    installed_channel="release",
-)
+AUDIENCE = {
+    "scheme": "manual",
+    "channel": "release",
+    "listing_private": False,
+    "listing_vendor_id": 1,
+    "site_sandbox_vendor_id": None,
+    "site_allowed": False,
+    "installed_channel": "release",
+}
 
 
 @pytest.mark.parametrize(
