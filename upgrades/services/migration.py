@@ -95,7 +95,9 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
     version_text = migration_policy.clean_host_version(host_version)
     now = timezone.now()
     with transaction.atomic():
-        site = Site.objects.select_for_update(of=("self",)).select_related("host_product").get(pk=site.pk)
+        # No join in the locking read: when another move commits first, PostgreSQL re-checks the
+        # locked row, and a join on the old product would drop it instead of returning it.
+        site = Site.objects.select_for_update().get(pk=site.pk)
         if product.pk == site.host_product_id:
             raise ApplicationError(
                 f"{site.name} already runs {product.name}: choose the product it moves to.", field="host_product"
@@ -165,7 +167,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         MigrationOffer.objects.filter(state=OfferState.OFFERED, **mine).update(state=OfferState.SUPERSEDED)
         migration = ProductMigration.objects.create(
             site=site,
-            from_product=site.host_product,
+            from_product_id=site.host_product_id,
             from_version=site.host_version,
             to_product=product,
             to_version=version_text,
