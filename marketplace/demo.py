@@ -14,6 +14,7 @@ from marketplace import services as catalogue
 from marketplace.models import HostProduct, Listing, Vendor
 from versions import services as lifecycle
 from versions.models import Version
+from versions.services.bundles import bundle_share
 
 User = get_user_model()
 
@@ -253,18 +254,17 @@ def seed(stdout: TextIO) -> bool:
         "bundle",
         summary="An app group: API, worker and UI.",
     )
-    _auto(
-        suite,
-        "1.0.0",
-        "First share.",
-        "share",
+    bundle_share(
+        listing=suite,
+        actor=owner,
+        major=1,
         components=[{"name": "api", "version": "2026.10.1"}, {"name": "ui", "version": "5.2"}],
+        update_notes="First share.",
     )
-    _auto(
-        suite,
-        "1.1.0",
-        "UI update.",
-        "share",
+    bundle_share(
+        listing=suite,
+        actor=owner,
+        major=1,
         components=[{"name": "api", "version": "2026.10.1"}, {"name": "ui", "version": "5.3"}],
     )
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("listings/<str:key>/archive/", views.listing_archive, name="listing-archive"),
     path("listings/<str:key>/unarchive/", views.listing_unarchive, name="listing-unarchive"),
     path("listings/<str:key>/versions/new/", version_views.version_create, name="version-create"),
+    path("listings/<str:key>/share/", version_views.bundle_share_view, name="bundle-share"),
     path("versions/check-number", version_views.version_check_number, name="version-check-number"),
     path("versions/preview", version_views.version_preview, name="version-preview"),
     path("versions/<int:pk>/", version_views.version_detail, name="version-detail"),

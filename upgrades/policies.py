@@ -188,3 +188,22 @@ def host_compatible(compatibility: Iterable[Mapping[str, str]], product_key: str
     if not entries:
         return True
     return any(e.get("product") == product_key and product_version_in_range(product_version, e) for e in entries)
+
+
+# --- bundles (pure) -------------------------------------------------------------------------
+
+
+def component_changes(
+    installed: Iterable[Mapping[str, str]] | None, candidate: Iterable[Mapping[str, str]] | None
+) -> list[dict[str, str | None]]:
+    """The components an upgrade of an app group updates: added, changed or removed, by name.
+
+    A bundle installation is updatable exactly when this list is not empty.
+    """
+    before = {c["name"]: c["version"] for c in installed or ()}
+    after = {c["name"]: c["version"] for c in candidate or ()}
+    return [
+        {"name": name, "from": before.get(name), "to": after.get(name)}
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    ]

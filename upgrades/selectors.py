@@ -29,6 +29,7 @@ from upgrades.permissions import site_admin_filter
 from upgrades.services import consent_reasons, reaches, site_token_digest
 from versions.models import State as VersionState
 from versions.models import Version
+from versions.schemes import BUNDLE
 
 CANDIDATE_FIELDS = (
     "id",
@@ -41,6 +42,7 @@ CANDIDATE_FIELDS = (
     "scopes",
     "pricing",
     "compatibility",
+    "components",
     "state",
 )
 
@@ -179,6 +181,7 @@ def site_updates(*, site: Site) -> dict[str, Any]:
             "version__sort_key",
             "version__build_number",
             "version__channel",
+            "version__components",
         )
         .order_by("listing__key")
     )
@@ -212,6 +215,12 @@ def site_updates(*, site: Site) -> dict[str, Any]:
                 "update_notes": version.update_notes,
                 "consent_required": bool(reasons),
                 "reasons": reasons,
+                # An app group's upgrade lists the components it updates.
+                "components": (
+                    policies.component_changes(installation.version.components, version.components)
+                    if installation.listing.scheme == BUNDLE
+                    else []
+                ),
                 "request": (
                     {"id": request["id"], "state": "pending"}
                     if request and request["to_version_id"] == version.pk

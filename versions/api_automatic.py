@@ -16,6 +16,7 @@ from marketplace.errors import ApplicationError
 from marketplace.selectors import listing_get_for_user
 from versions.serializers import VersionOutputSerializer
 from versions.services import automatic as services_automatic
+from versions.services.bundles import bundle_share
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 
@@ -133,4 +134,28 @@ class DeployCreateApi(generics.GenericAPIView):
             manifest = manifest.get("manifest", "")
         deploy, created = services_automatic.deploy_create(listing=listing, actor=request.user, manifest=manifest)
         body = {"created": created, "version": VersionOutputSerializer(deploy.version).data}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ShareInputSerializer(serializers.Serializer):
+    major = serializers.IntegerField(help_text="MAJOR, typed by the vendor; the MINOR counts shares of it")
+    components = serializers.JSONField(help_text='[{"name": "api", "version": "2026.11.1"}, ...]')
+    update_notes = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
+class BundleShareApi(generics.GenericAPIView):
+    """Share a bundle listing's app group: the next number is MAJOR.(shares of it).0.
+
+    The same components as the live version give back the live version (200).
+    """
+
+    serializer_class = ShareInputSerializer
+
+    @extend_schema(request=ShareInputSerializer, responses={201: DeployOutput, 200: DeployOutput})
+    def post(self, request: Request, key: str) -> Response:
+        listing = listing_get_for_user(user=request.user, key=key)
+        data = ShareInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version, created = bundle_share(listing=listing, actor=request.user, **data.validated_data)
+        body = {"created": created, "version": VersionOutputSerializer(version).data}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

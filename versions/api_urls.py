@@ -26,3 +26,10 @@ urlpatterns += [
         name="api-listing-deploys",
     ),
 ]
+urlpatterns += [
+    re_path(
+        r"^listings/(?P<key>[a-z][a-z0-9-]{1,62})/shares/?$",
+        api_automatic.BundleShareApi.as_view(),
+        name="api-listing-shares",
+    ),
+]

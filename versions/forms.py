@@ -205,13 +205,47 @@ class VersionForm(forms.Form):
         return entries
 
     def _components(self) -> list[dict[str, str]]:
-        components = []
-        for line in (self.cleaned_data.get("components") or "").splitlines():
-            if not line.strip():
-                continue
-            name, _, version = line.partition("=")
-            components.append({"name": name.strip(), "version": version.strip()})
-        return components
+        return parse_components(self.cleaned_data.get("components") or "")
+
+
+def parse_components(text: str) -> list[dict[str, str]]:
+    """`name=version` lines -> [{"name", "version"}]; the services judge what is valid."""
+    components = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, _, version = line.partition("=")
+        components.append({"name": name.strip(), "version": version.strip()})
+    return components
+
+
+class ShareForm(forms.Form):
+    """Share a bundle listing's app group (the portal numbers the version)."""
+
+    major = forms.IntegerField(
+        label="MAJOR",
+        min_value=0,
+        help_text="Keep the live MAJOR for a compatible update (the MINOR counts up); raise it for a breaking one.",
+    )
+    components = forms.CharField(
+        label="Components",
+        help_text="One component per line as name=version (for example api=2026.11.1).",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    update_notes = forms.CharField(
+        label="Update notes",
+        required=False,
+        max_length=500,
+        help_text="Optional: the portal lists the updated components when you leave it empty.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            "major": self.cleaned_data["major"],
+            "components": parse_components(self.cleaned_data["components"]),
+            "update_notes": self.cleaned_data.get("update_notes") or "",
+        }
 
 
 class TransitionCommentForm(forms.Form):

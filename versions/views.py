@@ -20,7 +20,7 @@ from marketplace.forms_helpers import add_application_error
 from marketplace.selectors import listing_get_for_user
 from marketplace.views import paginate, portal_view, posted
 from versions import services
-from versions.forms import DuplicateForm, TransitionCommentForm, VersionForm
+from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
 from versions.models import EDIT_RETURNS_TO_DRAFT, Version
 from versions.schemes import OCP, channel_for, validate_number
 from versions.selectors import (
@@ -31,6 +31,7 @@ from versions.selectors import (
     version_number_check,
     version_vendor_actions,
 )
+from versions.services.bundles import bundle_share
 
 
 def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -> dict[str, Any]:
@@ -235,3 +236,27 @@ def version_preview(request: HttpRequest) -> JsonResponse:
     except ApplicationError as exc:
         return JsonResponse({"ok": False, "summary": exc.message})
     return JsonResponse({"ok": True, "channel": channel, **preview.as_dict()})
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def bundle_share_view(request: HttpRequest, key: str) -> HttpResponse:
+    """Bundle listings: share the app group; the portal makes MAJOR.(shares).0 and releases it."""
+    listing = listing_get_for_user(user=request.user, key=key)
+    live = services.last_published(listing, "release")
+    initial = {"major": live.parsed_number.major if live else 1}
+    if live is not None:
+        initial["components"] = "\n".join(f"{c['name']}={c['version']}" for c in live.components)
+    form = ShareForm(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version, created = bundle_share(listing=listing, actor=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            if created:
+                messages.success(request, f"Shared {version}: the rollout to customer sites starts.")
+            else:
+                messages.info(request, f"Nothing to share: the components equal the live {version.number}.")
+            return redirect("portal:version-detail", pk=version.pk)
+    return render(request, "portal/bundle_share.html", {"form": form, "listing": listing, "live": live})

@@ -34,7 +34,7 @@ from upgrades.models import (
 from upgrades.services._common import _on_commit_delay
 from versions.models import State as VersionState
 from versions.models import Version
-from versions.schemes import OCP, OCP_PRIVATE
+from versions.schemes import BUNDLE, OCP, OCP_PRIVATE
 
 
 def rollout_start(*, version_id: int) -> Rollout | None:
@@ -57,8 +57,13 @@ def rollout_start(*, version_id: int) -> Rollout | None:
 
 
 def reaches(version: Version, listing: Listing, installation: Installation, allowed_site_ids: set[int]) -> bool:
-    """Audience and host compatibility of `version` for one installation (policies.py holds the rules)."""
+    """Audience and host compatibility of `version` for one installation (policies.py holds the rules).
+
+    An app group (bundle scheme) is updatable only when a component version differs.
+    """
     site = installation.site
+    if listing.scheme == BUNDLE and not policies.component_changes(installation.version.components, version.components):
+        return False
     return policies.version_in_audience(
         scheme=listing.scheme,
         channel=version.channel,

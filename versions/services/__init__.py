@@ -1,7 +1,8 @@
 """Every write on versions, split by subject:
 
 - lifecycle: create, update, duplicate and the state-machine transitions;
-- automatic: versions the portal makes itself (descriptor polls, deploys).
+- automatic: versions the portal makes itself (descriptor polls, deploys);
+- bundles: app-group shares (bundle scheme).
 
 The lifecycle services are re-exported here (`from versions import services`).
 """
