@@ -16,6 +16,8 @@ from upgrades import services
 from upgrades.models import (
     ConsentLink,
     Installation,
+    MigrationOffer,
+    ProductMigration,
     Rollout,
     SentEmail,
     Site,
@@ -188,4 +190,60 @@ class SentEmailAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in SentEmail._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class MigrationOfferInline(admin.TabularInline):
+    model = MigrationOffer
+    extra = 0
+    fields = ["installation", "installed_version", "offered_version", "state", "reason", "accepted_by", "accepted_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ProductMigration)
+class ProductMigrationAdmin(admin.ModelAdmin):
+    """Read-only: moves are made by site admins on the site page or through the API."""
+
+    list_display = ["site", "from_product", "from_version", "to_product", "to_version", "migrated_by", "created_at"]
+    list_filter = ["to_product", "from_product"]
+    list_select_related = ["site", "from_product", "to_product", "migrated_by"]
+    search_fields = ["site__name"]
+    readonly_fields = [f.name for f in ProductMigration._meta.fields]
+    inlines = [MigrationOfferInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(MigrationOffer)
+class MigrationOfferAdmin(admin.ModelAdmin):
+    list_display = ["installation", "installed_version", "offered_version", "state", "code", "accepted_by"]
+    list_filter = ["state", "code"]
+    list_select_related = [
+        "installation__site",
+        "installation__listing",
+        "installed_version",
+        "offered_version",
+        "accepted_by",
+    ]
+    search_fields = ["installation__site__name", "installation__listing__key"]
+    readonly_fields = [f.name for f in MigrationOffer._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
