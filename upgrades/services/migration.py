@@ -23,7 +23,6 @@ from upgrades.models import (
     MigrationOffer,
     OfferState,
     ProductMigration,
-    RequestState,
     Rollout,
     RolloutState,
     Site,
@@ -32,6 +31,7 @@ from upgrades.models import (
     UpgradeState,
 )
 from upgrades.permissions import require_site_admin
+from upgrades.services._common import supersede_open_work
 from upgrades.services.applying import _apply
 from upgrades.services.consent import upgrade_request_approve
 from versions.models import State as VersionState
@@ -158,11 +158,8 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
             .exclude(state=InstallationState.DEACTIVATED)
             .update(state=InstallationState.DEACTIVATED, updated_at=now)
         )
-        requests_superseded = UpgradeRequest.objects.filter(state=RequestState.PENDING, **mine).update(
-            state=RequestState.SUPERSEDED, decided_at=now
-        )
-        upgrades_superseded = Upgrade.objects.filter(state=UpgradeState.SCHEDULED, **mine).update(
-            state=UpgradeState.SUPERSEDED, outcome=f"cancelled: the site moved to {product.name}"
+        requests_superseded, upgrades_superseded = supersede_open_work(
+            installations=mine, outcome=f"cancelled: the site moved to {product.name}", now=now
         )
         MigrationOffer.objects.filter(state=OfferState.OFFERED, **mine).update(state=OfferState.SUPERSEDED)
         migration = ProductMigration.objects.create(
