@@ -247,3 +247,46 @@ class MigrationOfferAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the portal writes itself: visible to staff, changed only through the services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SiteAdmin)
+class SiteAdminRecordAdmin(admin.ModelAdmin):
+    list_display = ["email", "user", "site"]
+    search_fields = ["email", "user__username", "site__name"]
+    list_select_related = ["site", "user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(SiteToken)
+class SiteTokenAdmin(ReadOnlyAdmin):
+    """Only the prefix is shown: the token itself is never stored (its SHA-256 digest is)."""
+
+    list_display = ["site", "name", "prefix", "created_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["site__name", "name", "prefix"]
+    fields = ["site", "name", "prefix", "created_at", "revoked_at"]
+    list_select_related = ["site"]
+
+
+@admin.register(ConsentLink)
+class ConsentLinkAdmin(ReadOnlyAdmin):
+    """Who was sent a consent link for which request, and whether it was used."""
+
+    list_display = ["request", "email", "created_at", "used_at", "used_for"]
+    list_filter = ["used_for"]
+    search_fields = ["email"]
+    fields = ["request", "email", "created_at", "used_at", "used_for"]
+    list_select_related = ["request"]
