@@ -31,7 +31,9 @@ from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
 from mirror.selectors import mirror_token_digest
 from versions.fetch import FetchError, fetch_descriptor
 from versions.models import Source, Version
-from versions.services.lifecycle import NUMBER_RELEASED_STATES, version_create, version_submit
+from versions.services._rules import NUMBER_RELEASED_STATES
+from versions.services.drafts import version_create
+from versions.services.lifecycle import version_submit
 
 logger = logging.getLogger(__name__)
 

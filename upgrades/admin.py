@@ -16,6 +16,8 @@ from upgrades import services
 from upgrades.models import (
     ConsentLink,
     Installation,
+    MigrationOffer,
+    ProductMigration,
     Rollout,
     SentEmail,
     Site,
@@ -189,3 +191,102 @@ class SentEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class MigrationOfferInline(admin.TabularInline):
+    model = MigrationOffer
+    extra = 0
+    fields = ["installation", "installed_version", "offered_version", "state", "reason", "accepted_by", "accepted_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ProductMigration)
+class ProductMigrationAdmin(admin.ModelAdmin):
+    """Read-only: moves are made by site admins on the site page or through the API."""
+
+    list_display = ["site", "from_product", "from_version", "to_product", "to_version", "migrated_by", "created_at"]
+    list_filter = ["to_product", "from_product"]
+    list_select_related = ["site", "from_product", "to_product", "migrated_by"]
+    search_fields = ["site__name"]
+    readonly_fields = [f.name for f in ProductMigration._meta.fields]
+    inlines = [MigrationOfferInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(MigrationOffer)
+class MigrationOfferAdmin(admin.ModelAdmin):
+    list_display = ["installation", "installed_version", "offered_version", "state", "code", "accepted_by"]
+    list_filter = ["state", "code"]
+    list_select_related = [
+        "installation__site",
+        "installation__listing",
+        "installed_version",
+        "offered_version",
+        "accepted_by",
+    ]
+    search_fields = ["installation__site__name", "installation__listing__key"]
+    readonly_fields = [f.name for f in MigrationOffer._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the portal writes itself: visible to staff, changed only through the services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SiteAdmin)
+class SiteAdminRecordAdmin(admin.ModelAdmin):
+    list_display = ["email", "user", "site"]
+    search_fields = ["email", "user__username", "site__name"]
+    list_select_related = ["site", "user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(SiteToken)
+class SiteTokenAdmin(ReadOnlyAdmin):
+    """Only the prefix is shown: the token itself is never stored (its SHA-256 digest is)."""
+
+    list_display = ["site", "name", "prefix", "created_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["site__name", "name", "prefix"]
+    fields = ["site", "name", "prefix", "created_at", "revoked_at"]
+    list_select_related = ["site"]
+
+
+@admin.register(ConsentLink)
+class ConsentLinkAdmin(ReadOnlyAdmin):
+    """Who was sent a consent link for which request, and whether it was used."""
+
+    list_display = ["request", "email", "created_at", "used_at", "used_for"]
+    list_filter = ["used_for"]
+    search_fields = ["email"]
+    fields = ["request", "email", "created_at", "used_at", "used_for"]
+    list_select_related = ["request"]

@@ -12,6 +12,17 @@ urlpatterns = [
         api.InstallationUpgradeApi.as_view(),
         name="api-installation-upgrade",
     ),
+    path("sites/<int:pk>/migrations", api.SiteMigrationsApi.as_view(), name="api-site-migrations"),
+    path(
+        "sites/<int:pk>/migrations/<int:migration_pk>/offers",
+        api.MigrationOffersApi.as_view(),
+        name="api-site-migration-offers",
+    ),
+    path(
+        "sites/<int:pk>/migration-offers/<int:offer_pk>/accept",
+        api.MigrationOfferAcceptApi.as_view(),
+        name="api-migration-offer-accept",
+    ),
     path("upgrade-requests", api.UpgradeRequestListApi.as_view(), name="api-upgrade-requests"),
     path(
         "upgrade-requests/<int:pk>/approve",

@@ -87,6 +87,7 @@ def seed(stdout: TextIO) -> bool:
     """Returns False (and changes nothing) when the demo sites exist or the catalogue demo is missing."""
     if Site.objects.filter(name=SITES[0][0]).exists():
         stdout.write("Demo sites already present; nothing to do.\n")
+        seed_product_migration(stdout)  # databases seeded before product migrations existed get it too
         return False
     listings = {listing.key: listing for listing in Listing.objects.filter(key__in=[i[0] for i in INSTALLS])}
     if len(listings) != len(INSTALLS):
@@ -139,4 +140,77 @@ def seed(stdout: TextIO) -> bool:
             f"Update check for {site.name}: curl -H 'Authorization: Site {raw}' "
             f"http://127.0.0.1:8000/api/v1/sites/{site.pk}/updates\n"
         )
+    seed_product_migration(stdout)
+    return True
+
+
+# --- product migration (Stash -> Bitbucket Server) -------------------------------------------
+
+# "Legacy Stash (Sydney)" (above) runs globex-stash-hooks 1.2.3: moving it to Bitbucket Server
+# offers 1.3.0. This second Stash site also runs an app whose vendor suffixed the Bitbucket
+# build (2.0.0-bitbucket, which sorts below the Stash 2.0.0), so the move shows the why-not.
+MIGRATION_SITE = ("Initrode Stash (Austin)", "stash", "3.11.0", "America/Chicago")
+SUFFIXED_LISTING = "globex-branch-guard"
+
+
+def seed_product_migration(stdout: TextIO) -> bool:
+    """Idempotent: nothing happens when the suffixed listing exists (or the catalogue demo is missing)."""
+    from marketplace.demo import _release
+    from marketplace.services import listing_create
+
+    if Listing.objects.filter(key=SUFFIXED_LISTING).exists():
+        return False
+    globex = Vendor.objects.filter(slug="globex-software").first()
+    owner = User.objects.filter(username="globex").first()
+    reviewer = User.objects.filter(username="reviewer").first()
+    hooks = Listing.objects.filter(key="globex-stash-hooks").first()
+    products = {p.key: p for p in HostProduct.objects.filter(key__in=["stash", "bitbucket-server"])}
+    if not (globex and owner and reviewer and hooks) or len(products) != 2:
+        stdout.write("Demo catalogue not found: the product migration demo was not created.\n")
+        return False
+    with transaction.atomic():
+        guard = listing_create(
+            vendor=globex,
+            actor=owner,
+            key=SUFFIXED_LISTING,
+            name="Globex Branch Guard",
+            scheme="manual",
+            host_products=list(products.values()),
+            summary="Protects release branches on Stash and Bitbucket Server.",
+        )
+        # The Bitbucket build was released first with a suffix, then the Stash build without one:
+        # 2.0.0-bitbucket < 2.0.0, so a site moving from Stash can never be offered it.
+        _release(
+            guard,
+            owner,
+            reviewer,
+            "2.0.0-bitbucket",
+            "Bitbucket Server build.",
+            scopes=["read:repository"],
+            compatibility=[{"product": "bitbucket-server", "min": "4.0"}],
+        )
+        stash_build = _release(
+            guard,
+            owner,
+            reviewer,
+            "2.0.0",
+            "Stash build.",
+            scopes=["read:repository"],
+            compatibility=[{"product": "stash", "min": "3.0", "max": "3.11"}],
+        )
+        name, product, product_version, tz = MIGRATION_SITE
+        site, created = Site.objects.get_or_create(
+            name=name, defaults={"host_product": products[product], "host_version": product_version, "time_zone": tz}
+        )
+        siteadmin = User.objects.filter(username="siteadmin").first()
+        if created and siteadmin is not None:
+            SiteAdmin.objects.create(site=site, user=siteadmin, email=siteadmin.email)
+        hooks_stash = Version.objects.get(listing=hooks, number="1.2.3")
+        services.installation_create(site=site, listing=hooks, version=hooks_stash)
+        services.installation_create(site=site, listing=guard, version=stash_build)
+    stdout.write(
+        f"Product migration demo: sign in as siteadmin and open http://127.0.0.1:8000/upgrades/sites/{site.pk}/ "
+        "(Move to another product: Bitbucket Server 4.0): globex-stash-hooks is offered 1.3.0, "
+        "globex-branch-guard says why 2.0.0-bitbucket is not offered.\n"
+    )
     return True

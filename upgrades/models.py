@@ -373,3 +373,89 @@ class SentEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient}"
+
+
+# --- product migrations --------------------------------------------------------------
+
+
+class ProductMigration(models.Model):
+    """A site moved to another host product (Stash -> Bitbucket Server): who, when, from what to what.
+
+    Its installations were switched off at that moment; each got a MigrationOffer.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="product_migrations")
+    from_product = models.ForeignKey("marketplace.HostProduct", on_delete=models.PROTECT, related_name="+")
+    from_version = models.CharField(max_length=40, blank=True)
+    to_product = models.ForeignKey("marketplace.HostProduct", on_delete=models.PROTECT, related_name="+")
+    to_version = models.CharField(max_length=40)
+    migrated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # What the move switched off or cancelled (for the audit trail and the result page).
+    deactivated = models.PositiveIntegerField(default=0)
+    requests_superseded = models.PositiveIntegerField(default=0)
+    upgrades_superseded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_product=models.F("to_product")), name="migration_changes_product"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.from_product_id} {self.from_version} -> {self.to_product_id} {self.to_version}"
+
+
+class OfferState(models.TextChoices):
+    OFFERED = "offered", "Upgrade offered"
+    UNAVAILABLE = "unavailable", "No upgrade"
+    ACCEPTED = "accepted", "Upgraded"
+    SUPERSEDED = "superseded", "Replaced by a later move"
+
+
+class MigrationOffer(models.Model):
+    """What one installation is offered after its site moved product, or why nothing is."""
+
+    migration = models.ForeignKey(ProductMigration, on_delete=models.CASCADE, related_name="offers")
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="migration_offers")
+    installed_version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="+")
+    offered_version = models.ForeignKey(
+        "versions.Version", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=OfferState.choices)
+    # upgrades.migration_policy codes: offered, not_greater, incompatible, not_available
+    code = models.CharField(max_length=20)
+    reason = models.TextField(blank=True)
+    # Why accepting needs the admin's consent ([] when it doesn't), as computed when offered.
+    consent_reasons = models.JSONField(default=list, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    upgrade = models.OneToOneField(
+        Upgrade, null=True, blank=True, on_delete=models.SET_NULL, related_name="migration_offer"
+    )
+
+    class Meta:
+        ordering = ["migration_id", "installation_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["migration", "installation"], name="uniq_offer_per_migration"),
+            models.UniqueConstraint(
+                fields=["installation"], condition=models.Q(state="offered"), name="one_open_offer_per_installation"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["offered", "unavailable", "accepted", "superseded"]),
+                name="migration_offer_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["offered", "accepted"]) | models.Q(offered_version__isnull=False),
+                name="migration_offer_has_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk}: installation {self.installation_id} ({self.state})"

@@ -11,6 +11,13 @@ urlpatterns = [
     path(
         "sites/<int:site_pk>/installations/<int:pk>/upgrade/", views.installation_upgrade, name="installation-upgrade"
     ),
+    path("sites/<int:pk>/migrate/", views.site_migrate, name="site-migrate"),
+    path("sites/<int:site_pk>/migrations/<int:pk>/", views.migration_detail, name="migration"),
+    path(
+        "sites/<int:site_pk>/migration-offers/<int:pk>/accept/",
+        views.migration_offer_accept,
+        name="migration-offer-accept",
+    ),
     path("requests/<int:pk>/", views.request_detail, name="request"),
     path("consent/<int:request_id>/<str:token>/", views.consent, name="consent"),
     path("listings/<str:key>/rollouts/", views.listing_rollouts, name="listing-rollouts"),

@@ -13,8 +13,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import ApplicationError
+from marketplace.forms_helpers import add_application_error
 from marketplace.selectors import listing_get_for_user
-from upgrades import selectors, services
+from upgrades import migration_selectors, selectors, services
+from upgrades.forms import ProductMigrationForm
 from upgrades.models import RequestState
 from upgrades.windows import describe_windows, parse_windows_text, windows_as_text
 
@@ -87,7 +89,15 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _site_page(request, site)
 
 
-def _site_page(request: HttpRequest, site, *, windows_text: str | None = None, status: int = 200) -> HttpResponse:
+def _site_page(
+    request: HttpRequest,
+    site,
+    *,
+    windows_text: str | None = None,
+    status: int = 200,
+    migration_form: ProductMigrationForm | None = None,
+) -> HttpResponse:
+    products = migration_selectors.migration_products_for(site)
     return render(
         request,
         "upgrades/site_detail.html",
@@ -96,6 +106,9 @@ def _site_page(request: HttpRequest, site, *, windows_text: str | None = None, s
             "updates": selectors.site_updates(site=site),
             "windows": describe_windows(site.maintenance_windows or [], site.time_zone),
             "windows_text": windows_as_text(site.maintenance_windows or []) if windows_text is None else windows_text,
+            "migration_form": migration_form or ProductMigrationForm(products=products),
+            "migrations": migration_selectors.product_migration_list(site=site)[:5],
+            "switched_off": migration_selectors.site_switched_off_count(site),
         },
         status=status,
     )
@@ -205,3 +218,75 @@ def rollout_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
     return redirect("upgrades:listing-rollouts", key=rollout.listing.key)
+
+
+# --- site admin: moving a site to another host product ------------------------------------
+
+
+@login_required
+@require_POST
+def site_migrate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The site page's "Move to another product" form."""
+    try:
+        site = selectors.site_get_for_user(user=request.user, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    form = ProductMigrationForm(request.POST, products=migration_selectors.migration_products_for(site))
+    form.is_valid()
+    try:
+        migration = services.site_migrate_product(
+            site=site,
+            host_product=form.cleaned_data.get("host_product", ""),
+            host_version=form.cleaned_data.get("host_version", ""),
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        add_application_error(form, exc)
+        messages.error(request, f"Nothing changed: {exc.message}")
+        return _site_page(request, site, migration_form=form, status=400)
+    messages.success(
+        request,
+        f"{site.name} now runs {migration.to_product.name} {migration.to_version}; "
+        f"{migration.deactivated} app(s) were switched off until you upgrade them.",
+    )
+    return redirect("upgrades:migration", site_pk=site.pk, pk=migration.pk)
+
+
+@login_required
+def migration_detail(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
+    """What each app is offered after the move, or exactly why nothing is."""
+    try:
+        migration = migration_selectors.product_migration_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    return render(
+        request,
+        "upgrades/migration_detail.html",
+        {
+            "migration": migration,
+            "site": migration.site,
+            "offers": migration_selectors.migration_offer_list(migration=migration),
+        },
+    )
+
+
+@login_required
+@require_POST
+def migration_offer_accept(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
+    """The offer's Upgrade button (a POST: accepting may be the admin's consent)."""
+    try:
+        offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    already = offer.accepted_at is not None
+    try:
+        offer = services.migration_offer_accept(offer=offer, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing changed: {exc.message}")
+    else:
+        name, number = offer.installation.listing.name, offer.offered_version.number
+        if already:
+            messages.info(request, f"{name} was already upgraded to {number}; nothing changed.")
+        else:
+            messages.success(request, f"{name} is on {number} and switched on again.")
+    return redirect("upgrades:migration", site_pk=site_pk, pk=offer.migration_id)

@@ -72,3 +72,11 @@ def make_world(
 @pytest.fixture
 def world(db, catalogue):
     return make_world()
+
+
+@pytest.fixture
+def products(db):
+    """Stash and Bitbucket Server (the product migration tests move sites between them)."""
+    return HostProductFactory(key="stash", name="Stash"), HostProductFactory(
+        key="bitbucket-server", name="Bitbucket Server"
+    )

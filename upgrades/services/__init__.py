@@ -20,6 +20,7 @@ from upgrades.services.consent import (
     upgrade_requests_due_reminder,
     upgrade_requests_expire,
 )
+from upgrades.services.migration import migration_offer_accept, site_migrate_product
 from upgrades.services.rollouts import (
     consent_reasons,
     reaches,
@@ -45,11 +46,13 @@ __all__ = [
     "consent_reasons",
     "installation_create",
     "installation_upgrade",
+    "migration_offer_accept",
     "reaches",
     "rollout_halt",
     "rollout_process_chunk",
     "rollout_resume",
     "rollout_start",
+    "site_migrate_product",
     "site_set_maintenance_windows",
     "site_token_create",
     "site_token_digest",

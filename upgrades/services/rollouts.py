@@ -23,15 +23,13 @@ from upgrades import policies, windows
 from upgrades.models import (
     Installation,
     InstallationState,
-    RequestState,
     Rollout,
     RolloutState,
     Site,
     Upgrade,
     UpgradeRequest,
-    UpgradeState,
 )
-from upgrades.services._common import _on_commit_delay
+from upgrades.services._common import _on_commit_delay, supersede_open_work
 from versions.models import State as VersionState
 from versions.models import Version
 from versions.schemes import BUNDLE, OCP, OCP_PRIVATE
@@ -171,11 +169,8 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
         offered = [u.installation_id for u in new_upgrades] + [r.installation_id for r in new_requests]
         if offered:
             # A newer version supersedes what is still open for an older one.
-            Upgrade.objects.filter(installation_id__in=offered, state=UpgradeState.SCHEDULED).update(
-                state=UpgradeState.SUPERSEDED, outcome=f"superseded by {version.number}"
-            )
-            UpgradeRequest.objects.filter(installation_id__in=offered, state=RequestState.PENDING).update(
-                state=RequestState.SUPERSEDED, decided_at=now
+            supersede_open_work(
+                installations={"installation_id__in": offered}, outcome=f"superseded by {version.number}", now=now
             )
         if new_upgrades:
             Upgrade.objects.bulk_create(new_upgrades)

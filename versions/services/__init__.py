@@ -1,25 +1,23 @@
 """Every write on versions, split by subject:
 
-- lifecycle: create, update, duplicate and the state-machine transitions;
+- drafts: create, update and duplicate (the vendor's drafts);
+- lifecycle: the state-machine transitions (submit, review, publish, cancel);
 - automatic: versions the portal makes itself (descriptor polls, deploys);
 - bundles: app-group shares (bundle scheme).
 
-The lifecycle services are re-exported here (`from versions import services`).
+The drafts and lifecycle services are re-exported here (`from versions import services`).
 """
 
+from versions.services._rules import check_manual_bump_against_live, last_published
+from versions.services.drafts import version_create, version_duplicate, version_update
 from versions.services.lifecycle import (
     after_version_published,
-    check_manual_bump_against_live,
-    last_published,
     version_approve,
     version_cancel,
-    version_create,
-    version_duplicate,
     version_publish,
     version_reject,
     version_start_review,
     version_submit,
-    version_update,
 )
 
 __all__ = [

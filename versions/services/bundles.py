@@ -21,7 +21,7 @@ from upgrades.policies import component_changes
 from versions import validation
 from versions.models import FROZEN_STATES, Source, Version
 from versions.schemes import BUNDLE, DEFAULT_CHANNEL, bundle_next_number
-from versions.services.lifecycle import last_published, version_create, version_submit
+from versions.services import last_published, version_create, version_submit
 
 
 def _clean_major(value: Any) -> int:

@@ -1,0 +1,168 @@
+"""Moving a site to another host product (Stash -> Bitbucket Server): what each app is offered (pure).
+
+When a site changes product its installations are switched off, and each is
+offered the newest released version that runs on the new product and may reach
+the site, but only when that version is greater by SemVer precedence than the
+one installed: the customer instance refuses anything else as a downgrade. When
+there is no such version the site admin is told exactly why, in words a vendor
+can act on (the classic trap: `1.2.3-bitbucket` sorts below `1.2.3`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from marketplace.errors import ApplicationError
+from upgrades.policies import host_compatible, version_in_audience
+from versions.numbers import VersionNumber, VersionNumberError, parse_version
+
+OFFERED = "offered"
+NOT_GREATER = "not_greater"
+INCOMPATIBLE = "incompatible"
+NOT_AVAILABLE = "not_available"
+
+HOST_VERSION_RULE = "dotted numbers such as 4.0 or 4.0.1"
+
+
+def clean_host_version(value: Any) -> str:
+    """The product version a site moves to: 1 to 4 dotted numbers (what compatibility ranges compare)."""
+    text = value.strip() if isinstance(value, str) else ""
+    parts = text.split(".")
+    if not text or not 1 <= len(parts) <= 4 or not all(p.isdigit() and len(p) <= 9 for p in parts):
+        shown = f" {value.strip()!r}" if isinstance(value, str) and value.strip() else ""
+        raise ApplicationError(
+            f"Host product version{shown} is invalid: write the version the site runs after the move, "
+            f"as {HOST_VERSION_RULE}.",
+            field="host_version",
+        )
+    return text
+
+
+def audience_refusal(
+    *,
+    scheme: str,
+    channel: str,
+    listing_private: bool,
+    listing_vendor_id: int,
+    site_sandbox_vendor_id: int | None,
+    site_allowed: bool,
+    installed_channel: str,
+) -> str:
+    """'' when the version may reach the site (policies.version_in_audience decides), else why not."""
+    if version_in_audience(
+        scheme=scheme,
+        channel=channel,
+        listing_private=listing_private,
+        listing_vendor_id=listing_vendor_id,
+        site_sandbox_vendor_id=site_sandbox_vendor_id,
+        site_allowed=site_allowed,
+        installed_channel=installed_channel,
+    ):
+        return ""
+    if listing_private and not site_allowed:
+        return "the listing is private and this site is not among its allowed sites"
+    if scheme == "ocp" and channel == "dev":
+        return "-dev versions reach only the vendor's own sandbox site"
+    if scheme == "ocp" and channel == "beta":
+        return "-beta versions reach only installations that joined through a beta share link"
+    if scheme == "ocp" and channel == "private":
+        return "-private versions reach only the sites the vendor allowed"
+    return f"the {channel} channel reaches only installations already on it"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A released version as the decision sees it; `refusal` is why it may not reach the site ('' = it may)."""
+
+    number: str
+    compatibility: Sequence[Mapping[str, str]] = ()
+    refusal: str = ""
+    ref: Any = field(default=None, compare=False)  # the caller's own object (a Version), handed back
+
+
+@dataclass(frozen=True)
+class MigrationChoice:
+    code: str
+    reason: str = ""
+    candidate: Candidate | None = None
+
+    @property
+    def offered(self) -> bool:
+        return self.code == OFFERED
+
+
+def _product_label(product_name: str, product_version: str) -> str:
+    return f"{product_name} {product_version}".strip()
+
+
+def _next_patch(installed: VersionNumber) -> str:
+    return f"{installed.major}.{installed.minor}.{installed.patch + 1}"
+
+
+def _why_lower(best: VersionNumber, installed: VersionNumber) -> str:
+    same_triple = (best.major, best.minor, best.patch) == (installed.major, installed.minor, installed.patch)
+    if same_triple and best.is_prerelease and not installed.is_prerelease:
+        return "a pre-release is lower than its release"
+    if same_triple and best.is_prerelease and installed.is_prerelease:
+        return (
+            f"-{'.'.join(best.prerelease)} sorts before -{'.'.join(installed.prerelease)} "
+            "(pre-release identifiers compare in ASCII order)"
+        )
+    return "it is an older version"
+
+
+def not_greater_reason(best: str | VersionNumber, installed: str | VersionNumber, product_label: str) -> str:
+    """Why `best` (the newest version for the new product) can't be offered over `installed`."""
+    best_ = best if isinstance(best, VersionNumber) else parse_version(best)
+    installed_ = installed if isinstance(installed, VersionNumber) else parse_version(installed)
+    if best_ == installed_:
+        return (
+            f"the installed {installed_} is already the newest version that supports {product_label}; "
+            "there is no greater version to upgrade to"
+        )
+    wanted = _next_patch(installed_)
+    if best_.is_prerelease:
+        wanted = f"{wanted}-{'.'.join(best_.prerelease)}"
+    return (
+        f"{best_} sorts below the installed {installed_}: {_why_lower(best_, installed_)}; "
+        f"ask the vendor for {wanted} or higher"
+    )
+
+
+def choose_migration_offer(
+    installed: str,
+    candidates: Iterable[Candidate],
+    *,
+    product_key: str,
+    product_name: str,
+    product_version: str,
+) -> MigrationChoice:
+    """The newest candidate for the new product that may reach the site, if it is greater than `installed`.
+
+    `candidates` are the listing's released versions in any order (the
+    installed one among them or not). Unparseable numbers are ignored: they
+    could never be compared, so never offered.
+    """
+    label = _product_label(product_name, product_version)
+    installed_ = parse_version(installed)
+    parsed: list[tuple[VersionNumber, Candidate]] = []
+    for candidate in candidates:
+        try:
+            parsed.append((parse_version(candidate.number), candidate))
+        except VersionNumberError:
+            continue
+    compatible = [(n, c) for n, c in parsed if host_compatible(c.compatibility, product_key, product_version)]
+    if not compatible:
+        return MigrationChoice(INCOMPATIBLE, f"no published version supports {label}")
+    reachable = [(n, c) for n, c in compatible if not c.refusal]
+    if not reachable:
+        newest_number, newest = max(compatible, key=lambda pair: pair[0])
+        return MigrationChoice(
+            NOT_AVAILABLE, f"{newest_number} supports {label}, but it can't reach this site: {newest.refusal}"
+        )
+    best_number, best = max(reachable, key=lambda pair: pair[0])
+    if best_number > installed_:
+        return MigrationChoice(OFFERED, "", best)
+    return MigrationChoice(NOT_GREATER, not_greater_reason(best_number, installed_, label), best)

@@ -1,0 +1,285 @@
+"""Product migration: a site moves to another host product, and each app gets a one-click upgrade offer.
+
+Moving is set-based like a rollout chunk: the site's installations and the
+released versions of their listings are read with one query each, the offers
+are decided in memory (upgrades.migration_policy, pure), and everything is
+written with a fixed number of bulk statements, however many apps the site has.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from marketplace.models import HostProduct, Listing
+from marketplace.selectors import scope_catalogue
+from upgrades import migration_policy, policies
+from upgrades.models import (
+    Installation,
+    InstallationState,
+    MigrationOffer,
+    OfferState,
+    ProductMigration,
+    Rollout,
+    RolloutState,
+    Site,
+    Upgrade,
+    UpgradeRequest,
+    UpgradeState,
+)
+from upgrades.permissions import require_site_admin
+from upgrades.services._common import supersede_open_work
+from upgrades.services.applying import _apply
+from upgrades.services.consent import upgrade_request_approve
+from versions.models import State as VersionState
+from versions.models import Version
+
+RELEASED = (VersionState.PUBLISHED, VersionState.SUPERSEDED)
+
+
+def _clean_product(value: Any) -> HostProduct:
+    if isinstance(value, HostProduct):
+        product = value
+    else:
+        key = value.strip() if isinstance(value, str) else ""
+        product = HostProduct.objects.filter(key=key).first() if key else None
+        if product is None:
+            known = ", ".join(HostProduct.objects.order_by("key").values_list("key", flat=True))
+            shown = f" {key!r}" if key else ""
+            raise ApplicationError(
+                f"Host product{shown} is not known to the marketplace: choose one of {known}.", field="host_product"
+            )
+    return product
+
+
+def _candidates(
+    installation: Installation,
+    versions: list[Version],
+    site: Site,
+    allowed_listing_ids: set[int],
+) -> list[migration_policy.Candidate]:
+    listing = installation.listing
+    private = listing.visibility == Listing.Visibility.PRIVATE
+    return [
+        migration_policy.Candidate(
+            number=v.number,
+            compatibility=v.compatibility or (),
+            refusal=migration_policy.audience_refusal(
+                scheme=listing.scheme,
+                channel=v.channel,
+                listing_private=private,
+                listing_vendor_id=listing.vendor_id,
+                site_sandbox_vendor_id=site.sandbox_vendor_id,
+                site_allowed=listing.pk in allowed_listing_ids,
+                installed_channel=installation.version.channel,
+            ),
+            ref=v,
+        )
+        for v in versions
+    ]
+
+
+def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, actor: Any) -> ProductMigration:
+    """Move `site` to another host product: switch its apps off and offer each the upgrade it may take.
+
+    Only the site's admins (and marketplace staff) may; anyone else is told the
+    site does not exist. Open upgrade requests and scheduled upgrades are
+    superseded (they were for the old product), as are offers of an earlier move.
+    """
+    require_site_admin(actor, site)
+    caller_site = site
+    product = _clean_product(host_product)
+    version_text = migration_policy.clean_host_version(host_version)
+    now = timezone.now()
+    with transaction.atomic():
+        # No join in the locking read: when another move commits first, PostgreSQL re-checks the
+        # locked row, and a join on the old product would drop it instead of returning it.
+        site = Site.objects.select_for_update().get(pk=site.pk)
+        if product.pk == site.host_product_id:
+            raise ApplicationError(
+                f"{site.name} already runs {product.name}: choose the product it moves to.", field="host_product"
+            )
+        installations = list(
+            Installation.objects.filter(site_id=site.pk)
+            .select_related("listing", "version")
+            .order_by("listing__name", "pk")
+        )
+        listing_ids = {i.listing_id for i in installations}
+        by_listing: dict[int, list[Version]] = {}
+        allowed: set[int] = set()
+        if listing_ids:
+            for version in Version.objects.filter(listing_id__in=listing_ids, state__in=RELEASED).only(
+                "id", "listing_id", "number", "channel", "compatibility", "scopes", "pricing"
+            ):
+                by_listing.setdefault(version.listing_id, []).append(version)
+            allowed = set(
+                Listing.allowed_sites.through.objects.filter(site_id=site.pk, listing_id__in=listing_ids).values_list(
+                    "listing_id", flat=True
+                )
+            )
+        catalogue = scope_catalogue() if installations else {}
+
+        offers: list[MigrationOffer] = []
+        for installation in installations:
+            choice = migration_policy.choose_migration_offer(
+                installation.version.number,
+                _candidates(installation, by_listing.get(installation.listing_id, []), site, allowed),
+                product_key=product.key,
+                product_name=product.name,
+                product_version=version_text,
+            )
+            offer = MigrationOffer(
+                installation=installation,
+                installed_version_id=installation.version_id,
+                code=choice.code,
+                reason=choice.reason,
+                state=OfferState.OFFERED if choice.offered else OfferState.UNAVAILABLE,
+            )
+            if choice.offered:
+                target = choice.candidate.ref
+                offer.offered_version = target
+                installed = policies.Snapshot(
+                    installation.version.number, tuple(installation.granted_scopes), installation.license
+                )
+                offer.consent_reasons = [
+                    r.as_dict()
+                    for r in policies.upgrade_requires_consent(
+                        installed, target, installation.listing, catalogue=catalogue
+                    )
+                ]
+            offers.append(offer)
+
+        mine = {"installation__site_id": site.pk}
+        deactivated = (
+            Installation.objects.filter(site_id=site.pk)
+            .exclude(state=InstallationState.DEACTIVATED)
+            .update(state=InstallationState.DEACTIVATED, updated_at=now)
+        )
+        requests_superseded, upgrades_superseded = supersede_open_work(
+            installations=mine, outcome=f"cancelled: the site moved to {product.name}", now=now
+        )
+        MigrationOffer.objects.filter(state=OfferState.OFFERED, **mine).update(state=OfferState.SUPERSEDED)
+        migration = ProductMigration.objects.create(
+            site=site,
+            from_product_id=site.host_product_id,
+            from_version=site.host_version,
+            to_product=product,
+            to_version=version_text,
+            migrated_by=actor if getattr(actor, "is_authenticated", False) else None,
+            deactivated=deactivated,
+            requests_superseded=requests_superseded,
+            upgrades_superseded=upgrades_superseded,
+        )
+        for offer in offers:
+            offer.migration = migration
+        MigrationOffer.objects.bulk_create(offers)
+        site.host_product = product
+        site.host_version = version_text
+        site.save(update_fields=["host_product", "host_version"])
+    caller_site.host_product, caller_site.host_version = product, version_text
+    return migration
+
+
+def _lock_offer(offer: MigrationOffer | int) -> MigrationOffer:
+    pk = offer if isinstance(offer, int) else offer.pk
+    locked = (
+        MigrationOffer.objects.select_for_update(of=("self",))
+        .select_related("migration__site", "migration__to_product", "offered_version__listing", "installed_version")
+        .filter(pk=pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound("No such migration offer among your sites.")
+    return locked
+
+
+def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> MigrationOffer:
+    """The site admin's one click: install the offered version and switch the app on again.
+
+    When the upgrade needs consent (upgrades.policies.upgrade_requires_consent:
+    new scopes, free -> paid, an OCP major), the click is that consent: it is
+    recorded as an approved upgrade request by the consent flow's own service.
+    Accepting an accepted offer changes nothing (a double click, or two admins
+    at once: the offer row is locked, the second one finds it accepted).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        offer = _lock_offer(offer)
+        site = offer.migration.site
+        require_site_admin(actor, site)
+        if offer.state == OfferState.ACCEPTED:
+            return offer
+        if offer.state == OfferState.UNAVAILABLE:
+            raise ApplicationError(f"There is no upgrade to accept: {offer.reason}.", field="offer")
+        if offer.state == OfferState.SUPERSEDED:
+            raise TransitionNotAllowed(
+                "This offer was replaced when the site moved product again; use the newest move's page.", field="offer"
+            )
+        target = offer.offered_version
+        installation = (
+            Installation.objects.select_for_update(of=("self",))
+            .select_related("listing", "version")
+            .get(pk=offer.installation_id)
+        )
+        if installation.version_id != offer.installed_version_id or installation.state != InstallationState.DEACTIVATED:
+            raise TransitionNotAllowed(
+                f"{installation.listing.name} changed since the move (now {installation.version.number}, "
+                f"{installation.state}); nothing changed. Reload the page.",
+                field="offer",
+            )
+        if target.state not in RELEASED:
+            raise TransitionNotAllowed(
+                f"{target.number} is no longer released ({target.state}); nothing changed.", field="offer"
+            )
+        rollout = Rollout.objects.filter(version_id=target.pk).only("id", "state").first()
+        if rollout is not None and rollout.state == RolloutState.HALTED:
+            raise TransitionNotAllowed(
+                f"The vendor has paused the rollout of {target.number}; nothing changed. Try again later.",
+                field="offer",
+            )
+        installed = policies.Snapshot(
+            installation.version.number, tuple(installation.granted_scopes), installation.license
+        )
+        reasons = [
+            r.as_dict()
+            for r in policies.upgrade_requires_consent(
+                installed, target, installation.listing, catalogue=scope_catalogue()
+            )
+        ]
+        if reasons:
+            # The consent flow records who approved what and applies it; the app waits for
+            # that decision the way a rollout's request does (pending consent, not switched off).
+            request = UpgradeRequest.objects.create(
+                installation=installation,
+                rollout=rollout,
+                from_version_id=installation.version_id,
+                to_version=target,
+                reasons=reasons,
+            )
+            Installation.objects.filter(pk=installation.pk).update(
+                state=InstallationState.PENDING_CONSENT, updated_at=now
+            )
+            upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
+        else:
+            Installation.objects.filter(pk=installation.pk).update(state=InstallationState.ACTIVE, updated_at=now)
+            upgrade = Upgrade.objects.create(
+                installation=installation,
+                rollout=rollout,
+                from_version_id=installation.version_id,
+                to_version=target,
+                due_at=now,
+                approved_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            _apply([upgrade], now)
+            upgrade.refresh_from_db()
+        if upgrade.state != UpgradeState.APPLIED:  # pragma: no cover - _apply only skips deactivated installations
+            raise TransitionNotAllowed(f"The upgrade to {target.number} was not applied: {upgrade.outcome}.")
+        offer.state = OfferState.ACCEPTED
+        offer.accepted_by = actor if getattr(actor, "is_authenticated", False) else None
+        offer.accepted_at = now
+        offer.upgrade = upgrade
+        offer.save(update_fields=["state", "accepted_by", "accepted_at", "upgrade"])
+    return offer

@@ -1,0 +1,190 @@
+"""What every version write shares: row locks, the audit row, the transition
+runner, and the checks on numbers and snapshot fields.
+
+Lock order everywhere: version row, then listing row (see lifecycle._release).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django_fsm import can_proceed
+
+from marketplace.errors import ApplicationError, TransitionNotAllowed
+from marketplace.models import HostProduct, Listing
+from marketplace.scopes import scope_change
+from marketplace.selectors import scope_catalogue
+from versions import validation
+from versions.models import (
+    FROZEN_STATES,
+    Source,
+    State,
+    Version,
+    VersionTransition,
+)
+from versions.numbers import PATCH, VersionNumber, VersionNumberError
+from versions.schemes import MANUAL, channel_for, check_manual_bump
+
+SYSTEM_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE, Source.MIRROR)
+# Numbers held by these states can't be reused by another version of the listing.
+NUMBER_RELEASED_STATES = (State.CANCELED, State.REJECTED)
+
+TRANSITION_LABELS = {
+    "submit": "submit",
+    "start_review": "start the review of",
+    "approve": "approve",
+    "reject": "reject",
+    "publish": "publish",
+    "release_without_review": "release",
+    "supersede": "supersede",
+    "cancel": "cancel",
+    "return_to_draft": "edit",
+}
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _lock(version: Version | int) -> Version:
+    pk = version if isinstance(version, int) else version.pk
+    try:
+        return Version.objects.select_for_update(of=("self",)).select_related("listing").get(pk=pk)
+    except Version.DoesNotExist:
+        raise ApplicationError("That version no longer exists.", code="not_found") from None
+
+
+def _lock_listing(listing_id: int) -> Listing:
+    return Listing.objects.select_for_update().get(pk=listing_id)
+
+
+def _audit(version: Version, *, name: str, from_state: str, actor: Any, comment: str = "") -> VersionTransition:
+    return VersionTransition.objects.create(
+        version=version,
+        name=name,
+        from_state=from_state,
+        to_state=version.state,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        comment=comment,
+    )
+
+
+def _transition(version: Version, name: str, *, actor: Any, comment: str = "", **kwargs: Any) -> Version:
+    """Run transition `name` on a locked version, save it and write the audit row."""
+    method: Callable[..., Any] = getattr(version, name)
+    if not can_proceed(method):
+        raise TransitionNotAllowed(
+            f"Cannot {TRANSITION_LABELS.get(name, name)} {version}: it is {version.get_state_display().lower()}."
+        )
+    from_state = version.state
+    method(**kwargs)
+    version.save()
+    _audit(version, name=name, from_state=from_state, actor=actor, comment=comment)
+    return version
+
+
+def last_published(listing: Listing, channel: str) -> Version | None:
+    """The live version of a listing's channel (published, not superseded)."""
+    return Version.objects.filter(listing=listing, channel=channel, state=State.PUBLISHED).first()
+
+
+def _highest_released(listing: Listing, channel: str) -> Version | None:
+    return (
+        Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES).order_by("-sort_key").first()
+    )
+
+
+def _check_number_free(listing: Listing, number: str, *, exclude_pk: int | None = None) -> None:
+    taken = Version.objects.filter(listing=listing, number=number).exclude(state__in=NUMBER_RELEASED_STATES)
+    if exclude_pk:
+        taken = taken.exclude(pk=exclude_pk)
+    holder = taken.first()
+    if holder is not None:
+        raise ApplicationError(
+            f"{listing.key}@{number} already exists (build {holder.build_number}, {holder.get_state_display().lower()}).",
+            field="number",
+        )
+
+
+def _check_greater_than_released(listing: Listing, channel: str, number: VersionNumber) -> None:
+    """The number must be greater (by precedence) than every number published in the channel."""
+    highest = (
+        Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES, sort_key__gte=number.sort_key)
+        .order_by("-sort_key")
+        .first()
+    )
+    if highest is not None:
+        raise ApplicationError(
+            f"Version {number} must be greater than every published version of channel {channel!r}; "
+            f"{highest.number} was published already (try {highest.parsed_number.bump(PATCH)}).",
+            field="number",
+        )
+
+
+def check_manual_bump_against_live(
+    *, listing: Listing, channel: str, number: VersionNumber, scopes: Iterable[str], pricing: str | None
+) -> None:
+    """Manual scheme: refuse a bump too small for the change versus the channel's live version.
+
+    `pricing=None` means the price stays as it is live. The version form's live
+    check and the services share this one rule.
+    """
+    if listing.scheme != MANUAL:
+        return
+    previous = last_published(listing, channel)
+    if previous is None:
+        return
+    change = scope_change(previous.scopes, scopes, scope_catalogue())
+    try:
+        check_manual_bump(
+            previous.parsed_number,
+            number,
+            change,
+            free_to_paid=previous.pricing == "free" and (pricing or previous.pricing) == "paid",
+        )
+    except VersionNumberError as exc:
+        raise ApplicationError(f"Version number: {exc.message}.", field="number") from exc
+
+
+def _check_manual_bump(version: Version) -> None:
+    if version.source == Source.MIRROR:
+        return  # the upstream portal numbered it under its own scope catalogue
+    check_manual_bump_against_live(
+        listing=version.listing,
+        channel=version.channel,
+        number=version.parsed_number,
+        scopes=version.scopes,
+        pricing=version.pricing,
+    )
+
+
+def _clean_snapshot(listing: Listing, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate the snapshot fields present in `data`; raises naming the field."""
+    cleaned: dict[str, Any] = {}
+    if "number" in data:
+        number = validation.clean_number(listing.scheme, data["number"])
+        cleaned["number"] = number.text
+        cleaned["channel"] = channel_for(
+            listing.scheme, number, validation.clean_channel(data.get("channel")) if data.get("channel") else None
+        )
+    elif "channel" in data:
+        cleaned["channel"] = validation.clean_channel(data["channel"])
+    if "update_notes" in data:
+        cleaned["update_notes"] = validation.clean_update_notes(data["update_notes"])
+    if "scopes" in data:
+        cleaned["scopes"] = validation.clean_scopes(data["scopes"])
+    if "members" in data:
+        cleaned["members"] = validation.clean_members(data["members"])
+    if "pricing" in data:
+        cleaned["pricing"] = validation.clean_pricing(data["pricing"])
+    if "api_version" in data:
+        cleaned["api_version"] = validation.clean_api_version(data["api_version"])
+    if "compatibility" in data:
+        known = HostProduct.objects.values_list("key", flat=True)
+        cleaned["compatibility"] = validation.clean_compatibility(data["compatibility"], known)
+    if "components" in data:
+        cleaned["components"] = validation.clean_components(data["components"])
+    if "descriptor" in data:
+        cleaned["descriptor"] = data["descriptor"]
+        cleaned["descriptor_hash"] = validation.descriptor_hash(data["descriptor"])
+    return cleaned
