@@ -218,6 +218,7 @@ MIRROR_SYNC_INTERVAL = timedelta(seconds=env.int("MIRROR_SYNC_INTERVAL", default
 MIRROR_MAX_BYTES = env.int("MIRROR_MAX_BYTES", default=5 * 1024 * 1024)  # per feed page
 MIRROR_MAX_PAGES = env.int("MIRROR_MAX_PAGES", default=200)
 MIRROR_ALLOW_LOOPBACK = env.bool("MIRROR_ALLOW_LOOPBACK", default=DESCRIPTOR_ALLOW_LOOPBACK)
+MIRROR_SYNC_HISTORY = timedelta(days=env.int("MIRROR_SYNC_HISTORY_DAYS", default=90))
 CELERY_BEAT_SCHEDULE["mirror-poll-sources"] = {
     "task": "mirror.tasks.poll_mirror_sources",
     "schedule": MIRROR_SYNC_INTERVAL,

@@ -9,10 +9,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from marketplace.errors import ApplicationError
 from mirror import services
 from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
+from mirror.selectors import mirror_sync_list
 
 
 @admin.register(MirrorToken)
@@ -49,13 +52,25 @@ class MirrorSourceForm(forms.ModelForm):
         max_length=500,
         help_text="The upstream portal's address, e.g. https://market.example.com",
     )
+    # The token is a credential: never rendered back into the page; left empty on a change, it stays as it is.
     token = forms.CharField(
-        widget=forms.PasswordInput(render_value=True), help_text="A mirror token made in the upstream portal's admin"
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="A mirror token made in the upstream portal's admin (leave empty to keep the current one)",
     )
 
     class Meta:
         model = MirrorSource
         fields = ["name", "base_url", "token", "key_prefix", "enabled"]
+
+    def clean_token(self) -> str:
+        token = (self.cleaned_data.get("token") or "").strip()
+        if not token and self.instance.pk:
+            return self.instance.token
+        if not token:
+            raise forms.ValidationError("A mirror token is required: make one in the upstream portal's admin.")
+        return token
 
 
 class MirroredListingInline(admin.TabularInline):
@@ -67,17 +82,6 @@ class MirroredListingInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
-
-
-class MirrorSyncInline(admin.TabularInline):
-    model = MirrorSync
-    extra = 0
-    fields = ["started_at", "trigger", "outcome", "summary"]
-    readonly_fields = fields
-    can_delete = False
-    ordering = ["-started_at"]
-    max_num = 0
-    show_change_link = True
 
 
 @admin.register(MirrorSource)
@@ -101,9 +105,25 @@ class MirrorSourceAdmin(admin.ModelAdmin):
         "last_success_at",
         "last_error",
         "failure_streak",
+        "recent_syncs",
     ]
-    inlines = [MirroredListingInline, MirrorSyncInline]
+    inlines = [MirroredListingInline]
     actions = ["sync_now"]
+
+    @admin.display(description="Recent syncs")
+    def recent_syncs(self, obj: MirrorSource) -> str:
+        if not obj.pk:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<li>{}: {} ({}) - {}</li>",
+            (
+                (f"{s.started_at:%Y-%m-%d %H:%M}", s.get_outcome_display(), s.get_trigger_display(), s.summary)
+                for s in mirror_sync_list(source=obj)[:10]
+            ),
+        )
+        url = reverse("admin:mirror_mirrorsync_changelist") + f"?source__id__exact={obj.pk}"
+        return format_html('<ul>{}</ul><a href="{}">All syncs of this source</a>', rows, url)
 
     @admin.action(description="Sync now")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[MirrorSource]) -> None:

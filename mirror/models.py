@@ -7,6 +7,7 @@ its listing keys to local listings, MirrorSync is the history of every sync.
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -41,6 +42,12 @@ class MirrorSource(models.Model):
     key_prefix = models.CharField(
         max_length=20,
         blank=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9-]{0,19}$",
+                "Key prefix: a lower-case letter, then lower-case letters, digits or hyphens (e.g. up-).",
+            )
+        ],
         help_text="Put before every upstream listing key here (e.g. 'up-'), to keep them apart from local keys",
     )
     enabled = models.BooleanField(default=True)
@@ -66,6 +73,7 @@ class MirrorSource(models.Model):
             models.CheckConstraint(
                 condition=Q(key_prefix="") | Q(key_prefix__regex=r"^[a-z][a-z0-9-]{0,19}$"),
                 name="mirror_source_key_prefix_valid",
+                violation_error_message="Key prefix: a lower-case letter, then lower-case letters, digits or hyphens.",
             )
         ]
 

@@ -305,3 +305,10 @@ def mirror_sync_all(*, trigger: str = MirrorSync.Trigger.SCHEDULE) -> list[Mirro
     from mirror.selectors import mirror_sources_due
 
     return [mirror_sync(source=source, trigger=trigger) for source in mirror_sources_due()]
+
+
+def mirror_sync_prune() -> int:
+    """Forget syncs older than MIRROR_SYNC_HISTORY_DAYS (an hourly beat makes 8,760 a year per source)."""
+    cutoff = timezone.now() - settings.MIRROR_SYNC_HISTORY
+    deleted, _ = MirrorSync.objects.filter(started_at__lt=cutoff).delete()
+    return deleted

@@ -15,7 +15,9 @@ logger = logging.getLogger(__name__)
 def poll_mirror_sources() -> int:
     """Beat: one sync task per enabled source (each runs on its own, so one slow upstream holds up no other)."""
     from mirror.selectors import mirror_sources_due
+    from mirror.services import mirror_sync_prune
 
+    mirror_sync_prune()
     ids = list(mirror_sources_due().values_list("pk", flat=True))
     for source_id in ids:
         poll_mirror_source.delay(source_id)

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from marketplace.models import Listing
 from mirror.feed import FEED_PATH
-from mirror.models import MirrorSync, MirrorToken
+from mirror.models import MirrorSource, MirrorSync, MirrorToken
 from mirror.selectors import mirror_token_digest
 from mirror.tasks import poll_mirror_sources
 from tests.mirror.conftest import feed_pages, publish_feed
@@ -49,6 +49,44 @@ def test_sync_now_reports_the_outcome_and_the_history_lists_it(
     assert "Good upstream" in history and "Bad upstream" in history and "Failed" in history
     page = admin_client.get(f"/admin/mirror/mirrorsource/{good.pk}/change/").content.decode()
     assert "acme-group" in page and "up-acme-group" in page  # the mapped listings
+    assert "Synced (Admin)" in page and "All syncs of this source" in page
+    assert upstream.token not in page  # the credential is never rendered back
+
+
+INLINE = {"listings-TOTAL_FORMS": "0", "listings-INITIAL_FORMS": "0"}
+
+
+def test_the_source_form_keeps_the_token_when_left_empty_and_requires_one_at_first(admin_client, db):
+    response = admin_client.post(
+        "/admin/mirror/mirrorsource/add/",
+        {"base_url": "https://market.example.com", "token": "", "enabled": "on", **INLINE},
+    )
+    assert response.status_code == 200 and "A mirror token is required" in response.content.decode()
+    admin_client.post(
+        "/admin/mirror/mirrorsource/add/",
+        {
+            "base_url": "https://market.example.com",
+            "token": "s3cret-token",
+            "key_prefix": "up-",
+            "enabled": "on",
+            **INLINE,
+        },
+    )
+    source = MirrorSource.objects.get()
+    assert (source.token, source.key_prefix) == ("s3cret-token", "up-")
+    admin_client.post(
+        f"/admin/mirror/mirrorsource/{source.pk}/change/",
+        {
+            "base_url": "https://market.example.com",
+            "token": "",
+            "name": "ACME",
+            "key_prefix": "up-",
+            "enabled": "on",
+            **INLINE,
+        },
+    )
+    source.refresh_from_db()
+    assert (source.name, source.token) == ("ACME", "s3cret-token")
 
 
 def test_the_command_prints_what_each_sync_did(upstream, descriptor_server, source_for, settings):
@@ -104,3 +142,25 @@ def test_the_token_command_prints_a_working_token(db):
     assert MirrorToken.objects.get().digest == mirror_token_digest(raw)
     with pytest.raises(CommandError, match="Name the portal"):
         call_command("mirror_token", " ")
+
+
+def test_the_beat_task_forgets_old_syncs(upstream, descriptor_server, source_for, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    source = source_for(descriptor_server, upstream.token, enabled=False)
+    old = MirrorSync.objects.create(source=source, outcome="synced")
+    recent = MirrorSync.objects.create(source=source, outcome="failed")
+    MirrorSync.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=91))
+    poll_mirror_sources.delay()
+    assert list(MirrorSync.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_a_bad_key_prefix_is_refused_with_the_rule(admin_client, db):
+    response = admin_client.post(
+        "/admin/mirror/mirrorsource/add/",
+        {"base_url": "https://market.example.com", "token": "t", "key_prefix": "UP_", "enabled": "on", **INLINE},
+    )
+    assert "Key prefix: a lower-case letter" in response.content.decode()
+    assert not MirrorSource.objects.exists()

@@ -349,3 +349,35 @@ def test_a_connect_listing_is_mirrored_as_a_manual_one_that_nothing_polls(
     assert not pollable_listings().filter(pk=mirrored.pk).exists()
     again = mirror_sync(source=source)
     assert (again.outcome, again.versions_created, again.errors) == ("synced", 0, [])
+
+
+def test_a_mirrored_move_to_paid_is_released_but_each_site_is_asked(
+    upstream, descriptor_server, source_for, settings, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from tests.factories import VersionFactory
+
+    publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
+    source = source_for(descriptor_server, upstream.token, key_prefix="up-")
+    mirror_sync(source=source)
+    tool = Listing.objects.get(key="up-acme-tool")
+    installation = installation_create(site=SiteFactory(), listing=tool, version=tool.versions.get(number="1.1.0"))
+    upstream.tool.versions.filter(number="1.1.0").update(state="superseded")
+    VersionFactory(
+        listing=upstream.tool,
+        number="2.0.0",
+        state="published",
+        pricing="paid",
+        scopes=["read:jira-work"],
+        published_at=timezone.now(),
+    )
+    publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
+    with django_capture_on_commit_callbacks(execute=True):
+        sync = mirror_sync(source=source)
+    paid = tool.versions.get(number="2.0.0")
+    assert (sync.outcome, paid.state, paid.pricing) == ("synced", "published", "paid")  # no local review
+    installation.refresh_from_db()
+    assert installation.version.number == "1.1.0"  # waits for the site's consent
+    request = UpgradeRequest.objects.get(installation=installation)
+    assert request.to_version_id == paid.pk
