@@ -72,7 +72,7 @@ class VersionTransitionAdmin(admin.ModelAdmin):
 
 # --- Automatic versions (issue 5): descriptor polls and deploys, read-only -----------------------
 
-from versions.models_polling import Deploy, DescriptorPoll  # noqa: E402
+from versions.models_polling import AutoVersionNotice, Deploy, DescriptorPoll, DescriptorPollState  # noqa: E402
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -104,3 +104,20 @@ class DeployAdmin(_ReadOnlyAdmin):
     list_filter = ["created_version"]
     search_fields = ["listing__key", "manifest_hash"]
     list_select_related = ["listing", "version", "actor"]
+
+
+@admin.register(DescriptorPollState)
+class DescriptorPollStateAdmin(_ReadOnlyAdmin):
+    """Per listing: the conditional-GET validators and the current failure streak."""
+
+    list_display = ["listing", "last_polled_at", "etag", "last_modified", "failure_streak"]
+    search_fields = ["listing__key"]
+    list_select_related = ["listing"]
+
+
+@admin.register(AutoVersionNotice)
+class AutoVersionNoticeAdmin(_ReadOnlyAdmin):
+    """The "automatic version created" e-mails already sent (one per version)."""
+
+    list_display = ["version", "sent_at"]
+    list_select_related = ["version", "version__listing"]
