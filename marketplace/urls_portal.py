@@ -31,3 +31,13 @@ urlpatterns += [
     path("listings/<str:key>/polls/", views_polling.listing_polls, name="listing-polls"),
     path("listings/<str:key>/poll-now/", views_polling.listing_poll_now, name="listing-poll-now"),
 ]
+
+# OCP beta share links: made and revoked on the beta version's page (upgrades app services).
+urlpatterns += [
+    path("versions/<int:pk>/beta-links/", version_views.version_beta_link_create, name="version-beta-link-create"),
+    path(
+        "versions/<int:pk>/beta-links/<int:link_pk>/revoke/",
+        version_views.version_beta_link_revoke,
+        name="version-beta-link-revoke",
+    ),
+]

@@ -290,3 +290,43 @@ class ConsentLinkAdmin(ReadOnlyAdmin):
     search_fields = ["email"]
     fields = ["request", "email", "created_at", "used_at", "used_for"]
     list_select_related = ["request"]
+
+
+# --- OCP beta share links ----------------------------------------------------------------
+
+from upgrades.beta_links import beta_link_url  # noqa: E402
+from upgrades.models import BetaInstall, BetaShareLink  # noqa: E402
+
+
+class BetaInstallInline(admin.TabularInline):
+    model = BetaInstall
+    extra = 0
+    fields = ["installation", "from_version", "version", "installed_by", "license", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # installs happen through the link's page, where the admin consents
+
+
+@admin.register(BetaShareLink)
+class BetaShareLinkAdmin(admin.ModelAdmin):
+    """Read-only: vendors make and revoke links on the version page (or the API)."""
+
+    list_display = ["__str__", "version", "created_by", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["version__listing", "created_by"]
+    search_fields = ["version__listing__key", "version__number"]
+    fields = ["version", "url", "created_by", "created_at", "expires_at", "revoked_at", "revoked_by"]
+    readonly_fields = fields
+    inlines = [BetaInstallInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="link")
+    def url(self, obj: BetaShareLink) -> str:
+        return beta_link_url(obj)

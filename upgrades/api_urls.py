@@ -38,3 +38,16 @@ urlpatterns = [
     path("rollouts/<int:pk>/halt", api.RolloutControlApi.as_view(action="halt"), name="api-rollout-halt"),
     path("rollouts/<int:pk>/resume", api.RolloutControlApi.as_view(action="resume"), name="api-rollout-resume"),
 ]
+
+# OCP beta share links: the vendor's links on a beta version, and a site admin's install.
+from upgrades import api_beta  # noqa: E402
+
+urlpatterns += [
+    path("versions/<int:pk>/beta-links", api_beta.VersionBetaLinksApi.as_view(), name="api-version-beta-links"),
+    path(
+        "versions/<int:pk>/beta-links/<int:link_pk>",
+        api_beta.VersionBetaLinkDetailApi.as_view(),
+        name="api-version-beta-link",
+    ),
+    path("beta-links/install", api_beta.BetaInstallApi.as_view(), name="api-beta-install"),
+]

@@ -459,3 +459,72 @@ class MigrationOffer(models.Model):
 
     def __str__(self) -> str:
         return f"offer {self.pk}: installation {self.installation_id} ({self.state})"
+
+
+# --- OCP beta share links ------------------------------------------------------------
+
+
+class BetaShareLink(models.Model):
+    """A vendor's link to one published OCP -beta version: the only way a site gets a beta.
+
+    The URL carries a token signed with its own salt (upgrades.beta_links) that names
+    this row and its nonce, so a link can be listed, counted and revoked; the
+    expiry lives here too, where the vendor sees and controls it.
+    """
+
+    version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="beta_links")
+    nonce = models.UUIDField(unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["version", "created_at"], name="beta_link_version")]
+
+    def __str__(self) -> str:
+        return f"beta link {self.pk} to version {self.version_id}"
+
+
+class BetaInstall(models.Model):
+    """A site admin pressed Install on a beta link's page: what they saw and agreed to.
+
+    The page listed the version's scopes and price, so this row is the consent
+    record (who, when, which scopes, which price, which reasons applied). One
+    per installation and version: a second press installs nothing.
+    """
+
+    link = models.ForeignKey(BetaShareLink, on_delete=models.PROTECT, related_name="installs")
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="beta_installs")
+    version = models.ForeignKey("versions.Version", on_delete=models.PROTECT, related_name="+")
+    # None: the listing was not installed on the site before (a fresh install).
+    from_version = models.ForeignKey(
+        "versions.Version", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    upgrade = models.OneToOneField(
+        Upgrade, null=True, blank=True, on_delete=models.SET_NULL, related_name="beta_install"
+    )
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    installed_by_email = models.EmailField(blank=True)
+    granted_scopes = models.JSONField(default=list, blank=True)
+    license = models.CharField(max_length=8, choices=[("free", "Free"), ("paid", "Paid")], default="free")
+    # upgrades.policies reasons that applied (an OCP major upgrade, ...), as shown on the page.
+    consent_reasons = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "version"], name="one_beta_install_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"beta install of version {self.version_id} on installation {self.installation_id}"

@@ -24,3 +24,8 @@ urlpatterns = [
     path("rollouts/<int:pk>/halt/", views.rollout_control, {"action": "halt"}, name="rollout-halt"),
     path("rollouts/<int:pk>/resume/", views.rollout_control, {"action": "resume"}, name="rollout-resume"),
 ]
+
+# OCP beta share links (DESIGN.md section 5): the page a vendor's signed link opens.
+from upgrades import views_beta  # noqa: E402
+
+urlpatterns += [path("beta/<str:token>/", views_beta.beta_link, name="beta-link")]

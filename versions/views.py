@@ -19,6 +19,8 @@ from marketplace.errors import ApplicationError
 from marketplace.forms_helpers import add_application_error
 from marketplace.selectors import listing_get_for_user
 from marketplace.views import paginate, portal_view, posted
+from upgrades.beta_selectors import beta_share_link_get, version_beta_panel
+from upgrades.services.beta import BETA_LINK_DEFAULT_DAYS, beta_share_link_create, beta_share_link_revoke
 from versions import services
 from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
 from versions.models import EDIT_RETURNS_TO_DRAFT, Version
@@ -142,6 +144,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "returns_to_draft": version.state in EDIT_RETURNS_TO_DRAFT,
             "comment_form": TransitionCommentForm(),
             "duplicate_form": DuplicateForm(),
+            "beta_panel": version_beta_panel(version=version),
         },
     )
 
@@ -260,3 +263,36 @@ def bundle_share_view(request: HttpRequest, key: str) -> HttpResponse:
                 messages.info(request, f"Nothing to share: the components equal the live {version.number}.")
             return redirect("portal:version-detail", pk=version.pk)
     return render(request, "portal/bundle_share.html", {"form": form, "listing": listing, "live": live})
+
+
+# --- OCP beta share links (the upgrades app owns them; these are the vendor's buttons) -----
+
+
+@portal_view
+@require_POST
+def version_beta_link_create(request: HttpRequest, pk: int) -> HttpResponse:
+    version = version_get_for_user(user=request.user, pk=pk)
+    days = request.POST.get("expires_in_days") or BETA_LINK_DEFAULT_DAYS
+    try:
+        link = beta_share_link_create(version=version, actor=request.user, expires_in_days=days)
+    except ApplicationError as exc:
+        messages.error(request, f"No link made: {exc.message}")
+    else:
+        messages.success(
+            request, f"Share link made, valid until {link.expires_at:%Y-%m-%d}: copy it from the list below."
+        )
+    return redirect("portal:version-detail", pk=version.pk)
+
+
+@portal_view
+@require_POST
+def version_beta_link_revoke(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    version = version_get_for_user(user=request.user, pk=pk)
+    link = beta_share_link_get(version=version, pk=link_pk)
+    already = link.revoked_at is not None
+    link = beta_share_link_revoke(link=link, actor=request.user)
+    if already:
+        messages.info(request, "That link was already revoked; nothing changed.")
+    else:
+        messages.success(request, "Link revoked: it installs nothing more (sites that used it keep the beta).")
+    return redirect("portal:version-detail", pk=version.pk)

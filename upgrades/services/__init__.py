@@ -10,6 +10,12 @@ request per installation).
 """
 
 from upgrades.services.applying import OCP_HOOKS, upgrade_apply, upgrades_apply_due
+from upgrades.services.beta import (
+    beta_install,
+    beta_link_check,
+    beta_share_link_create,
+    beta_share_link_revoke,
+)
 from upgrades.services.consent import (
     closed_request_message,
     consent_link_check,
@@ -40,6 +46,10 @@ from upgrades.services.sites import (
 
 __all__ = [
     "OCP_HOOKS",
+    "beta_install",
+    "beta_link_check",
+    "beta_share_link_create",
+    "beta_share_link_revoke",
     "closed_request_message",
     "consent_link_check",
     "consent_link_use",

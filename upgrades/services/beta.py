@@ -1,0 +1,278 @@
+"""OCP beta share links: the vendor makes and revokes them; a site admin installs through one.
+
+DESIGN.md section 5: an OCP version tagged -beta.N is reviewed and installable
+only through a signed share link. Once a site runs a beta, newer betas of the
+listing reach it through the normal rollout (policies.version_in_audience lets
+channel beta reach installations already on it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from marketplace.permissions import require_vendor_member
+from marketplace.selectors import scope_catalogue
+from upgrades import policies
+from upgrades.beta_links import beta_link_unsign
+from upgrades.models import (
+    BetaInstall,
+    BetaShareLink,
+    Installation,
+    InstallationState,
+    Rollout,
+    RolloutState,
+    Site,
+    Upgrade,
+    UpgradeRequest,
+)
+from upgrades.permissions import is_site_admin
+from upgrades.services._common import supersede_open_work
+from upgrades.services.applying import _apply
+from upgrades.services.consent import upgrade_request_approve
+from versions.models import State as VersionState
+from versions.models import Version
+from versions.schemes import OCP, OCP_BETA
+
+BETA_LINK_DEFAULT_DAYS = 30
+BETA_LINK_MAX_DAYS = 365
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def beta_link_refusal(version: Version) -> str | None:
+    """Why no share link can be made for this version (None: it can). Pure on the loaded rows."""
+    listing = version.listing
+    if listing.scheme != OCP:
+        return (
+            f"Share links are for OCP beta versions: {listing.key} uses the {listing.scheme} scheme, "
+            "whose versions reach sites through rollouts."
+        )
+    if version.channel != OCP_BETA:
+        return (
+            f"Only versions tagged -beta.N are installed through share links: {version.number} is in the "
+            f"{version.channel} channel (for example 1.2.0-beta.1 is)."
+        )
+    if listing.archived_at is not None:
+        return f"Listing {listing.key} is archived: nothing of it can be installed."
+    if version.state != VersionState.PUBLISHED:
+        return (
+            f"{version.number} is {version.get_state_display().lower()}: a share link can be made once "
+            "the beta is reviewed and published."
+        )
+    return None
+
+
+def beta_share_link_create(
+    *, version: Version, actor: Any, expires_in_days: int | str | None = BETA_LINK_DEFAULT_DAYS
+) -> BetaShareLink:
+    """A new signed share link to a published OCP beta version, valid for `expires_in_days` days."""
+    require_vendor_member(actor, version.listing.vendor_id)
+    raw_days = BETA_LINK_DEFAULT_DAYS if expires_in_days in (None, "") else expires_in_days
+    try:
+        days = int(raw_days)
+    except (TypeError, ValueError):
+        days = 0
+    if isinstance(raw_days, bool) or not 1 <= days <= BETA_LINK_MAX_DAYS:
+        raise ApplicationError(
+            f"Expires in: give a whole number of days from 1 to {BETA_LINK_MAX_DAYS} (got {raw_days!r}).",
+            field="expires_in_days",
+        )
+    with transaction.atomic():
+        # Re-read under lock: a version superseded a moment ago gets no new link.
+        version = Version.objects.select_for_update(of=("self",)).select_related("listing").get(pk=version.pk)
+        refusal = beta_link_refusal(version)
+        if refusal:
+            raise ApplicationError(refusal, field="version")
+        now = timezone.now()
+        return BetaShareLink.objects.create(
+            version=version,
+            nonce=uuid.uuid4(),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            expires_at=now + timedelta(days=days),
+        )
+
+
+def beta_share_link_revoke(*, link: BetaShareLink, actor: Any) -> BetaShareLink:
+    """Stop a link from installing anything more (installations made through it stay).
+
+    Revoking a revoked link changes nothing: the first revocation is kept.
+    """
+    with transaction.atomic():
+        link = (
+            BetaShareLink.objects.select_for_update(of=("self",))
+            .select_related("version__listing")
+            .filter(pk=link.pk)
+            .first()
+        )
+        if link is None:
+            raise NotFound("No such share link.")
+        require_vendor_member(actor, link.version.listing.vendor_id)
+        if link.revoked_at is None:
+            link.revoked_at = timezone.now()
+            link.revoked_by = actor if getattr(actor, "is_authenticated", False) else None
+            link.save(update_fields=["revoked_at", "revoked_by"])
+    return link
+
+
+def beta_link_check(*, link_token: str, now=None) -> BetaShareLink:
+    """The link a token stands for, if it can still install; otherwise exactly why not (nothing changes)."""
+    link_id, nonce = beta_link_unsign(link_token)
+    link = (
+        BetaShareLink.objects.select_related("version__listing__vendor", "created_by")
+        .filter(pk=link_id, nonce=nonce)
+        .first()
+    )
+    if link is None:
+        raise ApplicationError(
+            "This beta link does not exist (any more). Ask the vendor for a new one.", field="token", code="not_found"
+        )
+    now = now or timezone.now()
+    version = link.version
+    if link.revoked_at is not None:
+        raise ApplicationError(
+            f"The vendor revoked this link to {version.listing.name} {version.number} on {_when(link.revoked_at)}; "
+            "ask them for a new one.",
+            field="token",
+            code="link_revoked",
+        )
+    if link.expires_at <= now:
+        raise ApplicationError(
+            f"This link to {version.listing.name} {version.number} expired on {_when(link.expires_at)}; "
+            "ask the vendor for a new one.",
+            field="token",
+            code="link_expired",
+        )
+    if version.state != VersionState.PUBLISHED or version.listing.archived_at is not None:
+        newer = ""
+        if version.state == VersionState.SUPERSEDED:
+            newer = " (a newer beta replaced it: ask the vendor for a link to that one)"
+        raise ApplicationError(
+            f"{version.listing.name} {version.number} is no longer published{newer}, so it can't be installed.",
+            field="version",
+            code="version_unavailable",
+        )
+    return link
+
+
+def beta_site_refusal(version: Version, site: Site, installation: Installation | None) -> ApplicationError | None:
+    """Why this site can't install the beta (None: it can). Pure on the loaded rows."""
+    listing = version.listing
+    if not policies.host_compatible(version.compatibility, site.host_product.key, site.host_version):
+        host = f"{site.host_product.name} {site.host_version}".strip()
+        return ApplicationError(
+            f"{listing.name} {version.number} does not run on {host} ({site.name}); nothing changed.",
+            field="site",
+            code="incompatible",
+        )
+    if installation is None:
+        return None
+    if installation.state == InstallationState.DEACTIVATED:
+        return TransitionNotAllowed(
+            f"{listing.name} is switched off on {site.name} (the site moved to another product): "
+            "use the move's page to switch it on first.",
+            field="site",
+        )
+    if bytes(installation.version.sort_key) >= bytes(version.sort_key):
+        same = installation.version_id == version.pk
+        what = "already runs" if same else f"runs {installation.version.number}, newer than"
+        return TransitionNotAllowed(
+            f"{site.name} {what} {listing.name} {version.number}; nothing changed.", field="site"
+        )
+    return None
+
+
+def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstall:
+    """Install the link's beta on a site, or upgrade the site's older version of the listing to it.
+
+    The admin pressed Install on a page that listed the version's scopes and
+    price: that is their consent, recorded on the BetaInstall row (and, when
+    the consent rules ask for it, as an approved upgrade request). The site row
+    is locked, so two presses at once install once: the second one finds the
+    beta installed and is refused.
+    """
+    site_id = site if isinstance(site, int) else site.pk
+    # Only the site's own admins consent for it (not marketplace staff), and an
+    # unknown site looks exactly like one the user does not administer.
+    if not is_site_admin(actor, site_id):
+        raise NotFound("No such site among the sites you administer.", field="site")
+    now = timezone.now()
+    with transaction.atomic():
+        site = Site.objects.select_for_update(of=("self",)).select_related("host_product").get(pk=site_id)
+        link = beta_link_check(link_token=link_token, now=now)
+        version, listing = link.version, link.version.listing
+        installation = (
+            Installation.objects.select_for_update(of=("self",))
+            .select_related("version")
+            .filter(site_id=site.pk, listing_id=listing.pk)
+            .first()
+        )
+        refusal = beta_site_refusal(version, site, installation)
+        if refusal is not None:
+            raise refusal
+        rollout = Rollout.objects.filter(version_id=version.pk).only("id", "state").first()
+        if rollout is not None and rollout.state == RolloutState.HALTED:
+            raise TransitionNotAllowed(
+                f"The vendor has paused {version.number}; nothing changed. Try again later.", field="version"
+            )
+        record = BetaInstall(
+            link=link,
+            version=version,
+            installed_by=actor,
+            installed_by_email=getattr(actor, "email", "") or "",
+            granted_scopes=sorted(version.scopes),
+            license=version.pricing,
+        )
+        if installation is None:
+            installation = Installation.objects.create(
+                site=site,
+                listing=listing,
+                version=version,
+                granted_scopes=sorted(version.scopes),
+                license=version.pricing,
+                state=InstallationState.ACTIVE,
+            )
+        else:
+            record.from_version = installation.version
+            record.consent_reasons, record.upgrade = _upgrade_to_beta(installation, version, rollout, actor, now)
+        record.installation = installation
+        record.save()
+    return record
+
+
+def _upgrade_to_beta(
+    installation: Installation, version: Version, rollout: Rollout | None, actor: Any, now
+) -> tuple[list[dict], Upgrade]:
+    """Move a locked installation to the beta at once, closing what was still open for it."""
+    supersede_open_work(
+        installations={"installation_id": installation.pk}, outcome=f"replaced by the beta {version.number}", now=now
+    )
+    installed = policies.Snapshot(installation.version.number, tuple(installation.granted_scopes), installation.license)
+    reasons = [
+        r.as_dict()
+        for r in policies.upgrade_requires_consent(installed, version, version.listing, catalogue=scope_catalogue())
+    ]
+    common = {
+        "installation": installation,
+        "rollout": rollout,
+        "from_version_id": installation.version_id,
+        "to_version": version,
+    }
+    if reasons:
+        # The consent flow's own service records the approver and applies the upgrade.
+        request = UpgradeRequest.objects.create(reasons=reasons, **common)
+        upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
+    else:
+        upgrade = Upgrade.objects.create(due_at=now, approved_by=actor, **common)
+        _apply([upgrade], now)
+        upgrade.refresh_from_db()
+    upgrade.outcome = f"installed {version.number} through a beta share link"
+    Upgrade.objects.filter(pk=upgrade.pk).update(outcome=upgrade.outcome)
+    return reasons, upgrade
