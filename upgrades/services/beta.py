@@ -242,6 +242,7 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
         else:
             record.from_version = installation.version
             record.consent_reasons, record.upgrade = _upgrade_to_beta(installation, version, rollout, actor, now)
+            installation.refresh_from_db()  # the upgrade moved it with a bulk UPDATE
         record.installation = installation
         record.save()
     return record
