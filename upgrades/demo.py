@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -88,6 +89,7 @@ def seed(stdout: TextIO) -> bool:
     if Site.objects.filter(name=SITES[0][0]).exists():
         stdout.write("Demo sites already present; nothing to do.\n")
         seed_product_migration(stdout)  # databases seeded before product migrations existed get it too
+        seed_beta_share(stdout)
         return False
     listings = {listing.key: listing for listing in Listing.objects.filter(key__in=[i[0] for i in INSTALLS])}
     if len(listings) != len(INSTALLS):
@@ -141,6 +143,7 @@ def seed(stdout: TextIO) -> bool:
             f"http://127.0.0.1:8000/api/v1/sites/{site.pk}/updates\n"
         )
     seed_product_migration(stdout)
+    seed_beta_share(stdout)
     return True
 
 
@@ -214,3 +217,53 @@ def seed_product_migration(stdout: TextIO) -> bool:
         "globex-branch-guard says why 2.0.0-bitbucket is not offered.\n"
     )
     return True
+
+
+# --- OCP beta share link -----------------------------------------------------------------------
+
+# The catalogue demo leaves acme-ocp-sync 1.1.0-beta.1 in review: the reviewer approves it and the
+# vendor publishes it, then makes a share link (the only way to install a beta). 1.1.0-beta.2 goes
+# into review in its place, so the demo keeps a version in every state; when the demo reviewer
+# approves it and the vendor publishes it, it reaches the sites that installed beta.1 by the link.
+BETA_LISTING = "acme-ocp-sync"
+BETA_NUMBER = "1.1.0-beta.1"
+NEXT_BETA = ("1.1.0-beta.2", "Beta 2: retries when the data platform rate-limits the sync.")
+
+
+def seed_beta_share(stdout: TextIO) -> bool:
+    """Idempotent: once the listing has a share link nothing is added (its URL is shown again)."""
+    from upgrades.beta_links import beta_link_url
+    from upgrades.models import BetaShareLink
+    from upgrades.services.beta import beta_share_link_create
+    from versions.services import version_approve, version_publish, version_start_review
+
+    listing = Listing.objects.filter(key=BETA_LISTING).first()
+    vendor = User.objects.filter(username="vendor").first()
+    reviewer = User.objects.filter(username="reviewer").first()
+    beta = Version.objects.filter(listing=listing, number=BETA_NUMBER).first() if listing else None
+    if not (listing and vendor and reviewer and beta):
+        stdout.write("Demo catalogue not found: the beta share link demo was not created.\n")
+        return False
+    link = BetaShareLink.objects.filter(version__listing=listing).order_by("pk").first()
+    created = link is None
+    if created:
+        with transaction.atomic():
+            if beta.state == "in_review":
+                beta = version_approve(version=beta, actor=reviewer, comment="Beta looks good.")
+            if beta.state == "approved":
+                beta = version_publish(version=beta, actor=vendor, comment="Beta for early customers.")
+            number, notes = NEXT_BETA
+            if not Version.objects.filter(listing=listing, number=number).exists():
+                nxt = version_create(
+                    listing=listing, actor=vendor, number=number, update_notes=notes, scopes=list(beta.scopes)
+                )
+                version_submit(version=nxt, actor=vendor)
+                version_start_review(version=nxt, actor=reviewer)
+            link = beta_share_link_create(version=beta, actor=vendor, expires_in_days=365)
+        _run_rollout(beta)  # reaches nobody yet: only sites that install it by the link run a beta
+    stdout.write(
+        f"OCP beta share link ({listing.key}@{link.version.number}): sign in as siteadmin and open "
+        f"{beta_link_url(link)} to install it on a site (the vendor's list: "
+        f"{settings.PORTAL_BASE_URL}/portal/versions/{link.version_id}/).\n"
+    )
+    return created

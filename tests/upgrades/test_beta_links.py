@@ -404,3 +404,31 @@ def test_incompatible_host_product_is_refused_on_the_api(bw):
         "/api/v1/beta-links/install", {"token": token, "site": confluence_site.pk}, format="json"
     )
     assert response.status_code == 400 and "does not run on Confluence" in response.json()["site"][0]
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+def test_demo_publishes_a_beta_with_one_link_that_siteadmin_can_use(db):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    link = BetaShareLink.objects.get()
+    assert link.version.number == "1.1.0-beta.1" and link.version.state == "published"
+    assert Version.objects.get(listing=link.version.listing, number="1.1.0-beta.2").state == "in_review"
+    assert beta_link_url(link) in out.getvalue()
+    counts = (BetaShareLink.objects.count(), Version.objects.count())
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert (BetaShareLink.objects.count(), Version.objects.count()) == counts
+    assert beta_link_url(link) in again.getvalue()  # the same link, shown again
+
+    siteadmin = get_user_model().objects.get(username="siteadmin")
+    token = re.search(r"/upgrades/beta/([^/\s]+)/", out.getvalue()).group(1)
+    berlin = Installation.objects.get(listing=link.version.listing, site__name="Acme Customer Jira (Berlin)")
+    record = services.beta_install(link_token=token, site=berlin.site_id, actor=siteadmin)
+    assert record.from_version.number == "1.0.0" and record.installation.version == link.version
