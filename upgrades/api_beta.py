@@ -91,10 +91,10 @@ class BetaInstallApi(APIView):
             )
         return super().permission_denied(request, message=message, code=code)
 
-    @extend_schema(request=BetaInstallInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=BetaInstallInput, responses={201: OpenApiTypes.OBJECT}, auth=[{"tokenAuth": []}, {"cookieAuth": []}]
+    )
     def post(self, request: Request) -> Response:
-        if isinstance(request.auth, Site):
-            self.permission_denied(request)
         data = BetaInstallInput(data=request.data)
         data.is_valid(raise_exception=True)
         record = services.beta_install(

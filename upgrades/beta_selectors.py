@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from marketplace.errors import NotFound
+from marketplace.models import Listing
 from marketplace.scopes import SENSITIVITY_NAMES, scope_sensitivity
 from marketplace.selectors import scope_catalogue
 from upgrades.beta_links import beta_link_token, beta_link_url
@@ -80,7 +81,8 @@ def beta_sites_for_user(*, user: Any, version: Version) -> list[dict[str, Any]]:
     """The sites the user administers (only those: marketplace staff
     consent for no customer), each with what Install would do.
 
-    Two queries whatever the number of sites: the sites, then their installations of the listing.
+    A fixed number of queries whatever the number of sites: the sites, their installations
+    of the listing (and, for a private listing, which of them it allows).
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
@@ -93,10 +95,18 @@ def beta_sites_for_user(*, user: Any, version: Version) -> list[dict[str, Any]]:
         i.site_id: i
         for i in Installation.objects.filter(site__in=sites, listing_id=version.listing_id).select_related("version")
     }
+    allowed: set[int] = set()
+    if version.listing.visibility == Listing.Visibility.PRIVATE:
+        allowed = set(version.listing.allowed_sites.filter(pk__in=[s.pk for s in sites]).values_list("pk", flat=True))
     rows = []
     for site in sites:
         installation = installations.get(site.pk)
-        refusal = beta_site_refusal(version, site, installation)
+        refusal = beta_site_refusal(
+            version,
+            site,
+            installation,
+            site_allowed=version.listing.visibility != Listing.Visibility.PRIVATE or site.pk in allowed,
+        )
         if refusal is not None:
             action = refusal.message
         elif installation is None:

@@ -71,7 +71,7 @@ def test_vendor_makes_an_absolute_signed_link_to_a_published_beta(bw):
     [
         ("release", "Only versions tagged -beta.N"),
         ("in_review", "is in review: a share link can be made once"),
-        ("superseded", "is superseded"),
+        ("superseded", "is superseded by a newer beta"),
         ("manual", "Share links are for OCP beta versions"),
     ],
 )
@@ -432,3 +432,19 @@ def test_demo_publishes_a_beta_with_one_link_that_siteadmin_can_use(db):
     berlin = Installation.objects.get(listing=link.version.listing, site__name="Acme Customer Jira (Berlin)")
     record = services.beta_install(link_token=token, site=berlin.site_id, actor=siteadmin)
     assert record.from_version.number == "1.0.0" and record.installation.version == link.version
+
+
+def test_a_link_does_not_open_a_private_listing_to_other_sites(bw):
+    bw.listing.visibility = "private"
+    bw.listing.save()
+    bw.listing.allowed_sites.add(bw.old_site)
+    link = bw.link()
+    client = Client()
+    client.force_login(bw.admin)
+    page = client.get(beta_link_path(link)).content.decode()
+    pk = bw.new_site.pk
+    assert f'id="beta-site-{pk}" value="{pk}" disabled' in page
+    with pytest.raises(ApplicationError) as exc:
+        install(bw, site=bw.new_site, link=link)
+    assert exc.value.field == "site" and "private app" in exc.value.message
+    assert install(bw, site=bw.old_site, link=link).installation.version == bw.beta  # an allowed site may

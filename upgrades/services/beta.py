@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from marketplace.selectors import scope_catalogue
 from upgrades import policies
@@ -62,6 +63,8 @@ def beta_link_refusal(version: Version) -> str | None:
         )
     if listing.archived_at is not None:
         return f"Listing {listing.key} is archived: nothing of it can be installed."
+    if version.state == VersionState.SUPERSEDED:
+        return f"{version.number} is superseded by a newer beta: make share links on the newest one."
     if version.state != VersionState.PUBLISHED:
         return (
             f"{version.number} is {version.get_state_display().lower()}: a share link can be made once "
@@ -162,9 +165,22 @@ def beta_link_check(*, link_token: str, now=None) -> BetaShareLink:
     return link
 
 
-def beta_site_refusal(version: Version, site: Site, installation: Installation | None) -> ApplicationError | None:
-    """Why this site can't install the beta (None: it can). Pure on the loaded rows."""
+def beta_site_refusal(
+    version: Version, site: Site, installation: Installation | None, *, site_allowed: bool = True
+) -> ApplicationError | None:
+    """Why this site can't install the beta (None: it can). Pure on the loaded rows.
+
+    `site_allowed`: the site is among a private listing's allowed sites (a share
+    link does not open a private listing to other sites).
+    """
     listing = version.listing
+    if listing.visibility == Listing.Visibility.PRIVATE and not site_allowed:
+        return ApplicationError(
+            f"{listing.name} is a private app: only the sites its vendor allowed can install it, "
+            f"and {site.name} is not one of them; nothing changed.",
+            field="site",
+            code="incompatible",
+        )
     if not policies.host_compatible(version.compatibility, site.host_product.key, site.host_version):
         host = f"{site.host_product.name} {site.host_version}".strip()
         return ApplicationError(
@@ -187,6 +203,12 @@ def beta_site_refusal(version: Version, site: Site, installation: Installation |
             f"{site.name} {what} {listing.name} {version.number}; nothing changed.", field="site"
         )
     return None
+
+
+def private_listing_allows(listing: Listing, site: Site) -> bool:
+    if listing.visibility != Listing.Visibility.PRIVATE:
+        return True
+    return listing.allowed_sites.filter(pk=site.pk).exists()
 
 
 def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstall:
@@ -214,7 +236,7 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
             .filter(site_id=site.pk, listing_id=listing.pk)
             .first()
         )
-        refusal = beta_site_refusal(version, site, installation)
+        refusal = beta_site_refusal(version, site, installation, site_allowed=private_listing_allows(listing, site))
         if refusal is not None:
             raise refusal
         rollout = Rollout.objects.filter(version_id=version.pk).only("id", "state").first()
