@@ -108,7 +108,7 @@ def beta_sites_for_user(*, user: Any, version: Version) -> list[dict[str, Any]]:
             site_allowed=version.listing.visibility != Listing.Visibility.PRIVATE or site.pk in allowed,
         )
         if refusal is not None:
-            action = refusal.message
+            action = refusal.message.removesuffix("; nothing changed.")
         elif installation is None:
             action = f"installs {version.number}"
         else:

@@ -228,6 +228,7 @@ def seed_product_migration(stdout: TextIO) -> bool:
 BETA_LISTING = "acme-ocp-sync"
 BETA_NUMBER = "1.1.0-beta.1"
 NEXT_BETA = ("1.1.0-beta.2", "Beta 2: retries when the data platform rate-limits the sync.")
+NEXT_BETA_SCOPES = ["read:jira-user", "storage:app"]
 
 
 def seed_beta_share(stdout: TextIO) -> bool:
@@ -255,7 +256,7 @@ def seed_beta_share(stdout: TextIO) -> bool:
             number, notes = NEXT_BETA
             if not Version.objects.filter(listing=listing, number=number).exists():
                 nxt = version_create(
-                    listing=listing, actor=vendor, number=number, update_notes=notes, scopes=list(beta.scopes)
+                    listing=listing, actor=vendor, number=number, update_notes=notes, scopes=NEXT_BETA_SCOPES
                 )
                 version_submit(version=nxt, actor=vendor)
                 version_start_review(version=nxt, actor=reviewer)
