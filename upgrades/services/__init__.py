@@ -34,7 +34,6 @@ from upgrades.services.sites import (
     installation_create,
     site_set_maintenance_windows,
     site_token_create,
-    site_token_digest,
     site_update_settings,
 )
 
@@ -55,7 +54,6 @@ __all__ = [
     "site_migrate_product",
     "site_set_maintenance_windows",
     "site_token_create",
-    "site_token_digest",
     "site_update_settings",
     "upgrade_apply",
     "upgrade_due_for",
