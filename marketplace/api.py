@@ -28,6 +28,7 @@ class ListingListCreateApi(generics.GenericAPIView):
     def get_queryset(self):
         return listing_list(user=self.request.user).prefetch_related("host_products")
 
+    @extend_schema(operation_id="listings_list")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ListingOutputSerializer(page, many=True).data)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from marketplace.models import Listing
+from versions.schemes import SCHEME_CHOICES
 
 
 class ListingInputSerializer(serializers.Serializer):
@@ -8,9 +9,9 @@ class ListingInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     summary = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     vendor = serializers.SlugField(help_text="Slug of your vendor", required=False)
-    scheme = serializers.ChoiceField(choices=["manual", "connect", "forge", "ocp", "bundle"], default="manual")
-    pricing = serializers.ChoiceField(choices=["free", "paid"], default="free")
-    visibility = serializers.ChoiceField(choices=["public", "private"], default="public")
+    scheme = serializers.ChoiceField(choices=SCHEME_CHOICES, default="manual")
+    pricing = serializers.ChoiceField(choices=Listing.Pricing.choices, default="free")
+    visibility = serializers.ChoiceField(choices=Listing.Visibility.choices, default="public")
     descriptor_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     host_products = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
 
@@ -18,8 +19,8 @@ class ListingInputSerializer(serializers.Serializer):
 class ListingUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False)
     summary = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    pricing = serializers.ChoiceField(choices=["free", "paid"], required=False)
-    visibility = serializers.ChoiceField(choices=["public", "private"], required=False)
+    pricing = serializers.ChoiceField(choices=Listing.Pricing.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Listing.Visibility.choices, required=False)
     descriptor_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
     host_products = serializers.ListField(child=serializers.SlugField(), required=False)
 

@@ -142,6 +142,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Listings, versions, deploys, installations, upgrade requests and the update check.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStateEnum": "versions.models.State",
+        "SchemeEnum": "versions.schemes.SCHEME_CHOICES",
+        "DescriptorSchemeEnum": [("connect", "connect"), ("forge", "forge")],
+    },
 }
 
 # --- Celery -----------------------------------------------------------------

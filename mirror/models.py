@@ -11,21 +11,16 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from marketplace.tokens import HashedToken
 
-class MirrorToken(models.Model):
-    """A secret a downstream portal sends to read this portal's mirror feed.
 
-    Only a SHA-256 digest is stored: the token itself is shown once, when made.
-    """
+class MirrorToken(HashedToken):
+    """A secret a downstream portal sends to read this portal's mirror feed (stored as a digest only)."""
 
     name = models.CharField(max_length=80, help_text="Who uses it, e.g. the internal market of ACME")
-    prefix = models.CharField(max_length=8, help_text="First characters of the token, to recognise it")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(HashedToken.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"

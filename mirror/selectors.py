@@ -33,12 +33,8 @@ FEED_VERSION_FIELDS = (
 )
 
 
-def mirror_token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def mirror_token_for(raw: str) -> MirrorToken | None:
-    return MirrorToken.objects.filter(digest=mirror_token_digest(raw), revoked_at__isnull=True).first()
+    return MirrorToken.active(raw).first()
 
 
 def feed_versions() -> QuerySet[Version]:

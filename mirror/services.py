@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -28,7 +27,6 @@ from marketplace.models import Listing, Vendor
 from marketplace.services import listing_create
 from mirror import feed
 from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
-from mirror.selectors import mirror_token_digest
 from versions.fetch import FetchError, fetch_descriptor
 from versions.models import Source, Version
 from versions.services._rules import NUMBER_RELEASED_STATES
@@ -48,15 +46,11 @@ def mirror_token_create(*, name: str) -> tuple[MirrorToken, str]:
     name = (name or "").strip()
     if not name:
         raise ApplicationError("Name the portal that will use the token.", field="name")
-    raw = secrets.token_urlsafe(32)
-    token = MirrorToken.objects.create(name=name[:80], prefix=raw[:8], digest=mirror_token_digest(raw))
-    return token, raw
+    return MirrorToken.issue(name=name[:80])
 
 
 def mirror_token_revoke(*, token: MirrorToken) -> MirrorToken:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    token.revoke()
     return token
 
 

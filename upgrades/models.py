@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_fsm import FSMField, transition
 
+from marketplace.tokens import HashedToken
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -74,21 +76,14 @@ class ProtectedStateMixin:
 # --- site API tokens -------------------------------------------------------------
 
 
-class SiteToken(models.Model):
-    """A secret a customer instance uses to call the update check.
-
-    Only a SHA-256 digest is stored: the token itself is shown once, when made.
-    """
+class SiteToken(HashedToken):
+    """A secret a customer instance uses to call the update check (stored as a digest only)."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="tokens")
     name = models.CharField(max_length=80, blank=True)
-    prefix = models.CharField(max_length=8, help_text="First characters of the token, to recognise it")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(HashedToken.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.site})"

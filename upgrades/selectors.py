@@ -26,7 +26,7 @@ from upgrades.models import (
     UpgradeState,
 )
 from upgrades.permissions import site_admin_filter
-from upgrades.services import consent_reasons, reaches, site_token_digest
+from upgrades.services import consent_reasons, reaches
 from versions.models import State as VersionState
 from versions.models import Version
 from versions.schemes import BUNDLE
@@ -51,11 +51,7 @@ CANDIDATE_FIELDS = (
 
 
 def site_for_token(raw: str) -> Site | None:
-    token = (
-        SiteToken.objects.select_related("site__host_product")
-        .filter(digest=site_token_digest(raw), revoked_at__isnull=True)
-        .first()
-    )
+    token = SiteToken.active(raw).select_related("site__host_product").first()
     return token.site if token else None
 
 

@@ -30,13 +30,14 @@ class VersionListCreateApi(generics.GenericAPIView):
     filterset_class = VersionFilter
 
     @extend_schema(
+        operation_id="versions_list",
         parameters=[
             OpenApiParameter("listing", str, description="Listing key"),
             OpenApiParameter("state", str, many=True),
             OpenApiParameter("channel", str),
             OpenApiParameter("number_min", str, description="Lowest version number (SemVer precedence)"),
             OpenApiParameter("number_max", str, description="Highest version number (SemVer precedence)"),
-        ]
+        ],
     )
     def get(self, request: Request) -> Response:
         qs = version_list(user=request.user, filters=request.query_params)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from versions.models import Version, VersionTransition
+from versions.models import Pricing, Version, VersionTransition
 
 
 class VersionInputSerializer(serializers.Serializer):
@@ -9,7 +9,7 @@ class VersionInputSerializer(serializers.Serializer):
     update_notes = serializers.CharField(allow_blank=True, trim_whitespace=False)
     scopes = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
     members = serializers.ListField(child=serializers.CharField(max_length=254), required=False, default=list)
-    pricing = serializers.ChoiceField(choices=["free", "paid"], required=False)
+    pricing = serializers.ChoiceField(choices=Pricing.choices, required=False)
     api_version = serializers.IntegerField(required=False, default=1)
     channel = serializers.CharField(max_length=40, required=False, allow_blank=True)
     compatibility = serializers.JSONField(required=False, default=list)
@@ -22,7 +22,7 @@ class VersionUpdateSerializer(serializers.Serializer):
     update_notes = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
     scopes = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
     members = serializers.ListField(child=serializers.CharField(max_length=254), required=False)
-    pricing = serializers.ChoiceField(choices=["free", "paid"], required=False)
+    pricing = serializers.ChoiceField(choices=Pricing.choices, required=False)
     api_version = serializers.IntegerField(required=False)
     channel = serializers.CharField(max_length=40, required=False)
     compatibility = serializers.JSONField(required=False)

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from marketplace.models import Listing
+from marketplace.tokens import token_digest as mirror_token_digest
 from mirror.feed import FEED_PATH
 from mirror.models import MirrorSource, MirrorSync, MirrorToken
-from mirror.selectors import mirror_token_digest
 from mirror.tasks import poll_mirror_sources
 from tests.mirror.conftest import feed_pages, publish_feed
 

@@ -40,7 +40,6 @@ from upgrades.services.sites import (
     installation_create,
     site_set_maintenance_windows,
     site_token_create,
-    site_token_digest,
     site_update_settings,
 )
 
@@ -65,7 +64,6 @@ __all__ = [
     "site_migrate_product",
     "site_set_maintenance_windows",
     "site_token_create",
-    "site_token_digest",
     "site_update_settings",
     "upgrade_apply",
     "upgrade_due_for",

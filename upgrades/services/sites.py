@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,15 +18,9 @@ from versions.models import State as VersionState
 from versions.models import Version
 
 
-def site_token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def site_token_create(*, site: Site, name: str = "") -> tuple[SiteToken, str]:
     """A new API token for a customer instance; the raw token is returned once and never stored."""
-    raw = secrets.token_urlsafe(32)
-    token = SiteToken.objects.create(site=site, name=name[:80], prefix=raw[:8], digest=site_token_digest(raw))
-    return token, raw
+    return SiteToken.issue(site=site, name=name[:80])
 
 
 def site_update_settings(*, site: Site, actor: Any, auto_update: bool, maintenance_windows: Any) -> Site:
