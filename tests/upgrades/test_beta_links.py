@@ -448,3 +448,12 @@ def test_a_link_does_not_open_a_private_listing_to_other_sites(bw):
         install(bw, site=bw.new_site, link=link)
     assert exc.value.field == "site" and "private app" in exc.value.message
     assert install(bw, site=bw.old_site, link=link).installation.version == bw.beta  # an allowed site may
+
+
+def test_a_halted_beta_installs_nothing(bw):
+    rollout = services.rollout_start(version_id=bw.beta.pk)
+    services.rollout_halt(rollout=rollout, actor=bw.vendor_user)
+    with pytest.raises(TransitionNotAllowed) as exc:
+        install(bw)
+    assert exc.value.field == "version" and "paused" in exc.value.message
+    assert not Installation.objects.filter(site=bw.new_site).exists()
