@@ -457,3 +457,23 @@ def test_a_halted_beta_installs_nothing(bw):
         install(bw)
     assert exc.value.field == "version" and "paused" in exc.value.message
     assert not Installation.objects.filter(site=bw.new_site).exists()
+
+
+def test_link_page_queries_do_not_grow_with_the_admins_sites(bw):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import SiteAdminFactory, SiteFactory
+
+    path = beta_link_path(bw.link())
+    client = Client()
+    client.force_login(bw.admin)
+    client.get(path)  # warm the scope catalogue cache
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(path).status_code == 200
+    for _ in range(15):
+        SiteAdminFactory(site=SiteFactory(host_product=bw.new_site.host_product), user=bw.admin, email=bw.admin.email)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(path)
+    assert page.content.decode().count('name="site"') == 17
+    assert len(many.captured_queries) == len(few.captured_queries), len(few.captured_queries)
