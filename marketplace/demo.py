@@ -208,11 +208,19 @@ def seed(stdout: TextIO) -> bool:
     )
     _release(ocp, vendor, reviewer, "1.0.0", "General availability.", scopes=["read:jira-user"])
     dev = lifecycle.version_create(
-        listing=ocp, actor=vendor, number="1.1.0-dev.1", update_notes="Work in progress: batching."
+        listing=ocp,
+        actor=vendor,
+        number="1.1.0-dev.1",
+        update_notes="Work in progress: batching.",
+        scopes=["read:jira-user", "storage:app"],
     )
     lifecycle.version_submit(version=dev, actor=vendor)  # -dev skips review: live on the sandbox only
     beta = lifecycle.version_create(
-        listing=ocp, actor=vendor, number="1.1.0-beta.1", update_notes="Beta: batched sync."
+        listing=ocp,
+        actor=vendor,
+        number="1.1.0-beta.1",
+        update_notes="Beta: batched sync.",
+        scopes=["read:jira-user", "storage:app"],
     )
     lifecycle.version_submit(version=beta, actor=vendor)
     lifecycle.version_start_review(version=beta, actor=reviewer)
