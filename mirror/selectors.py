@@ -8,8 +8,11 @@ of their released versions, and one fingerprint of the whole feed.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from marketplace.models import Listing
 from mirror.models import MirrorSource, MirrorSync, MirrorToken
@@ -94,5 +97,29 @@ def mirror_sync_list(*, source: MirrorSource | None = None) -> QuerySet[MirrorSy
     return qs.filter(source=source) if source is not None else qs
 
 
-def mirror_sources_due() -> QuerySet[MirrorSource]:
-    return MirrorSource.objects.filter(enabled=True).order_by("pk")
+MAX_RETRY_DELAY = timedelta(hours=24)
+
+
+def mirror_retry_delay(*, failure_streak: int, interval: timedelta) -> timedelta:
+    """How long after a failed sync the next scheduled one waits: the interval, doubled per
+    failure in a row, at most a day (an upstream that is down is not hammered every tick)."""
+    if failure_streak <= 0:
+        return interval
+    return min(interval * 2 ** (failure_streak - 1), max(MAX_RETRY_DELAY, interval))
+
+
+def mirror_sources_due(*, now: datetime | None = None) -> QuerySet[MirrorSource]:
+    """Enabled sources whose next scheduled sync has come (failing ones back off)."""
+    now = now or timezone.now()
+    interval = settings.MIRROR_SYNC_INTERVAL
+    # Beat ticks every interval; a little slack keeps a source from skipping a tick by seconds.
+    slack = min(interval / 10, timedelta(minutes=5))
+    due = [
+        source.pk
+        for source in MirrorSource.objects.filter(enabled=True).only("pk", "failure_streak", "last_synced_at")
+        if source.failure_streak == 0
+        or source.last_synced_at is None
+        or now - source.last_synced_at
+        >= mirror_retry_delay(failure_streak=source.failure_streak, interval=interval) - slack
+    ]
+    return MirrorSource.objects.filter(pk__in=due).order_by("pk")
