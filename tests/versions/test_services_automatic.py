@@ -177,6 +177,21 @@ def test_failures_make_no_version_and_one_email_per_streak(
     assert len(mail.outbox) == 2
 
 
+def test_an_unexpected_error_is_recorded_not_raised(
+    connect_listing, descriptor_server, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A bug hit by some descriptor must not take the worker down or leave the poll unrecorded."""
+
+    def broken(**kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(auto, "descriptor_ingest", broken)
+    result = poll(connect_listing, django_capture_on_commit_callbacks)
+    assert (result.outcome, result.error_kind, result.version) == ("failed", "internal_error", None)
+    assert "internal error" in result.error and "simulated bug" not in result.error
+    assert DescriptorPollState.objects.get(listing=connect_listing).failure_streak == 1
+
+
 def test_timeout_is_recorded(connect_listing, descriptor_server, django_capture_on_commit_callbacks, settings):
     settings.DESCRIPTOR_READ_TIMEOUT = 0.3
     descriptor_server.serve("/acme.json", descriptor(), delay=1.5)

@@ -43,6 +43,7 @@ ON_THE_WAY = (State.DRAFT, State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROV
 KEY_CHANGED = "key_changed"
 INVALID_DESCRIPTOR = "invalid_descriptor"
 VERSION_REFUSED = "version_refused"
+INTERNAL_ERROR = "internal_error"
 # "Poll now" at most this often per listing: the button must not turn the portal into a request cannon.
 POLL_NOW_MIN_INTERVAL_SECONDS = 10
 
@@ -218,6 +219,13 @@ def listing_poll_descriptor(
         record.update(outcome=DescriptorPoll.Outcome.FAILED, error_kind=kind, error=exc.message)
     except ApplicationError as exc:
         record.update(outcome=DescriptorPoll.Outcome.FAILED, error_kind=VERSION_REFUSED, error=exc.message)
+    except Exception:
+        logger.exception("descriptor poll of %s failed unexpectedly", listing.key)
+        record.update(
+            outcome=DescriptorPoll.Outcome.FAILED,
+            error_kind=INTERNAL_ERROR,
+            error="The portal could not process this descriptor (an internal error, logged for the marketplace team).",
+        )
     record["duration_ms"] = int((time.monotonic() - started) * 1000)
     return _record_poll(state_id=state.pk, record=record, result=result)
 
