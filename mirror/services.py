@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -301,8 +302,20 @@ def mirror_sync_all(*, trigger: str = MirrorSync.Trigger.SCHEDULE) -> list[Mirro
     return [mirror_sync(source=source, trigger=trigger) for source in mirror_sources_due()]
 
 
+# A sync task is killed after its hard time limit (a few minutes); a row still "running"
+# well after that belongs to a worker that stopped mid-way.
+STALE_RUNNING_AFTER = timedelta(minutes=15)
+
+
 def mirror_sync_prune() -> int:
-    """Forget syncs older than MIRROR_SYNC_HISTORY_DAYS (an hourly beat makes 8,760 a year per source)."""
-    cutoff = timezone.now() - settings.MIRROR_SYNC_HISTORY
-    deleted, _ = MirrorSync.objects.filter(started_at__lt=cutoff).delete()
+    """Forget syncs older than MIRROR_SYNC_HISTORY_DAYS (an hourly beat makes 8,760 a year per source),
+    and close syncs whose worker stopped mid-way so the history does not say "running" forever."""
+    now = timezone.now()
+    MirrorSync.objects.filter(outcome=MirrorSync.Outcome.RUNNING, started_at__lt=now - STALE_RUNNING_AFTER).update(
+        outcome=MirrorSync.Outcome.FAILED,
+        finished_at=now,
+        error="Interrupted: the sync did not finish (the worker stopped or hit its time limit); its changes were "
+        "rolled back, and the next sync starts over.",
+    )
+    deleted, _ = MirrorSync.objects.filter(started_at__lt=now - settings.MIRROR_SYNC_HISTORY).delete()
     return deleted

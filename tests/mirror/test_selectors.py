@@ -34,3 +34,19 @@ def test_failing_sources_wait_longer_healthy_and_new_ones_are_due(settings):
     assert set(mirror_sources_due(now=now)) == {healthy, new, failing_old}
     assert failing_recent not in mirror_sources_due(now=now + 2 * HOUR - timedelta(minutes=10))
     assert failing_recent in mirror_sources_due(now=now + 2 * HOUR)
+
+
+@pytest.mark.django_db
+def test_a_sync_left_running_by_a_stopped_worker_is_closed_by_the_housekeeping():
+    from mirror.models import MirrorSync
+    from mirror.services import mirror_sync_prune
+
+    source = MirrorSource.objects.create(name="up", base_url="https://up.example.com", token="t")
+    stale = MirrorSync.objects.create(source=source)
+    fresh = MirrorSync.objects.create(source=source)
+    MirrorSync.objects.filter(pk=stale.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    mirror_sync_prune()
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.outcome == "failed" and "Interrupted" in stale.error and stale.finished_at is not None
+    assert fresh.outcome == "running"
