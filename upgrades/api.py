@@ -245,6 +245,17 @@ class MigrationOfferAcceptApi(APIView):
         return Response(migration_selectors.migration_offer_data(offer))
 
 
+class MigrationOfferKeepApi(APIView):
+    """Switch an app back on at its installed version, when that version runs on the site's new product."""
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int, offer_pk: int) -> Response:
+        offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=pk, pk=offer_pk)
+        offer = services.migration_offer_keep(offer=offer, actor=request.user)
+        offer = migration_selectors.migration_offer_list(migration=offer.migration).get(pk=offer.pk)
+        return Response(migration_selectors.migration_offer_data(offer))
+
+
 class SiteTokenScheme(OpenApiAuthenticationExtension):
     """Documents `Authorization: Site <token>` in the OpenAPI schema."""
 

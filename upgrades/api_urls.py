@@ -23,6 +23,11 @@ urlpatterns = [
         api.MigrationOfferAcceptApi.as_view(),
         name="api-migration-offer-accept",
     ),
+    path(
+        "sites/<int:pk>/migration-offers/<int:offer_pk>/keep",
+        api.MigrationOfferKeepApi.as_view(),
+        name="api-migration-offer-keep",
+    ),
     path("upgrade-requests", api.UpgradeRequestListApi.as_view(), name="api-upgrade-requests"),
     path(
         "upgrade-requests/<int:pk>/approve",

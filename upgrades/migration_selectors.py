@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -93,4 +94,19 @@ def product_migration_data(migration: ProductMigration, offers: list[MigrationOf
         "requests_superseded": migration.requests_superseded,
         "upgrades_superseded": migration.upgrades_superseded,
         "offers": [migration_offer_data(o) for o in offers],
+    }
+
+
+def migration_offers_keepable(*, offers: Iterable[MigrationOffer], site: Site) -> set[int]:
+    """Offers without an upgrade whose installed version itself runs on the site's new product:
+    the page offers to switch those apps back on as they are (services.migration_offer_keep decides again)."""
+    from upgrades import migration_policy, policies
+
+    product_key = site.host_product.key
+    return {
+        o.pk
+        for o in offers
+        if o.state == OfferState.UNAVAILABLE
+        and o.code == migration_policy.NOT_GREATER
+        and policies.host_compatible(o.installed_version.compatibility, product_key, site.host_version)
     }

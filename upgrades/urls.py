@@ -18,6 +18,11 @@ urlpatterns = [
         views.migration_offer_accept,
         name="migration-offer-accept",
     ),
+    path(
+        "sites/<int:site_pk>/migration-offers/<int:pk>/keep/",
+        views.migration_offer_keep,
+        name="migration-offer-keep",
+    ),
     path("requests/<int:pk>/", views.request_detail, name="request"),
     path("consent/<int:request_id>/<str:token>/", views.consent, name="consent"),
     path("listings/<str:key>/rollouts/", views.listing_rollouts, name="listing-rollouts"),

@@ -259,13 +259,15 @@ def migration_detail(request: HttpRequest, site_pk: int, pk: int) -> HttpRespons
         migration = migration_selectors.product_migration_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
     except ApplicationError as exc:
         return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    offers = list(migration_selectors.migration_offer_list(migration=migration))
     return render(
         request,
         "upgrades/migration_detail.html",
         {
             "migration": migration,
             "site": migration.site,
-            "offers": migration_selectors.migration_offer_list(migration=migration),
+            "offers": offers,
+            "keepable": migration_selectors.migration_offers_keepable(offers=offers, site=migration.site),
         },
     )
 
@@ -289,4 +291,23 @@ def migration_offer_accept(request: HttpRequest, site_pk: int, pk: int) -> HttpR
             messages.info(request, f"{name} was already upgraded to {number}; nothing changed.")
         else:
             messages.success(request, f"{name} is on {number} and switched on again.")
+    return redirect("upgrades:migration", site_pk=site_pk, pk=offer.migration_id)
+
+
+@login_required
+@require_POST
+def migration_offer_keep(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
+    """Switch an app back on at its installed version (it already runs on the new product)."""
+    try:
+        offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
+    except ApplicationError as exc:
+        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    try:
+        offer = services.migration_offer_keep(offer=offer, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing changed: {exc.message}")
+    else:
+        messages.success(
+            request, f"{offer.installation.listing.name} is switched on again on {offer.installed_version.number}."
+        )
     return redirect("upgrades:migration", site_pk=site_pk, pk=offer.migration_id)

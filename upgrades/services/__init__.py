@@ -26,7 +26,7 @@ from upgrades.services.consent import (
     upgrade_requests_due_reminder,
     upgrade_requests_expire,
 )
-from upgrades.services.migration import migration_offer_accept, site_migrate_product
+from upgrades.services.migration import migration_offer_accept, migration_offer_keep, site_migrate_product
 from upgrades.services.rollouts import (
     consent_reasons,
     reaches,
@@ -56,6 +56,7 @@ __all__ = [
     "installation_create",
     "installation_upgrade",
     "migration_offer_accept",
+    "migration_offer_keep",
     "reaches",
     "rollout_halt",
     "rollout_process_chunk",

@@ -283,3 +283,49 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
         offer.upgrade = upgrade
         offer.save(update_fields=["state", "accepted_by", "accepted_at", "upgrade"])
     return offer
+
+
+def migration_offer_keep(*, offer: MigrationOffer | int, actor: Any) -> MigrationOffer:
+    """Switch an app back on at its installed version when that version itself runs on the new product.
+
+    That is the case the move could not offer an upgrade for because nothing
+    greater exists ("already the newest version that supports ..."). No version
+    changes, so nothing needs consent. Keeping twice changes nothing.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        offer = _lock_offer(offer)
+        site = Site.objects.select_related("host_product").get(pk=offer.migration.site_id)
+        require_site_admin(actor, site)
+        if offer.state == OfferState.ACCEPTED:
+            return offer
+        if offer.state != OfferState.UNAVAILABLE or offer.code != migration_policy.NOT_GREATER:
+            raise ApplicationError(
+                "Only an app left without an upgrade because its installed version is the newest one can be "
+                "switched back on as it is; use the offer's Upgrade button otherwise.",
+                field="offer",
+            )
+        installation = (
+            Installation.objects.select_for_update(of=("self",))
+            .select_related("listing", "version")
+            .get(pk=offer.installation_id)
+        )
+        if installation.version_id != offer.installed_version_id or installation.state != InstallationState.DEACTIVATED:
+            raise TransitionNotAllowed(
+                f"{installation.listing.name} changed since the move (now {installation.version.number}, "
+                f"{installation.state}); nothing changed. Reload the page.",
+                field="offer",
+            )
+        if not policies.host_compatible(installation.version.compatibility, site.host_product.key, site.host_version):
+            raise ApplicationError(
+                f"{installation.version.number} does not support {site.host_product.name} {site.host_version}: "
+                "it can't be switched on there; ask the vendor for a version that does.",
+                field="offer",
+            )
+        Installation.objects.filter(pk=installation.pk).update(state=InstallationState.ACTIVE, updated_at=now)
+        offer.state = OfferState.ACCEPTED
+        offer.offered_version_id = installation.version_id
+        offer.accepted_by = actor if getattr(actor, "is_authenticated", False) else None
+        offer.accepted_at = now
+        offer.save(update_fields=["state", "offered_version", "accepted_by", "accepted_at"])
+    return offer
