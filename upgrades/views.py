@@ -6,13 +6,17 @@ changes anything (mail scanners prefetch links); decisions are POSTs with CSRF.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import ApplicationError
+from marketplace.errors import ApplicationError, NotFound
 from marketplace.forms_helpers import add_application_error
 from marketplace.selectors import listing_get_for_user
 from upgrades import migration_selectors, selectors, services
@@ -30,6 +34,21 @@ def _link_error(request: HttpRequest, exc: ApplicationError, *, upgrade_request=
         {"message": exc.message, "upgrade_request": upgrade_request},
         status=LINK_ERROR_STATUS.get(exc.code, 400),
     )
+
+
+def signed_in_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in pages: what the user may not see (another site, request, listing...) is a 404 page
+    that names nothing; the selectors raise NotFound for it."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            return _link_error(request, exc)
+
+    return wrapper
 
 
 def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
@@ -68,7 +87,7 @@ def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_page
 def site_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -80,12 +99,9 @@ def site_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_page
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        site = selectors.site_get_for_user(user=request.user, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
     return _site_page(request, site)
 
 
@@ -114,14 +130,11 @@ def _site_page(
     )
 
 
-@login_required
+@signed_in_page
 @require_POST
 def site_settings(request: HttpRequest, pk: int) -> HttpResponse:
     """Automatic updates on/off and the maintenance windows, from the site page's form."""
-    try:
-        site = selectors.site_get_for_user(user=request.user, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
     text = request.POST.get("maintenance_windows", "")
     try:
         services.site_update_settings(
@@ -137,13 +150,10 @@ def site_settings(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("upgrades:site", pk=pk)
 
 
-@login_required
+@signed_in_page
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed-in site admin's version of the approval page."""
-    try:
-        upgrade_request = selectors.upgrade_request_get_for_user(user=request.user, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    upgrade_request = selectors.upgrade_request_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -171,7 +181,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_page
 @require_POST
 def installation_upgrade(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     try:
@@ -185,12 +195,9 @@ def installation_upgrade(request: HttpRequest, site_pk: int, pk: int) -> HttpRes
 # --- vendor: rollouts ------------------------------------------------------------------------
 
 
-@login_required
+@signed_in_page
 def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
-    try:
-        listing = listing_get_for_user(user=request.user, key=key)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    listing = listing_get_for_user(user=request.user, key=key)
     return render(
         request,
         "upgrades/listing_rollouts.html",
@@ -198,13 +205,10 @@ def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_page
 @require_POST
 def rollout_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    try:
-        rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
     try:
         if action == "halt":
             services.rollout_halt(rollout=rollout, actor=request.user)
@@ -223,14 +227,11 @@ def rollout_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- site admin: moving a site to another host product ------------------------------------
 
 
-@login_required
+@signed_in_page
 @require_POST
 def site_migrate(request: HttpRequest, pk: int) -> HttpResponse:
     """The site page's "Move to another product" form."""
-    try:
-        site = selectors.site_get_for_user(user=request.user, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
     form = ProductMigrationForm(request.POST, products=migration_selectors.migration_products_for(site))
     form.is_valid()
     try:
@@ -252,13 +253,10 @@ def site_migrate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("upgrades:migration", site_pk=site.pk, pk=migration.pk)
 
 
-@login_required
+@signed_in_page
 def migration_detail(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     """What each app is offered after the move, or exactly why nothing is."""
-    try:
-        migration = migration_selectors.product_migration_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    migration = migration_selectors.product_migration_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
     offers = list(migration_selectors.migration_offer_list(migration=migration))
     return render(
         request,
@@ -272,14 +270,11 @@ def migration_detail(request: HttpRequest, site_pk: int, pk: int) -> HttpRespons
     )
 
 
-@login_required
+@signed_in_page
 @require_POST
 def migration_offer_accept(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     """The offer's Upgrade button (a POST: accepting may be the admin's consent)."""
-    try:
-        offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
     already = offer.accepted_at is not None
     try:
         offer = services.migration_offer_accept(offer=offer, actor=request.user)
@@ -294,14 +289,11 @@ def migration_offer_accept(request: HttpRequest, site_pk: int, pk: int) -> HttpR
     return redirect("upgrades:migration", site_pk=site_pk, pk=offer.migration_id)
 
 
-@login_required
+@signed_in_page
 @require_POST
 def migration_offer_keep(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     """Switch an app back on at its installed version (it already runs on the new product)."""
-    try:
-        offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
-    except ApplicationError as exc:
-        return render(request, "upgrades/link_error.html", {"message": exc.message}, status=404)
+    offer = migration_selectors.migration_offer_get_for_user(user=request.user, site_pk=site_pk, pk=pk)
     try:
         offer = services.migration_offer_keep(offer=offer, actor=request.user)
     except ApplicationError as exc:

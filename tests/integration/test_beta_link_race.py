@@ -3,12 +3,11 @@ site row is locked, so one press installs and the other finds the beta installed
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
 from marketplace.errors import TransitionNotAllowed
+from tests.concurrency import race
 from tests.factories import ScopeFactory, SiteAdminFactory, UserFactory
 from tests.upgrades.beta_world import make_beta_world
 from upgrades import services
@@ -16,28 +15,6 @@ from upgrades.beta_links import beta_link_token
 from upgrades.models import BetaInstall, Installation, Upgrade
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(fn, actors):
-    """Run fn(actor) in one thread per actor, released together; returns [("ok"|"error", value)]."""
-    barrier = threading.Barrier(len(actors))
-    results = [None] * len(actors)
-
-    def run(i, actor):
-        try:
-            barrier.wait(10)
-            results[i] = ("ok", fn(actor))
-        except Exception as exc:  # the test looks at what each press got
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actors)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def _world():
@@ -57,9 +34,7 @@ def test_two_presses_at_once_install_once(where):
     site = bw.new_site if where == "fresh" else bw.old_site
     token = beta_link_token(bw.link())
 
-    results = _race(
-        lambda actor: services.beta_install(link_token=token, site=site.pk, actor=actor), [bw.admin, second]
-    )
+    results = race(lambda actor: services.beta_install(link_token=token, site=site.pk, actor=actor), [bw.admin, second])
 
     assert sorted(r[0] for r in results) == ["error", "ok"], results
     error = next(r[1] for r in results if r[0] == "error")

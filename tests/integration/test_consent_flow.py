@@ -9,6 +9,7 @@ import re
 
 import httpx
 
+from tests.concurrency import race
 from tests.factories import (
     HostProductFactory,
     ListingFactory,
@@ -79,8 +80,6 @@ def test_consent_email_link_approves_over_http(smtp_server, live_server, celery_
 def test_two_admins_deciding_at_once_one_wins(transactional_db):
     """Two admins' links used at the same moment on PostgreSQL: one decision wins, the
     other gets a clear refusal, and exactly one upgrade is applied."""
-    import threading
-
     from django.db import connection
 
     from marketplace.errors import ApplicationError
@@ -98,29 +97,16 @@ def test_two_admins_deciding_at_once_one_wins(transactional_db):
     installation = services.installation_create(site=site, listing=listing, version=v1)
     request = UpgradeRequest.objects.create(installation=installation, from_version=v1, to_version=v2)
     tokens = [consent_token(consent_link_for(request, email)) for email in emails]
-    barrier = threading.Barrier(2)
+    decisions = [(tokens[0], "approve"), (tokens[1], "reject")]
+    outcomes = race(lambda d: services.consent_link_use(request_id=request.pk, token=d[0], action=d[1]), decisions)
     results: dict[str, object] = {}
-
-    def decide(token: str, action: str) -> None:
-        try:
-            barrier.wait(timeout=10)
-            services.consent_link_use(request_id=request.pk, token=token, action=action)
+    for (_, action), (status, value) in zip(decisions, outcomes, strict=True):
+        if status == "ok":
             results[action] = "ok"
-        except ApplicationError as exc:
-            results[action] = exc.message
-        except Exception as exc:
-            results[action] = f"crashed: {exc!r}"
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=decide, args=(tokens[0], "approve")),
-        threading.Thread(target=decide, args=(tokens[1], "reject")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+        elif isinstance(value, ApplicationError):
+            results[action] = value.message
+        else:
+            results[action] = f"crashed: {value!r}"
     assert sorted(results) == ["approve", "reject"]
     winners = [action for action, outcome in results.items() if outcome == "ok"]
     assert len(winners) == 1, results

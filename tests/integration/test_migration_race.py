@@ -3,40 +3,17 @@ upgrade; two moves of one site to the same product make one move."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
 from marketplace.errors import ApplicationError
+from tests.concurrency import race
 from tests.factories import HostProductFactory, SiteAdminFactory, UserFactory
 from tests.upgrades.migration_world import app, install, stash_site
 from upgrades import services
 from upgrades.models import Installation, MigrationOffer, ProductMigration, Upgrade, UpgradeRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(fn, actors):
-    """Run fn(actor) in one thread per actor, released together; returns [("ok"|"error", value)]."""
-    barrier = threading.Barrier(len(actors))
-    results = [None] * len(actors)
-
-    def run(i, actor):
-        try:
-            barrier.wait(10)
-            results[i] = ("ok", fn(actor))
-        except Exception as exc:  # the test looks at what each click got
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actors)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def _products():
@@ -57,7 +34,7 @@ def test_two_admins_accepting_one_offer_at_once_make_one_upgrade():
     )
     offer = MigrationOffer.objects.get(migration=migration)
 
-    results = _race(lambda actor: services.migration_offer_accept(offer=offer.pk, actor=actor), [first, second])
+    results = race(lambda actor: services.migration_offer_accept(offer=offer.pk, actor=actor), [first, second])
 
     assert [r[0] for r in results] == ["ok", "ok"], results  # the second click finds it done
     assert Upgrade.objects.filter(installation=installation).count() == 1
@@ -75,7 +52,7 @@ def test_two_moves_of_one_site_at_once_make_one_move():
     listing, old, _ = app()
     install(site, listing, old)
 
-    results = _race(
+    results = race(
         lambda actor: services.site_migrate_product(
             site=site, host_product="bitbucket-server", host_version="4.0", actor=actor
         ),
