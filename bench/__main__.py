@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings_test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
 
 
@@ -31,7 +31,7 @@ def _setup() -> None:
     import django
 
     django.setup()
-    from marketplace.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership, WorkerHeartbeat
+from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
 
 
 class VendorMembershipInline(admin.TabularInline):
@@ -46,9 +46,3 @@ class ListingAdmin(admin.ModelAdmin):
     autocomplete_fields = ["vendor"]
     filter_horizontal = ["host_products", "allowed_sites"]
     readonly_fields = ["created_at", "updated_at"]
-
-
-@admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["name", "last_seen", "hostname"]
-    readonly_fields = ["name", "last_seen", "hostname"]

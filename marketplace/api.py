@@ -7,8 +7,8 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import ApplicationError
 from marketplace import services
-from marketplace.errors import ApplicationError
 from marketplace.models import HostProduct
 from marketplace.selectors import listing_get_for_user, listing_list, vendors_of
 from marketplace.serializers import ListingInputSerializer, ListingOutputSerializer, ListingUpdateSerializer

@@ -2,7 +2,7 @@
 
 They only shape input: every rule (key format, descriptor URL, scheme changes,
 ...) lives in marketplace.services, whose ApplicationError the views put next to
-the field with marketplace.forms_helpers.add_application_error. Fields the
+the field with core.forms.add_application_error. Fields the
 services check are therefore not `required` here, so the one message a vendor
 sees is the service's.
 """

@@ -134,14 +134,3 @@ class Listing(TimeStamped):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
-
-
-class WorkerHeartbeat(models.Model):
-    """Last time a Celery process checked in (beat schedules it): shown by /healthz."""
-
-    name = models.CharField(max_length=60, unique=True)
-    last_seen = models.DateTimeField()
-    hostname = models.CharField(max_length=255, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from marketplace.models import Vendor, VendorMembership
 
 REVIEW_PERMISSION = "versions.review_version"

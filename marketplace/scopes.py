@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 
 READ, WRITE, DELETE, ADMIN = 1, 2, 3, 4
 SENSITIVITY_NAMES = {READ: "read", WRITE: "write", DELETE: "delete", ADMIN: "admin"}

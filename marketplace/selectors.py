@@ -7,7 +7,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from marketplace.models import HostProduct, Listing, Scope, Vendor
 
 SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import (
     LISTING_KEY_RE,
     LISTING_KEY_RULE,
@@ -21,7 +21,6 @@ from marketplace.models import (
     Scope,
     Vendor,
     VendorMembership,
-    WorkerHeartbeat,
 )
 from marketplace.permissions import require_vendor_member, require_vendor_owner
 from marketplace.scopes import guess_sensitivity, normalise_scope
@@ -198,8 +197,3 @@ def scope_create(*, name: str, sensitivity: int | None = None, description: str 
         name=scope_name, defaults={"sensitivity": level, "description": description}
     )
     return scope
-
-
-def heartbeat_record(*, name: str, hostname: str = "") -> None:
-    """Note that a Celery worker is alive (idempotent: one row per name, last write wins)."""
-    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"last_seen": timezone.now(), "hostname": hostname})

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from mirror import services
 from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
 from mirror.selectors import mirror_sync_list

@@ -13,38 +13,25 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, permissions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework import generics, permissions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.tokens import HashedTokenAuthentication
 from mirror import selectors
 from mirror.feed import FEED_FORMAT
 from mirror.models import MirrorToken
 from mirror.serializers import FeedListingSerializer
 
 
-class MirrorTokenAuthentication(BaseAuthentication):
+class MirrorTokenAuthentication(HashedTokenAuthentication):
     """`Authorization: Mirror <token>`: a downstream portal reading the feed, nothing else."""
 
     keyword = "Mirror"
 
-    def authenticate(self, request: Request) -> tuple[Any, MirrorToken] | None:
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Mirror token header: write 'Authorization: Mirror <token>'.")
-        token = selectors.mirror_token_for(parts[1].decode(errors="replace"))
-        if token is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked mirror token.")
-        from django.contrib.auth.models import AnonymousUser
-
-        return AnonymousUser(), token
-
-    def authenticate_header(self, request: Request) -> str:
-        return self.keyword
+    def lookup(self, raw: str) -> MirrorToken | None:
+        return selectors.mirror_token_for(raw)
 
 
 class HasMirrorToken(permissions.BasePermission):

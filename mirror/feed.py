@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from versions.numbers import VersionNumberError
 from versions.schemes import AUTOMATIC_SCHEMES, MANUAL, SCHEMES, validate_number
 from versions.validation import MAX_COMPONENTS, MAX_SCOPES, UPDATE_NOTES_MAX
 
 FEED_FORMAT = "marketplace-mirror/1"
-FEED_PATH = "/api/v1/mirror/listings/"
+FEED_PATH = "/api/v1/mirror/listings"
 KEY_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
 MAX_VERSIONS_PER_LISTING = 1000
 MAX_LISTINGS_PER_PAGE = 1000

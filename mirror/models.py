@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from marketplace.tokens import HashedToken
+from core.tokens import HashedToken
 
 
 class MirrorToken(HashedToken):

@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Listing, Vendor
 from marketplace.services import listing_create
 from mirror import feed

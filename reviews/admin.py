@@ -22,8 +22,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from marketplace.errors import ApplicationError, TransitionNotAllowed
-from marketplace.forms_helpers import add_application_error
+from core.errors import ApplicationError, TransitionNotAllowed
+from core.forms import add_application_error
 from marketplace.permissions import is_reviewer
 from marketplace.selectors import scope_catalogue
 from reviews.diffs import review_diff

@@ -11,15 +11,18 @@ mkdir -p var/log var/mail var/celery/broker var/celery/processed
 # The demo connect listing polls a descriptor the portal serves itself on 127.0.0.1;
 # loopback is allowed for this development server only (private ranges stay refused).
 export DESCRIPTOR_ALLOW_LOOPBACK=${DESCRIPTOR_ALLOW_LOOPBACK:-on}
+# The development settings, with DEBUG on (the settings' own default is off).
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.dev}
+export DJANGO_DEBUG=${DJANGO_DEBUG:-on}
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-queues=$($PY -c "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','marketplace.settings'); import django; django.setup(); from django.conf import settings; print(settings.CELERY_WORKER_QUEUES)")
-.venv/bin/celery -A marketplace worker --loglevel=INFO --concurrency=2 -Q "$queues" >var/log/celery-worker.log 2>&1 &
+queues=$($PY -c "import os; import django; django.setup(); from django.conf import settings; print(settings.CELERY_WORKER_QUEUES)")
+.venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 -Q "$queues" >var/log/celery-worker.log 2>&1 &
 pids+=($!)
-.venv/bin/celery -A marketplace beat --loglevel=INFO >var/log/celery-beat.log 2>&1 &
+.venv/bin/celery -A config beat --loglevel=INFO >var/log/celery-beat.log 2>&1 &
 pids+=($!)
 
 cat <<MSG

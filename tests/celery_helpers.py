@@ -11,7 +11,7 @@ def reset_celery_connections() -> None:
     """
     from kombu import pools
 
-    from marketplace.celery import app
+    from config.celery import app
 
     if app._pool is not None:
         app._pool.force_close_all()

@@ -11,9 +11,12 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from marketplace.errors import ApplicationError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import ApplicationError
 from upgrades import services
 from upgrades.models import (
+    BetaInstall,
+    BetaShareLink,
     ConsentLink,
     Installation,
     MigrationOffer,
@@ -27,6 +30,7 @@ from upgrades.models import (
     UpgradeRequest,
 )
 from upgrades.selectors import listing_adoption, rollout_progress
+from upgrades.share_links import beta_link_url
 
 
 class SiteAdminInline(admin.TabularInline):
@@ -249,19 +253,6 @@ class MigrationOfferAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the portal writes itself: visible to staff, changed only through the services."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(SiteAdmin)
 class SiteAdminRecordAdmin(admin.ModelAdmin):
     list_display = ["email", "user", "site"]
@@ -271,7 +262,7 @@ class SiteAdminRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteToken)
-class SiteTokenAdmin(ReadOnlyAdmin):
+class SiteTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Only the prefix is shown: the token itself is never stored (its SHA-256 digest is)."""
 
     list_display = ["site", "name", "prefix", "created_at", "revoked_at"]
@@ -282,7 +273,7 @@ class SiteTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsentLink)
-class ConsentLinkAdmin(ReadOnlyAdmin):
+class ConsentLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who was sent a consent link for which request, and whether it was used."""
 
     list_display = ["request", "email", "created_at", "used_at", "used_for"]
@@ -293,9 +284,6 @@ class ConsentLinkAdmin(ReadOnlyAdmin):
 
 
 # --- OCP beta share links ----------------------------------------------------------------
-
-from upgrades.beta_links import beta_link_url  # noqa: E402
-from upgrades.models import BetaInstall, BetaShareLink  # noqa: E402
 
 
 class BetaInstallInline(admin.TabularInline):

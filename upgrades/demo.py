@@ -233,9 +233,9 @@ NEXT_BETA_SCOPES = ["read:jira-user", "storage:app"]
 
 def seed_beta_share(stdout: TextIO) -> bool:
     """Idempotent: once the listing has a share link nothing is added (its URL is shown again)."""
-    from upgrades.beta_links import beta_link_url
     from upgrades.models import BetaShareLink
     from upgrades.services.beta import beta_share_link_create
+    from upgrades.share_links import beta_link_url
     from versions.services import version_approve, version_publish, version_start_review
 
     listing = Listing.objects.filter(key=BETA_LISTING).first()

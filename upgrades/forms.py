@@ -1,5 +1,5 @@
 """Forms of the upgrades pages. They only collect input: the services check it, and
-marketplace.forms_helpers puts a refusal next to the field it names."""
+core.forms puts a refusal next to the field it names."""
 
 from __future__ import annotations
 

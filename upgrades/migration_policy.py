@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from upgrades.policies import host_compatible, version_in_audience
 from versions.numbers import VersionNumber, VersionNumberError, parse_version
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_fsm import FSMField, transition
 
-from marketplace.tokens import HashedToken
+from core.tokens import HashedToken
 
 
 def validate_time_zone(value: str) -> None:
@@ -41,7 +41,7 @@ class Site(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from marketplace.errors import ApplicationError
+        from core.errors import ApplicationError
         from upgrades.windows import clean_windows
 
         try:
@@ -462,7 +462,7 @@ class MigrationOffer(models.Model):
 class BetaShareLink(models.Model):
     """A vendor's link to one published OCP -beta version: the only way a site gets a beta.
 
-    The URL carries a token signed with its own salt (upgrades.beta_links) that names
+    The URL carries a token signed with its own salt (upgrades.share_links) that names
     this row and its nonce, so a link can be listed, counted and revoked; the
     expiry lives here too, where the vendor sees and controls it.
     """

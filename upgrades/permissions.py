@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from marketplace.errors import NotFound
+from core.errors import NotFound
 from marketplace.permissions import is_staff
 from upgrades.models import Site, SiteAdmin
 

@@ -1,36 +1,99 @@
-"""Pages of the upgrades app, namespace 'upgrades' (mounted at /upgrades/)."""
+"""The upgrades app's URLs: the site admin's pages (namespace `upgrades`, mounted at /upgrades/),
+the vendor's beta-link buttons (part of the vendor portal, namespace `portal`), and the API."""
 
 from django.urls import path
 
-from upgrades import views
+from upgrades.api import auth as auth_api  # noqa: F401 - registers the Site token scheme with the OpenAPI schema
+from upgrades.api import beta as beta_api
+from upgrades.api import migration as migration_api
+from upgrades.api import requests as requests_api
+from upgrades.api import rollouts as rollouts_api
+from upgrades.api import sites as sites_api
+from upgrades.views import beta, consent, migration, rollouts, sites
 
 urlpatterns = [
-    path("", views.site_list, name="sites"),
-    path("sites/<int:pk>/", views.site_detail, name="site"),
-    path("sites/<int:pk>/settings/", views.site_settings, name="site-settings"),
+    path("", sites.site_list, name="sites"),
+    path("sites/<int:pk>/", sites.site_detail, name="site"),
+    path("sites/<int:pk>/settings/", sites.site_settings, name="site-settings"),
     path(
-        "sites/<int:site_pk>/installations/<int:pk>/upgrade/", views.installation_upgrade, name="installation-upgrade"
+        "sites/<int:site_pk>/installations/<int:pk>/upgrade/", sites.installation_upgrade, name="installation-upgrade"
     ),
-    path("sites/<int:pk>/migrate/", views.site_migrate, name="site-migrate"),
-    path("sites/<int:site_pk>/migrations/<int:pk>/", views.migration_detail, name="migration"),
+    path("sites/<int:pk>/migrate/", migration.site_migrate, name="site-migrate"),
+    path("sites/<int:site_pk>/migrations/<int:pk>/", migration.migration_detail, name="migration"),
     path(
         "sites/<int:site_pk>/migration-offers/<int:pk>/accept/",
-        views.migration_offer_accept,
+        migration.migration_offer_accept,
         name="migration-offer-accept",
     ),
     path(
         "sites/<int:site_pk>/migration-offers/<int:pk>/keep/",
-        views.migration_offer_keep,
+        migration.migration_offer_keep,
         name="migration-offer-keep",
     ),
-    path("requests/<int:pk>/", views.request_detail, name="request"),
-    path("consent/<int:request_id>/<str:token>/", views.consent, name="consent"),
-    path("listings/<str:key>/rollouts/", views.listing_rollouts, name="listing-rollouts"),
-    path("rollouts/<int:pk>/halt/", views.rollout_control, {"action": "halt"}, name="rollout-halt"),
-    path("rollouts/<int:pk>/resume/", views.rollout_control, {"action": "resume"}, name="rollout-resume"),
+    path("requests/<int:pk>/", consent.request_detail, name="request"),
+    path("consent/<int:request_id>/<str:token>/", consent.consent, name="consent"),
+    path("listings/<str:key>/rollouts/", rollouts.listing_rollouts, name="listing-rollouts"),
+    path("rollouts/<int:pk>/halt/", rollouts.rollout_control, {"action": "halt"}, name="rollout-halt"),
+    path("rollouts/<int:pk>/resume/", rollouts.rollout_control, {"action": "resume"}, name="rollout-resume"),
+    # OCP beta share links: the page a vendor's signed link opens.
+    path("beta/<str:token>/", beta.beta_link, name="beta-link"),
 ]
 
-# OCP beta share links (DESIGN.md section 5): the page a vendor's signed link opens.
-from upgrades import views_beta  # noqa: E402
+# The vendor's buttons on a beta version's page.
+portal_urlpatterns = [
+    path("versions/<int:pk>/beta-links/", beta.version_beta_link_create, name="version-beta-link-create"),
+    path(
+        "versions/<int:pk>/beta-links/<int:link_pk>/revoke/",
+        beta.version_beta_link_revoke,
+        name="version-beta-link-revoke",
+    ),
+]
 
-urlpatterns += [path("beta/<str:token>/", views_beta.beta_link, name="beta-link")]
+api_urlpatterns = [
+    path("sites/<int:pk>/updates", sites_api.SiteUpdatesApi.as_view(), name="api-site-updates"),
+    path("sites/<int:pk>/installations", sites_api.InstallationListApi.as_view(), name="api-site-installations"),
+    path(
+        "sites/<int:pk>/installations/<int:installation_pk>/upgrade",
+        sites_api.InstallationUpgradeApi.as_view(),
+        name="api-installation-upgrade",
+    ),
+    path("sites/<int:pk>/migrations", migration_api.SiteMigrationsApi.as_view(), name="api-site-migrations"),
+    path(
+        "sites/<int:pk>/migrations/<int:migration_pk>/offers",
+        migration_api.MigrationOffersApi.as_view(),
+        name="api-site-migration-offers",
+    ),
+    path(
+        "sites/<int:pk>/migration-offers/<int:offer_pk>/accept",
+        migration_api.MigrationOfferAcceptApi.as_view(),
+        name="api-migration-offer-accept",
+    ),
+    path(
+        "sites/<int:pk>/migration-offers/<int:offer_pk>/keep",
+        migration_api.MigrationOfferKeepApi.as_view(),
+        name="api-migration-offer-keep",
+    ),
+    path("upgrade-requests", requests_api.UpgradeRequestListApi.as_view(), name="api-upgrade-requests"),
+    path(
+        "upgrade-requests/<int:pk>/approve",
+        requests_api.UpgradeRequestDecisionApi.as_view(action="approve"),
+        name="api-upgrade-request-approve",
+    ),
+    path(
+        "upgrade-requests/<int:pk>/reject",
+        requests_api.UpgradeRequestDecisionApi.as_view(action="reject"),
+        name="api-upgrade-request-reject",
+    ),
+    path("listings/<str:key>/rollouts", rollouts_api.ListingRolloutsApi.as_view(), name="api-listing-rollouts"),
+    path("rollouts/<int:pk>/halt", rollouts_api.RolloutControlApi.as_view(action="halt"), name="api-rollout-halt"),
+    path(
+        "rollouts/<int:pk>/resume", rollouts_api.RolloutControlApi.as_view(action="resume"), name="api-rollout-resume"
+    ),
+    path("versions/<int:pk>/beta-links", beta_api.VersionBetaLinksApi.as_view(), name="api-version-beta-links"),
+    path(
+        "versions/<int:pk>/beta-links/<int:link_pk>",
+        beta_api.VersionBetaLinkDetailApi.as_view(),
+        name="api-version-beta-link",
+    ),
+    path("beta-links/install", beta_api.BetaInstallApi.as_view(), name="api-beta-install"),
+]

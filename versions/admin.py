@@ -5,7 +5,16 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from versions.models import WAITING_FOR_REVIEW, Version, VersionTransition
+from core.admin import ReadOnlyAdminMixin
+from versions.models import (
+    WAITING_FOR_REVIEW,
+    AutoVersionNotice,
+    Deploy,
+    DescriptorPoll,
+    DescriptorPollState,
+    Version,
+    VersionTransition,
+)
 
 
 class VersionTransitionInline(admin.TabularInline):
@@ -72,21 +81,10 @@ class VersionTransitionAdmin(admin.ModelAdmin):
 
 # --- Automatic versions (issue 5): descriptor polls and deploys, read-only -----------------------
 
-from versions.models_polling import AutoVersionNotice, Deploy, DescriptorPoll, DescriptorPollState  # noqa: E402
 
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DescriptorPoll)

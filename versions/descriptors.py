@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.scopes import ScopeChange, normalise_scopes, scope_change
 from upgrades.policies import Snapshot, upgrade_requires_consent
 from versions.numbers import MAJOR, MINOR, PATCH, VersionNumber, parse_version

@@ -9,7 +9,7 @@ from typing import Any
 import django_filters
 from django.db.models import Prefetch, QuerySet
 
-from marketplace.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from marketplace.models import Vendor
 from marketplace.scopes import normalise_scopes, scope_change
 from upgrades.policies import SCHEMES_ASKING_FOR_SCOPES_AND_PRICE, Snapshot, upgrade_requires_consent

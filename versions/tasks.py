@@ -19,8 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from marketplace.models import Listing, VendorMembership
-from versions.models import Version
-from versions.models_polling import AutoVersionNotice, DescriptorPoll
+from versions.models import AutoVersionNotice, DescriptorPoll, Version
 
 logger = logging.getLogger(__name__)
 

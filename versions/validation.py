@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.scopes import normalise_scopes
 from versions.numbers import VersionNumber, VersionNumberError
 from versions.schemes import validate_number

@@ -91,12 +91,12 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
     """
     import redis
 
-    from marketplace.celery import app
+    from config.celery import app
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings_test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from marketplace.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 from tests.concurrency import race
 from tests.factories import ScopeFactory, SiteAdminFactory, UserFactory
 from tests.upgrades.beta_world import make_beta_world
 from upgrades import services
-from upgrades.beta_links import beta_link_token
 from upgrades.models import BetaInstall, Installation, Upgrade
+from upgrades.share_links import beta_link_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -82,7 +82,7 @@ def test_two_admins_deciding_at_once_one_wins(transactional_db):
     other gets a clear refusal, and exactly one upgrade is applied."""
     from django.db import connection
 
-    from marketplace.errors import ApplicationError
+    from core.errors import ApplicationError
     from upgrades.emails import consent_link_for, consent_token
 
     assert connection.vendor == "postgresql"

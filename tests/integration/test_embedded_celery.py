@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from marketplace.models import WorkerHeartbeat
+from core.models import WorkerHeartbeat
 from tests.integration.conftest import ROOT, _database_url, wait_until
 
 
@@ -25,14 +25,14 @@ def _stop(*procs: subprocess.Popen) -> None:
 def test_worker_and_beat_on_the_filesystem_broker_record_a_heartbeat(tmp_path):
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         "DATABASE_URL": _database_url(),
         "PORTAL_VAR_DIR": str(tmp_path),
         "CELERY_BROKER_URL": "filesystem://",
         "WORKER_HEARTBEAT_INTERVAL": "2",
     }
     env.pop("EMAIL_URL", None)
-    celery = [sys.executable, "-m", "celery", "-A", "marketplace"]
+    celery = [sys.executable, "-m", "celery", "-A", "config"]
     with open(tmp_path / "worker.log", "w") as worker_log, open(tmp_path / "beat.log", "w") as beat_log:
         worker = subprocess.Popen(
             [*celery, "worker", "--pool=solo", "-Q", "default", "--loglevel=INFO"],

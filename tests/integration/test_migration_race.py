@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.concurrency import race
 from tests.factories import HostProductFactory, SiteAdminFactory, UserFactory
 from tests.upgrades.migration_world import app, install, stash_site

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from marketplace.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 from tests.factories import ListingFactory, MembershipFactory, ReviewerFactory, VersionFactory
 from versions import services
 from versions.models import VersionTransition

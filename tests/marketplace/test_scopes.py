@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.scopes import ADMIN, guess_sensitivity, normalise_scopes, scope_change, scope_sensitivity
 
 CATALOGUE = {"read:jira-work": 1, "write:jira-work": 2, "delete:jira-work": 3, "read:jira-user": 1, "admin": 4}

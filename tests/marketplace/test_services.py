@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.errors import ApplicationError, NotFound, PermissionDenied
 from marketplace import services
-from marketplace.errors import ApplicationError, NotFound, PermissionDenied
 from marketplace.models import Listing
 from tests.factories import ListingFactory, MembershipFactory, VersionFactory
 

@@ -14,12 +14,34 @@ PROBE = (
 )
 
 
-def probe(tmp_path, **env):
+def clean_env(tmp_path, settings_module="config.settings.dev", **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_"))}
-    clean |= {"DJANGO_SETTINGS_MODULE": "marketplace.settings", "PORTAL_VAR_DIR": str(tmp_path)} | env
+    return clean | {"DJANGO_SETTINGS_MODULE": settings_module, "PORTAL_VAR_DIR": str(tmp_path)} | env
+
+
+def probe(tmp_path, settings_module="config.settings.dev", **env):
     return subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean_env(tmp_path, settings_module, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+
+
+def production_example() -> dict[str, str]:
+    """The production block of .env.example (commented lines between its two markers)."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    start = lines.index("# --- production example (begin) ---")
+    end = lines.index("# --- production example (end) ---")
+    values = {}
+    for line in lines[start + 1 : end]:
+        text = line.removeprefix("# ").strip()
+        if "=" in text and not text.startswith("#"):
+            key, _, value = text.partition("=")
+            values[key] = value
+    return values
 
 
 def test_embedded_defaults_need_no_server(tmp_path):
@@ -42,10 +64,48 @@ def test_environment_moves_the_same_code_to_postgresql_and_redis(tmp_path):
     assert values["db"] == "django.db.backends.postgresql" and values["broker"] == "redis://127.0.0.1:6379/0"
 
 
+def test_debug_is_off_unless_the_environment_turns_it_on(tmp_path):
+    off = probe(tmp_path)
+    assert off.returncode == 0, off.stderr
+    assert json.loads(off.stdout)["debug"] is False
+    on = probe(tmp_path, DJANGO_DEBUG="on")
+    assert json.loads(on.stdout)["debug"] is True
+
+
+def test_shared_settings_have_no_secret_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; django.setup(); settings.SECRET_KEY"],
+        cwd=ROOT,
+        env=clean_env(tmp_path, "config.settings.base"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY setting must not be empty" in result.stderr
+
+
 def test_production_requires_a_secret_key(tmp_path):
-    result = probe(tmp_path, DJANGO_DEBUG="off")
+    result = probe(tmp_path, "config.settings.production", DJANGO_ALLOWED_HOSTS="portal.example")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
-    ok = probe(tmp_path, DJANGO_DEBUG="off", DJANGO_SECRET_KEY="x" * 50)
+    ok = probe(
+        tmp_path, "config.settings.production", DJANGO_ALLOWED_HOSTS="portal.example", DJANGO_SECRET_KEY="x" * 50
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["debug"] is False
+
+
+def test_check_deploy_is_clean_with_the_production_example(tmp_path):
+    example = production_example()
+    assert "DJANGO_SECRET_KEY" in example and "DATABASE_URL" in example
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean_env(tmp_path, "config.settings.production", **example),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

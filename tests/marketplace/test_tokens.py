@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.tokens import token_digest
+from core.tokens import token_digest
 from mirror.models import MirrorToken
 from tests.factories import SiteFactory
 from upgrades.models import SiteToken

@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.tokens import token_digest as mirror_token_digest
 from marketplace.models import Listing
-from marketplace.tokens import token_digest as mirror_token_digest
 from mirror.feed import FEED_PATH
 from mirror.models import MirrorSource, MirrorSync, MirrorToken
 from mirror.tasks import poll_mirror_sources
@@ -126,7 +126,7 @@ def test_the_beat_task_syncs_enabled_sources_only(upstream, descriptor_server, s
 
 
 def test_the_task_routes_to_the_polling_queue_on_the_beat_schedule(settings):
-    from marketplace.celery import app
+    from config.celery import app
 
     route = app.amqp.router.route({}, "mirror.tasks.poll_mirror_source")
     assert route["queue"].name == "polling"

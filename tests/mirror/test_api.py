@@ -74,7 +74,7 @@ def test_a_revoked_token_is_refused(upstream):
 def test_tokens_are_stored_as_digests_and_need_a_name(db):
     token, raw = mirror_token_create(name="internal market")
     assert raw not in (token.digest, token.prefix) and raw.startswith(token.prefix) and len(token.digest) == 64
-    from marketplace.errors import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as exc:
         mirror_token_create(name="  ")

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from mirror.feed import FEED_FORMAT, feed_url, mirrored_key, same_origin, validate_feed_page
 
 
@@ -142,7 +142,7 @@ def test_keys_and_origins():
     with pytest.raises(ApplicationError, match="breaks the key rule") as exc:
         mirrored_key("up-", "a" * 62)
     assert exc.value.field == "key"
-    assert feed_url("https://market.example.com/") == "https://market.example.com/api/v1/mirror/listings/"
+    assert feed_url("https://market.example.com/") == "https://market.example.com/api/v1/mirror/listings"
     assert same_origin("http://127.0.0.1:81/a?page=2", "http://127.0.0.1:81/b")
     assert not same_origin("http://127.0.0.1:81/a", "http://127.0.0.1:82/a")
     assert not same_origin("http://127.0.0.1:81/a", "https://127.0.0.1:81/a")

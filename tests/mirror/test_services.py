@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Listing
 from mirror.feed import FEED_PATH
 from mirror.models import MirroredListing, MirrorSync
@@ -249,7 +249,7 @@ BAD_FEEDS = {
     ),
     "next leaves the upstream": (
         lambda s, p: s.serve(
-            FEED_PATH, json.dumps({**p[0][1], "next": "http://198.51.100.7/api/v1/mirror/listings/?page=2"})
+            FEED_PATH, json.dumps({**p[0][1], "next": "http://198.51.100.7/api/v1/mirror/listings?page=2"})
         ),
         "next: the page link",
     ),

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from reviews.services import reviewers_group_sync
 from tests.factories import ListingFactory, UserFactory
 from tests.reviews.conftest import version_url, waiting_version

@@ -7,7 +7,7 @@ import socket
 import pytest
 from django.contrib.auth.models import Group
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from reviews.models import DecisionEmail
 from reviews.services import REVIEWER_PERMISSIONS, review_decision_email_send, reviewers_group_sync
 from reviews.tasks import send_review_decision_email

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from tests.factories import (
     HostProductFactory,
     ListingFactory,
@@ -25,9 +25,9 @@ from tests.factories import (
 )
 from tests.upgrades.beta_world import make_beta_world, outsider_site, publish_beta
 from upgrades import services
-from upgrades.beta_links import beta_link_path, beta_link_token, beta_link_url
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import BetaInstall, BetaShareLink, Installation, Upgrade, UpgradeRequest
+from upgrades.share_links import beta_link_path, beta_link_token, beta_link_url
 from versions.models import Version
 
 pytestmark = pytest.mark.django_db

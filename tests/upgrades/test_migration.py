@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from tests.factories import UserFactory, VendorFactory, VersionFactory
 from tests.upgrades.migration_world import BITBUCKET, STASH, app, install, stash_site
 from upgrades import services

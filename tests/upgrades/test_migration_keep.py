@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from tests.factories import ListingFactory, UserFactory, VersionFactory
 from tests.upgrades.migration_world import BITBUCKET, STASH, app, install, stash_site
 from upgrades import services

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from upgrades.migration_policy import (
     INCOMPATIBLE,
     NOT_AVAILABLE,

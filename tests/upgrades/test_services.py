@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from marketplace.selectors import scope_catalogue
 from tests.factories import HostProductFactory, SiteAdminFactory, SiteFactory, UserFactory, VersionFactory
 from tests.upgrades.conftest import make_world

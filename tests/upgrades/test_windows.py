@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from upgrades.windows import clean_windows, in_window, upgrade_due_at
 
 FOUR_HOURS = timedelta(hours=4)

@@ -24,14 +24,14 @@ def api(owner):
 
 
 def test_requires_authentication():
-    assert APIClient().get("/api/v1/versions/").status_code == 401
+    assert APIClient().get("/api/v1/versions").status_code == 401
 
 
 def test_create_listing_and_version_then_walk_the_lifecycle(api, owner):
-    r = api.post("/api/v1/listings/", {"key": "api-app", "name": "API App"}, format="json")
+    r = api.post("/api/v1/listings", {"key": "api-app", "name": "API App"}, format="json")
     assert r.status_code == 201, r.json()
     r = api.post(
-        "/api/v1/versions/",
+        "/api/v1/versions",
         {"listing": "api-app", "number": "1.0.0", "update_notes": "First", "scopes": ["READ:jira-work"]},
         format="json",
     )
@@ -39,47 +39,47 @@ def test_create_listing_and_version_then_walk_the_lifecycle(api, owner):
     body = r.json()
     assert body["state"] == "draft" and body["scopes"] == ["read:jira-work"] and body["coordinates"] == "api-app@1.0.0"
     pk = body["id"]
-    assert api.post(f"/api/v1/versions/{pk}/submit/", {}, format="json").json()["state"] == "pending_approval"
+    assert api.post(f"/api/v1/versions/{pk}/submit", {}, format="json").json()["state"] == "pending_approval"
     version = Version.objects.get(pk=pk)
     reviewer = ReviewerFactory()
     services.version_start_review(version=version, actor=reviewer)
     services.version_approve(version=version, actor=reviewer)
-    assert api.post(f"/api/v1/versions/{pk}/publish/", {}, format="json").json()["state"] == "published"
-    history = api.get(f"/api/v1/versions/{pk}/history/").json()
+    assert api.post(f"/api/v1/versions/{pk}/publish", {}, format="json").json()["state"] == "published"
+    history = api.get(f"/api/v1/versions/{pk}/history").json()
     assert [h["name"] for h in history] == ["publish", "approve", "start_review", "submit", "create"]
 
 
 def test_bad_input_names_the_field(api, owner):
     listing = ListingFactory(vendor=owner.vendor)
-    r = api.post("/api/v1/versions/", {"listing": listing.key, "number": "1.0", "update_notes": "x"}, format="json")
+    r = api.post("/api/v1/versions", {"listing": listing.key, "number": "1.0", "update_notes": "x"}, format="json")
     assert r.status_code == 400
     assert "missing PATCH number" in r.json()["number"][0]
     r = api.post(
-        "/api/v1/versions/", {"listing": listing.key, "number": "1.0.0", "update_notes": "x" * 501}, format="json"
+        "/api/v1/versions", {"listing": listing.key, "number": "1.0.0", "update_notes": "x" * 501}, format="json"
     )
     assert r.status_code == 400 and "at most 500" in r.json()["update_notes"][0]
-    r = api.post("/api/v1/listings/", {"key": "Bad Key", "name": "X"}, format="json")
+    r = api.post("/api/v1/listings", {"key": "Bad Key", "name": "X"}, format="json")
     assert r.status_code == 400 and "lower-case letter" in r.json()["key"][0]
     assert not Version.objects.exists()
 
 
 def test_forbidden_transition_is_a_conflict(api, owner):
     version = VersionFactory(listing=ListingFactory(vendor=owner.vendor), state="published")
-    r = api.post(f"/api/v1/versions/{version.pk}/submit/", {}, format="json")
+    r = api.post(f"/api/v1/versions/{version.pk}/submit", {}, format="json")
     assert r.status_code in (400, 409)
-    r = api.patch(f"/api/v1/versions/{version.pk}/", {"update_notes": "changed"}, format="json")
+    r = api.patch(f"/api/v1/versions/{version.pk}", {"update_notes": "changed"}, format="json")
     assert r.status_code == 400 and "immutable" in r.json()["state"][0]
     assert Version.objects.get(pk=version.pk).update_notes == "Bug fixes."
 
 
 def test_other_vendors_data_is_invisible(api, owner):
     foreign = VersionFactory(listing=ListingFactory(key="foreign-app"))
-    assert api.get(f"/api/v1/versions/{foreign.pk}/").status_code == 404
-    assert api.post(f"/api/v1/versions/{foreign.pk}/cancel/", {}, format="json").status_code == 404
-    assert api.get("/api/v1/listings/foreign-app/").status_code == 404
-    r = api.post("/api/v1/versions/", {"listing": "foreign-app", "number": "9.0.0", "update_notes": "x"}, format="json")
+    assert api.get(f"/api/v1/versions/{foreign.pk}").status_code == 404
+    assert api.post(f"/api/v1/versions/{foreign.pk}/cancel", {}, format="json").status_code == 404
+    assert api.get("/api/v1/listings/foreign-app").status_code == 404
+    r = api.post("/api/v1/versions", {"listing": "foreign-app", "number": "9.0.0", "update_notes": "x"}, format="json")
     assert r.status_code == 404
-    assert api.get("/api/v1/versions/").json()["count"] == 0
+    assert api.get("/api/v1/versions").json()["count"] == 0
 
 
 def test_filters_by_state_channel_and_number_range(api, owner):
@@ -91,15 +91,15 @@ def test_filters_by_state_channel_and_number_range(api, owner):
         ("2.0.0", "draft"),
     ]:
         VersionFactory(listing=listing, number=number, state=state)
-    numbers = lambda q: [v["number"] for v in api.get(f"/api/v1/versions/?{q}").json()["results"]]  # noqa: E731
+    numbers = lambda q: [v["number"] for v in api.get(f"/api/v1/versions?{q}").json()["results"]]  # noqa: E731
     assert numbers(f"listing={listing.key}") == ["2.0.0", "1.1.0", "1.1.0-beta.1", "1.0.0"]
     assert numbers("state=published&state=superseded") == ["1.1.0", "1.0.0"]
     assert numbers("number_min=1.1.0-alpha&number_max=1.1.0") == ["1.1.0", "1.1.0-beta.1"]
-    r = api.get("/api/v1/versions/?number_min=1.1")
+    r = api.get("/api/v1/versions?number_min=1.1")
     assert r.status_code == 400 and "missing PATCH number" in r.json()["number_min"][0]
 
 
 def test_openapi_schema_is_served(api):
     r = api.get("/api/schema/")
     assert r.status_code == 200
-    assert b"/api/v1/versions/" in r.content
+    assert b"/api/v1/versions" in r.content

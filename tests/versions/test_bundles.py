@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from marketplace.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from tests.factories import ListingFactory, MembershipFactory
 from versions.models import Version
 from versions.services.bundles import bundle_share

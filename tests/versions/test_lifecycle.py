@@ -3,7 +3,7 @@ forbidden transition of DESIGN.md section 4, permissions, audit rows."""
 
 import pytest
 
-from marketplace.errors import ApplicationError, NotFound, PermissionDenied, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, PermissionDenied, TransitionNotAllowed
 from tests.factories import ListingFactory, MembershipFactory, ReviewerFactory, UserFactory, VersionFactory
 from versions import services
 from versions.models import State, Version, VersionTransition

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import HostProductFactory, ListingFactory, MembershipFactory, VersionFactory
 from versions import services
 from versions.models import Version

@@ -8,12 +8,11 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 
-from marketplace.errors import ApplicationError, NotFound
+from core.errors import ApplicationError, NotFound
 from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, UserFactory
 from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions.descriptors import DescriptorError
-from versions.models import Version
-from versions.models_polling import Deploy, DescriptorPoll, DescriptorPollState
+from versions.models import Deploy, DescriptorPoll, DescriptorPollState, Version
 from versions.services import automatic as auto
 
 pytestmark = pytest.mark.django_db

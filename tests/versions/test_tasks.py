@@ -11,12 +11,12 @@ from celery.signals import before_task_publish
 from django.core import mail
 from django.utils import timezone
 
-from marketplace.celery import app
+from config.celery import app
 from tests.celery_helpers import reset_celery_connections
 from tests.factories import ListingFactory, MembershipFactory
 from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions import tasks
-from versions.models_polling import AutoVersionNotice, DescriptorPoll, DescriptorPollState
+from versions.models import AutoVersionNotice, DescriptorPoll, DescriptorPollState
 
 pytestmark = pytest.mark.django_db
 BODY = json.dumps({"key": "acme", "scopes": ["read:jira-work"]})

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from tests.factories import ListingFactory, MembershipFactory, UserFactory
 from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
-from versions.models_polling import DescriptorPoll
+from versions.models import DescriptorPoll
 
 pytestmark = pytest.mark.django_db
 

@@ -15,12 +15,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from marketplace.selectors import scope_catalogue
 from upgrades import policies
-from upgrades.beta_links import beta_link_unsign
 from upgrades.models import (
     BetaInstall,
     BetaShareLink,
@@ -36,6 +35,7 @@ from upgrades.permissions import is_site_admin
 from upgrades.services._common import supersede_open_work
 from upgrades.services.applying import _apply
 from upgrades.services.consent import upgrade_request_approve
+from upgrades.share_links import beta_link_unsign
 from versions.models import State as VersionState
 from versions.models import Version
 from versions.schemes import OCP, OCP_BETA

@@ -11,7 +11,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
     ConsentLink,

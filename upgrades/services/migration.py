@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from marketplace.models import HostProduct, Listing
 from marketplace.selectors import scope_catalogue
 from upgrades import migration_policy, policies

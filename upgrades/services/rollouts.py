@@ -15,7 +15,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from marketplace.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member_or_staff
 from marketplace.selectors import scope_catalogue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Listing
 from upgrades import windows
 from upgrades.models import (

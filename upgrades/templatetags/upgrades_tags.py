@@ -1,8 +1,13 @@
-"""`{% load upgrades_tags %}{% rollout_progress listing %}`: the rollout panel on any page."""
+"""Panels the upgrades app adds to other apps' pages, so those apps need not import it.
+
+`{% load upgrades_tags %}{% rollout_progress listing %}`: the rollout panel;
+`{% version_beta_panel version as beta_panel %}`: an OCP beta's share links.
+"""
 
 from django import template
 
 from upgrades.selectors import listing_rollout_panel
+from upgrades.selectors.beta import version_beta_panel as beta_panel_for
 
 register = template.Library()
 
@@ -14,3 +19,8 @@ def rollout_progress(context: template.Context, listing: object) -> dict:
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def version_beta_panel(version: object) -> object:
+    return beta_panel_for(version=version)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django_fsm import can_proceed
 
-from marketplace.errors import ApplicationError, TransitionNotAllowed
+from core.errors import ApplicationError, TransitionNotAllowed
 from marketplace.models import HostProduct, Listing
 from marketplace.scopes import scope_change
 from marketplace.selectors import scope_catalogue

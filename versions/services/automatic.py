@@ -24,15 +24,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from marketplace.selectors import scope_catalogue
 from versions import descriptors
 from versions.descriptors import Descriptor, DescriptorDiff, DescriptorError, DiffReport
 from versions.fetch import FetchError, fetch_descriptor
-from versions.models import Source, State, Version
-from versions.models_polling import Deploy, DescriptorPoll, DescriptorPollState
+from versions.models import Deploy, DescriptorPoll, DescriptorPollState, Source, State, Version
 from versions.numbers import PATCH
 from versions.services import last_published, version_create, version_submit
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from upgrades.policies import component_changes

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django_fsm import can_proceed
 
-from marketplace.errors import ApplicationError, TransitionNotAllowed
+from core.errors import ApplicationError, TransitionNotAllowed
 from marketplace.permissions import (
     require_reviewer_for,
     require_vendor_member,

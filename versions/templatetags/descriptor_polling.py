@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from versions.models_polling import DescriptorPollState
+from versions.models import DescriptorPollState
 from versions.services.automatic import poll_history
 
 register = template.Library()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from mirror.services import mirror_token_create
 
 

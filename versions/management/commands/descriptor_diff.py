@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from versions import descriptors
 
 EXIT_INVALID = 2

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace.errors import ApplicationError
-from versions.models_polling import DescriptorPoll
+from core.errors import ApplicationError
+from versions.models import DescriptorPoll
 from versions.services.automatic import listing_poll_descriptor, pollable_listings
 
 

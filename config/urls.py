@@ -1,0 +1,37 @@
+"""The project's URLs: each app's own urls module, mounted here and nowhere else.
+
+The vendor portal (namespace `portal`) is made of the versions app's pages and
+the upgrades app's vendor buttons (beta links); the API (/api/v1/) of every
+app's `api_urlpatterns`, in one style: no trailing slash.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+from marketplace import urls as marketplace_urls
+from mirror import urls as mirror_urls
+from upgrades import urls as upgrades_urls
+from versions import urls as versions_urls
+
+api_v1 = [
+    *marketplace_urls.api_urlpatterns,
+    *versions_urls.api_urlpatterns,
+    *upgrades_urls.api_urlpatterns,
+    *mirror_urls.api_urlpatterns,
+]
+portal = [*versions_urls.portal_urlpatterns, *upgrades_urls.portal_urlpatterns]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("portal/", include((portal, "portal"))),
+    path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
+    path("healthz", core_views.healthz, name="healthz"),
+    *versions_urls.demo_urlpatterns,
+]

@@ -1,0 +1,60 @@
+"""Pages every app shares: the home page, /healthz, and the portal's view plumbing.
+
+`portal_view` is the one place a page turns a refused request into the page a
+person sees: an ApplicationError that escapes a view gets the status of
+`core.http.status_for` (404 for another tenant's objects, 403, 409, ...).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from core.errors import ApplicationError, NotFound
+from core.http import status_for
+from core.models import WorkerHeartbeat
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    beat = WorkerHeartbeat.objects.filter(name="celery-worker").first()
+    return JsonResponse({"status": "ok", "worker_last_seen": beat.last_seen.isoformat() if beat else None})
+
+
+PAGE_SIZE = 20
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in users only; other tenants' objects are 404, refused actions get their status (403, 409)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except ApplicationError as exc:
+            # A form shows its own errors next to their fields; what escapes is a refused action.
+            return render(request, "portal/forbidden.html", {"message": exc.message}, status=status_for(exc))
+
+    return wrapper
+
+
+def posted(request: HttpRequest) -> Any:
+    """The POST data for a bound form, None for an unbound one (an empty POST still binds)."""
+    return request.POST if request.method == "POST" else None
+
+
+def paginate(request: HttpRequest, items: Any, *, param: str = "page", per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get(param))

@@ -1,0 +1,39 @@
+"""Reads of the upgrades app, by subject: sites and tokens, the update check, upgrade requests,
+rollouts and adoption, OCP beta links, product migrations."""
+
+from upgrades.selectors.requests import (
+    upgrade_request_changes,
+    upgrade_request_for_page,
+    upgrade_request_get_for_user,
+    upgrade_request_list,
+)
+from upgrades.selectors.rollouts import (
+    SEGMENTS,
+    listing_adoption,
+    listing_rollout_panel,
+    listing_rollouts,
+    rollout_get_for_user,
+    rollout_progress,
+)
+from upgrades.selectors.sites import installation_list, site_for_token, site_get_for_user, site_list_for_user
+from upgrades.selectors.updates import CANDIDATE_FIELDS, installation_update, site_updates
+
+__all__ = [
+    "CANDIDATE_FIELDS",
+    "SEGMENTS",
+    "installation_list",
+    "installation_update",
+    "listing_adoption",
+    "listing_rollout_panel",
+    "listing_rollouts",
+    "rollout_get_for_user",
+    "rollout_progress",
+    "site_for_token",
+    "site_get_for_user",
+    "site_list_for_user",
+    "site_updates",
+    "upgrade_request_changes",
+    "upgrade_request_for_page",
+    "upgrade_request_get_for_user",
+    "upgrade_request_list",
+]

@@ -1,0 +1,44 @@
+"""Reads: the update check (the hot path), sites and installations, rollout progress, adoption."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from core.errors import NotFound
+from marketplace.permissions import is_staff
+from upgrades.models import (
+    Installation,
+    Site,
+    SiteAdmin,
+    SiteToken,
+)
+from upgrades.permissions import site_admin_filter
+
+# --- sites -------------------------------------------------------------------------------
+
+
+def site_for_token(raw: str) -> Site | None:
+    token = SiteToken.active(raw).select_related("site__host_product").first()
+    return token.site if token else None
+
+
+def site_list_for_user(*, user: Any) -> QuerySet[Site]:
+    qs = Site.objects.select_related("host_product")
+    if is_staff(user):
+        return qs
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    return qs.filter(Exists(SiteAdmin.objects.filter(site_admin_filter(user), site=OuterRef("pk"))))
+
+
+def site_get_for_user(*, user: Any, pk: int) -> Site:
+    site = site_list_for_user(user=user).filter(pk=pk).first()
+    if site is None:
+        raise NotFound("No such site among the sites you administer.")
+    return site
+
+
+def installation_list(*, site: Site) -> QuerySet[Installation]:
+    return Installation.objects.filter(site=site).select_related("listing", "version").order_by("listing__name")

@@ -1,0 +1,89 @@
+"""The site admin's sites: list, page, settings, and upgrading one installation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from upgrades import selectors, services
+from upgrades.forms import ProductMigrationForm
+from upgrades.selectors import migration as migration_selectors
+from upgrades.views import signed_in_page
+from upgrades.windows import describe_windows, parse_windows_text, windows_as_text
+
+
+@signed_in_page
+def site_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "upgrades/site_list.html",
+        {
+            "sites": selectors.site_list_for_user(user=request.user),
+            "pending": selectors.upgrade_request_list(user=request.user)[:50],
+        },
+    )
+
+
+@signed_in_page
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
+    return site_page(request, site)
+
+
+def site_page(
+    request: HttpRequest,
+    site,
+    *,
+    windows_text: str | None = None,
+    status: int = 200,
+    migration_form: ProductMigrationForm | None = None,
+) -> HttpResponse:
+    products = migration_selectors.migration_products_for(site)
+    return render(
+        request,
+        "upgrades/site_detail.html",
+        {
+            "site": site,
+            "updates": selectors.site_updates(site=site),
+            "windows": describe_windows(site.maintenance_windows or [], site.time_zone),
+            "windows_text": windows_as_text(site.maintenance_windows or []) if windows_text is None else windows_text,
+            "migration_form": migration_form or ProductMigrationForm(products=products),
+            "migrations": migration_selectors.product_migration_list(site=site)[:5],
+            "switched_off": migration_selectors.site_switched_off_count(site),
+        },
+        status=status,
+    )
+
+
+@signed_in_page
+@require_POST
+def site_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Automatic updates on/off and the maintenance windows, from the site page's form."""
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
+    text = request.POST.get("maintenance_windows", "")
+    try:
+        services.site_update_settings(
+            site=site,
+            actor=request.user,
+            auto_update=request.POST.get("auto_update") == "on",
+            maintenance_windows=parse_windows_text(text),
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing changed: {exc.message}")
+        return site_page(request, site, windows_text=text, status=400)
+    messages.success(request, "Settings saved.")
+    return redirect("upgrades:site", pk=pk)
+
+
+@signed_in_page
+@require_POST
+def installation_upgrade(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
+    try:
+        upgrade = services.installation_upgrade(installation_id=pk, actor=request.user)
+        messages.success(request, f"Upgraded to {upgrade.to_version.number}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("upgrades:site", pk=site_pk)

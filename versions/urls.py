@@ -1,0 +1,48 @@
+"""The versions app's URLs: the vendor portal's pages (namespace `portal`), the API, and the demo descriptor."""
+
+from django.urls import path
+
+from versions import api
+from versions.views import automatic, listings
+from versions.views import versions as version_views
+
+portal_urlpatterns = [
+    path("", listings.dashboard, name="dashboard"),
+    path("new-listing/", listings.listing_create, name="listing-create"),
+    path("listings/<str:key>/", listings.listing_detail, name="listing-detail"),
+    path("listings/<str:key>/edit/", listings.listing_edit, name="listing-edit"),
+    path("listings/<str:key>/archive/", listings.listing_archive, name="listing-archive"),
+    path("listings/<str:key>/unarchive/", listings.listing_unarchive, name="listing-unarchive"),
+    path("listings/<str:key>/versions/new/", version_views.version_create, name="version-create"),
+    path("listings/<str:key>/share/", version_views.bundle_share_view, name="bundle-share"),
+    path("listings/<str:key>/polls/", automatic.listing_polls, name="listing-polls"),
+    path("listings/<str:key>/poll-now/", automatic.listing_poll_now, name="listing-poll-now"),
+    path("versions/check-number", version_views.version_check_number, name="version-check-number"),
+    path("versions/preview", version_views.version_preview, name="version-preview"),
+    path("versions/<int:pk>/", version_views.version_detail, name="version-detail"),
+    path("versions/<int:pk>/edit/", version_views.version_edit, name="version-edit"),
+    path("versions/<int:pk>/submit/", version_views.version_submit, name="version-submit"),
+    path("versions/<int:pk>/cancel/", version_views.version_cancel, name="version-cancel"),
+    path("versions/<int:pk>/publish/", version_views.version_publish, name="version-publish"),
+    path("versions/<int:pk>/duplicate/", version_views.version_duplicate, name="version-duplicate"),
+]
+
+api_urlpatterns = [
+    path("versions", api.VersionListCreateApi.as_view(), name="api-version-list"),
+    path("versions/<int:pk>", api.VersionDetailApi.as_view(), name="api-version-detail"),
+    path("versions/<int:pk>/history", api.VersionHistoryApi.as_view(), name="api-version-history"),
+    path("versions/<int:pk>/duplicate", api.VersionDuplicateApi.as_view(), name="api-version-duplicate"),
+    *[
+        path(f"versions/<int:pk>/{name}", api.VersionTransitionApi.as_view(transition=name), name=f"api-version-{name}")
+        for name in api.VENDOR_TRANSITIONS
+    ],
+    # Automatic versions: the descriptor pre-flight, forge deploys, and bundle app-group shares.
+    path("descriptors/diff", api.DescriptorDiffApi.as_view(), name="api-descriptor-diff"),
+    path("listings/<slug:key>/deploys", api.DeployCreateApi.as_view(), name="api-listing-deploys"),
+    path("listings/<slug:key>/shares", api.BundleShareApi.as_view(), name="api-listing-shares"),
+]
+
+# Development only (DEBUG and DESCRIPTOR_ALLOW_LOOPBACK): the demo connect listing's descriptor.
+demo_urlpatterns = [
+    path("demo/descriptors/<str:key>.json", automatic.demo_descriptor, name="demo-descriptor"),
+]

@@ -1,0 +1,121 @@
+"""The vendor portal's dashboard and listing pages (a listing with its versions).
+
+Views are thin: they read through selectors, write through services, and turn
+an ApplicationError into a message next to the form field (core.forms) or,
+for another vendor's objects, into a 404 (core.views.portal_view).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import ApplicationError
+from core.forms import add_application_error
+from core.views import paginate, portal_view, posted
+from marketplace import services
+from marketplace.forms import ListingForm
+from marketplace.models import VendorMembership
+from marketplace.permissions import vendor_role
+from marketplace.selectors import listing_get_for_user, vendors_of
+from versions.selectors import (
+    listings_with_live_versions,
+    live_versions,
+    recent_activity,
+    versions_of_listing,
+    versions_waiting_for_vendor,
+)
+
+# --- dashboard ---------------------------------------------------------------------
+
+
+@portal_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    show_archived = request.GET.get("archived") == "1"
+    listings = paginate(request, listings_with_live_versions(user=request.user, include_archived=show_archived))
+    waiting = paginate(request, versions_waiting_for_vendor(user=request.user), param="waiting_page", per_page=10)
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "listings": listings,
+            "waiting": waiting,
+            "activity": recent_activity(user=request.user),
+            "vendors": vendors_of(request.user),
+            "show_archived": show_archived,
+        },
+    )
+
+
+# --- listings --------------------------------------------------------------------------
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def listing_create(request: HttpRequest) -> HttpResponse:
+    form = ListingForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = services.listing_create(
+                vendor=form.cleaned_data["vendor"], actor=request.user, **form.service_kwargs()
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"Listing {listing.key} created. Add its first version next.")
+            return redirect("portal:listing-detail", key=listing.key)
+    return render(request, "portal/listing_form.html", {"form": form, "listing": None})
+
+
+@portal_view
+def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
+    listing = listing_get_for_user(user=request.user, key=key)
+    versions = paginate(request, versions_of_listing(listing_id=listing.pk))
+    return render(
+        request,
+        "portal/listing_detail.html",
+        {
+            "listing": listing,
+            "live_versions": live_versions(listing_id=listing.pk),
+            "versions": versions,
+            "is_owner": vendor_role(request.user, listing.vendor_id) == VendorMembership.Role.OWNER,
+            "host_products": listing.host_products.all(),
+            "allowed_sites": listing.allowed_sites.all(),
+        },
+    )
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def listing_edit(request: HttpRequest, key: str) -> HttpResponse:
+    listing = listing_get_for_user(user=request.user, key=key)
+    form = ListingForm(posted(request), user=request.user, listing=listing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.listing_update(listing=listing, actor=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"Listing {listing.key} saved.")
+            return redirect("portal:listing-detail", key=listing.key)
+    return render(request, "portal/listing_form.html", {"form": form, "listing": listing})
+
+
+@portal_view
+@require_POST
+def listing_archive(request: HttpRequest, key: str) -> HttpResponse:
+    listing = listing_get_for_user(user=request.user, key=key)
+    services.listing_archive(listing=listing, actor=request.user)
+    messages.success(request, f"Listing {listing.key} archived: it takes no new versions until it is unarchived.")
+    return redirect("portal:listing-detail", key=listing.key)
+
+
+@portal_view
+@require_POST
+def listing_unarchive(request: HttpRequest, key: str) -> HttpResponse:
+    listing = listing_get_for_user(user=request.user, key=key)
+    services.listing_unarchive(listing=listing, actor=request.user)
+    messages.success(request, f"Listing {listing.key} is active again.")
+    return redirect("portal:listing-detail", key=listing.key)
