@@ -14,8 +14,8 @@ from typing import Any
 from django import forms
 
 from marketplace.models import LISTING_KEY_RULE, Listing
+from marketplace.schemes import SCHEME_CHOICES
 from marketplace.selectors import host_product_list, site_choices_for_listing, vendors_of
-from versions.schemes import SCHEME_CHOICES
 
 
 class ListingForm(forms.Form):

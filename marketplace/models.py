@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from marketplace import scopes as scope_rules
-from versions.schemes import SCHEME_CHOICES
+from marketplace.schemes import SCHEME_CHOICES
 
 LISTING_KEY_RULE = (
     "must start with a lower-case letter, then 1 to 62 lower-case letters, digits or hyphens "

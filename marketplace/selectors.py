@@ -54,7 +54,9 @@ def scope_list() -> QuerySet[Scope]:
 
 
 def site_choices_for_listing() -> QuerySet[Any]:
-    """Sites a vendor may name as the allowed sites of a private listing."""
-    from upgrades.models import Site
+    """Sites a vendor may name as the allowed sites of a private listing.
 
+    The site model is reached through the listing's relation, so the catalogue
+    imports nothing from the apps above it."""
+    Site = Listing._meta.get_field("allowed_sites").related_model
     return Site.objects.select_related("host_product").order_by("name")

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from marketplace.models import Listing
-from versions.schemes import SCHEME_CHOICES
+from marketplace.schemes import SCHEME_CHOICES
 
 
 class ListingInputSerializer(serializers.Serializer):

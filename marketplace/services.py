@@ -23,8 +23,8 @@ from marketplace.models import (
     VendorMembership,
 )
 from marketplace.permissions import require_vendor_member, require_vendor_owner
+from marketplace.schemes import CONNECT, SCHEMES
 from marketplace.scopes import guess_sensitivity, normalise_scope
-from versions.schemes import CONNECT, SCHEMES
 
 User = get_user_model()
 

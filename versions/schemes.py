@@ -11,6 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# The scheme names are the catalogue's; re-exported here for the versions app's callers.
+from marketplace.schemes import (  # noqa: F401
+    AUTOMATIC_SCHEMES,
+    BUNDLE,
+    CONNECT,
+    FORGE,
+    MANUAL,
+    OCP,
+    SCHEME_CHOICES,
+    SCHEMES,
+)
 from marketplace.scopes import ScopeChange
 from versions.numbers import (
     BUMP_ORDER,
@@ -22,18 +33,6 @@ from versions.numbers import (
     bump_kind,
     parse_version,
 )
-
-MANUAL, CONNECT, FORGE, OCP, BUNDLE = "manual", "connect", "forge", "ocp", "bundle"
-SCHEMES = (MANUAL, CONNECT, FORGE, OCP, BUNDLE)
-SCHEME_CHOICES = [
-    (MANUAL, "Manual (vendor types the number, reviewed)"),
-    (CONNECT, "Connect (portal polls the descriptor URL)"),
-    (FORGE, "Forge (vendor pushes production deploys)"),
-    (OCP, "OCP (key@version, dev/beta/private tags)"),
-    (BUNDLE, "Bundle (app group shared with components)"),
-]
-# Schemes whose versions the portal creates itself (no vendor-typed number).
-AUTOMATIC_SCHEMES = (CONNECT, FORGE)
 
 DEFAULT_CHANNEL = "release"
 OCP_DEV, OCP_BETA, OCP_PRIVATE, OCP_GA = "dev", "beta", "private", "release"

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "reviews",
     "upgrades",
     "mirror",
+    "demo",
 ]
 
 MIDDLEWARE = [

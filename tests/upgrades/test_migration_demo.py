@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from demo.sites import MIGRATION_SITE, SUFFIXED_LISTING
 from marketplace.models import Listing
 from upgrades import services
-from upgrades.demo import MIGRATION_SITE, SUFFIXED_LISTING
 from upgrades.models import Installation, Site
 from versions.models import Version
 

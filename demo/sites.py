@@ -1,4 +1,4 @@
-"""Demo data for `make run` (after marketplace.demo): customer sites, their admins,
+"""Demo data for `make run` (after demo.catalogue): customer sites, their admins,
 installations on older versions, and the rollouts that follow, one of them waiting
 for the site admins' consent (its e-mails land in var/mail/). Idempotent."""
 
@@ -158,7 +158,7 @@ SUFFIXED_LISTING = "globex-branch-guard"
 
 def seed_product_migration(stdout: TextIO) -> bool:
     """Idempotent: nothing happens when the suffixed listing exists (or the catalogue demo is missing)."""
-    from marketplace.demo import _release
+    from demo.catalogue import _release
     from marketplace.services import listing_create
 
     if Listing.objects.filter(key=SUFFIXED_LISTING).exists():

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from marketplace import demo as catalogue_demo
-from upgrades import demo as upgrades_demo
+from demo import catalogue as catalogue_demo
+from demo import sites as upgrades_demo
 from versions import demo as versions_demo
 
 
