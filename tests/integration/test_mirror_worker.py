@@ -10,7 +10,6 @@ from mirror.tasks import poll_mirror_sources
 from tests.factories import SiteFactory
 from tests.integration.conftest import wait_until
 from tests.mirror.conftest import COMPONENTS, feed_pages, make_upstream, publish_feed
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from upgrades.models import Installation, UpgradeRequest
 from upgrades.services import installation_create
 

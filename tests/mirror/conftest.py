@@ -15,7 +15,7 @@ from mirror.feed import FEED_PATH
 from mirror.models import MirrorSource
 from mirror.services import mirror_token_create
 from tests.factories import ListingFactory, MembershipFactory, VersionFactory
-from tests.versions.descriptor_server import DescriptorServer, descriptor_server_fixture  # noqa: F401
+from tests.http_servers import DescriptorServer
 from versions.services.bundles import bundle_share
 
 COMPONENTS = [{"name": "api", "version": "1"}, {"name": "ui", "version": "5.2"}]
