@@ -14,7 +14,7 @@ from mirror.models import MirroredListing, MirrorSync
 from mirror.services import mirror_sync
 from tests.factories import ListingFactory, SiteFactory
 from tests.http_servers import running
-from tests.mirror.conftest import COMPONENTS, feed_pages, publish_feed
+from tests.mirror.upstream import COMPONENTS, feed_pages, publish_feed
 from upgrades.models import Upgrade, UpgradeRequest
 from upgrades.selectors import site_updates
 from upgrades.services import installation_create
