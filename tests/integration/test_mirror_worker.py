@@ -8,7 +8,7 @@ from marketplace.models import Listing
 from mirror.models import MirrorSource, MirrorSync
 from mirror.tasks import poll_mirror_sources
 from tests.factories import SiteFactory
-from tests.integration.conftest import wait_until
+from tests.integration.processes import wait_until
 from tests.mirror.upstream import COMPONENTS, feed_pages, make_upstream, publish_feed
 from upgrades.models import Installation, UpgradeRequest
 from upgrades.services import installation_create
