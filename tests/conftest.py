@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from tests.http_servers import DescriptorServer, descriptor_server_running
 
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_user_model", "admin_client", "admin_user"}
 
@@ -33,3 +37,10 @@ def listing(vendor_user):
     from tests.factories import ListingFactory
 
     return ListingFactory(vendor=vendor_user.vendor_memberships.get().vendor)
+
+
+@pytest.fixture
+def descriptor_server() -> Iterator[DescriptorServer]:
+    """A real HTTP server on 127.0.0.1 answering as vendors' servers (and an upstream portal) do."""
+    with descriptor_server_running() as server:
+        yield server

@@ -70,11 +70,3 @@ def page(chromium_browser, live_server, request: pytest.FixtureRequest) -> Itera
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
             pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         context.close()
-
-
-def login(page, username: str, password: str, next_url: str = "/portal/") -> None:
-    """Sign in through the real login form."""
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")

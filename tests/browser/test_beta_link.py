@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
+from tests.browser.login import login
 from tests.factories import ScopeFactory
 from tests.upgrades.beta_world import make_beta_world, outsider_site
 from upgrades.models import BetaInstall, Installation

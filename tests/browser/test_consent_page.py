@@ -6,7 +6,7 @@ import re
 from django.core import mail
 
 from tests.factories import ScopeFactory
-from tests.upgrades.conftest import make_world
+from tests.upgrades.world import make_world
 from upgrades.models import Installation, UpgradeRequest
 
 LINK_PATH = re.compile(r"https?://[^/\s]+(/upgrades/consent/\S+/)")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
+from tests.browser.login import login
 from tests.factories import HostProductFactory, UserFactory, VersionFactory
 from tests.upgrades.migration_world import BITBUCKET, app, install, stash_site
 from upgrades.models import Installation, ProductMigration

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from reviews.services import reviewers_group_sync
 from tests.factories import ListingFactory, MembershipFactory, UserFactory, VersionFactory
-from tests.reviews.conftest import waiting_version
+from tests.reviews.queue import waiting_version
 from versions.models import Version
 
 

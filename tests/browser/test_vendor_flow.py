@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from marketplace.models import Listing
-from tests.browser.conftest import login
+from tests.browser.login import login
 from tests.factories import (
     HostProductFactory,
     ListingFactory,

@@ -13,15 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from tests.celery_helpers import reset_celery_connections
+from tests.integration.processes import ROOT, database_url
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -72,15 +70,6 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.fail("integration tests need PostgreSQL: run them through `make test` (DATABASE_URL=postgres://...)")
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process on Redis, using the test database.
@@ -97,7 +86,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", django_settings.PORTAL_BASE_URL),
@@ -151,14 +140,3 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):
-    """Poll `predicate` until it returns something truthy (work done by another process)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    return predicate()

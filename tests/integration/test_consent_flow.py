@@ -20,7 +20,7 @@ from tests.factories import (
     UserFactory,
     VersionFactory,
 )
-from tests.integration.conftest import wait_until
+from tests.integration.processes import wait_until
 from upgrades import services
 from upgrades.models import Installation, SentEmail, Upgrade, UpgradeRequest
 from versions.services import version_publish

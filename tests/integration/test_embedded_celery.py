@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from core.models import WorkerHeartbeat
-from tests.integration.conftest import ROOT, _database_url, wait_until
+from tests.integration.processes import ROOT, database_url, wait_until
 
 
 def _stop(*procs: subprocess.Popen) -> None:
@@ -26,7 +26,7 @@ def test_worker_and_beat_on_the_filesystem_broker_record_a_heartbeat(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "PORTAL_VAR_DIR": str(tmp_path),
         "CELERY_BROKER_URL": "filesystem://",
         "WORKER_HEARTBEAT_INTERVAL": "2",

@@ -8,9 +8,8 @@ from marketplace.models import Listing
 from mirror.models import MirrorSource, MirrorSync
 from mirror.tasks import poll_mirror_sources
 from tests.factories import SiteFactory
-from tests.integration.conftest import wait_until
-from tests.mirror.conftest import COMPONENTS, feed_pages, make_upstream, publish_feed
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
+from tests.integration.processes import wait_until
+from tests.mirror.upstream import COMPONENTS, feed_pages, make_upstream, publish_feed
 from upgrades.models import Installation, UpgradeRequest
 from upgrades.services import installation_create
 

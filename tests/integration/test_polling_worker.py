@@ -8,8 +8,7 @@ import json
 from django.core.cache import cache
 
 from tests.factories import ListingFactory, MembershipFactory
-from tests.integration.conftest import wait_until
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
+from tests.integration.processes import wait_until
 from versions.models import DescriptorPoll, Version
 from versions.services.automatic import listing_request_poll
 

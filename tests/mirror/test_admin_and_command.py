@@ -13,7 +13,7 @@ from marketplace.models import Listing
 from mirror.feed import FEED_PATH
 from mirror.models import MirrorSource, MirrorSync, MirrorToken
 from mirror.tasks import poll_mirror_sources
-from tests.mirror.conftest import feed_pages, publish_feed
+from tests.mirror.upstream import feed_pages, publish_feed
 
 pytestmark = pytest.mark.django_db
 

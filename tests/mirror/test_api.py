@@ -10,7 +10,7 @@ from mirror.feed import FEED_PATH, validate_feed_page
 from mirror.models import MirrorToken
 from mirror.services import mirror_token_create, mirror_token_revoke
 from tests.factories import ListingFactory, VersionFactory
-from tests.mirror.conftest import COMPONENTS, feed_pages
+from tests.mirror.upstream import COMPONENTS, feed_pages
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -14,7 +13,8 @@ from mirror.feed import FEED_PATH
 from mirror.models import MirroredListing, MirrorSync
 from mirror.services import mirror_sync
 from tests.factories import ListingFactory, SiteFactory
-from tests.mirror.conftest import COMPONENTS, feed_pages, publish_feed
+from tests.http_servers import running
+from tests.mirror.upstream import COMPONENTS, feed_pages, publish_feed
 from upgrades.models import Upgrade, UpgradeRequest
 from upgrades.selectors import site_updates
 from upgrades.services import installation_create
@@ -304,14 +304,9 @@ def test_the_token_is_not_sent_to_another_origin(upstream, descriptor_server, so
             self.end_headers()
             self.wfile.write(document)
 
-    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
-    threading.Thread(target=other.serve_forever, daemon=True).start()
-    try:
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), Other)) as other:
         descriptor_server.redirect(FEED_PATH, f"http://127.0.0.1:{other.server_address[1]}/feed")
         sync = mirror_sync(source=source_for(descriptor_server, upstream.token, key_prefix="up-"))
-    finally:
-        other.shutdown()
-        other.server_close()
     assert descriptor_server.hits(FEED_PATH)[0]["headers"]["Authorization"] == f"Mirror {upstream.token}"
     assert len(seen) == 1 and "Authorization" not in seen[0]
     assert sync.outcome == "synced"

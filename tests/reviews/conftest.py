@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, UserFactory, VersionFactory
-
-QUEUE_URL = "/admin/reviews/reviewqueueversion/"
-
-
-def version_url(version, action: str = "change") -> str:
-    return f"{QUEUE_URL}{version.pk}/{action}/"
+from tests.reviews.queue import waiting_version
 
 
 @pytest.fixture
@@ -58,16 +50,6 @@ def vendor_listing(catalogue):
     VersionFactory(listing=listing, number="1.0.0", scopes=["read:jira-work"], state="published")
     listing.member = membership.user
     return listing
-
-
-def waiting_version(listing, number: str, *, state: str = "pending_approval", age_hours: float = 1, **fields):
-    return VersionFactory(
-        listing=listing,
-        number=number,
-        state=state,
-        submitted_at=timezone.now() - timedelta(hours=age_hours),
-        **fields,
-    )
 
 
 @pytest.fixture

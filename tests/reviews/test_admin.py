@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.factories import ListingFactory, MembershipFactory, UserFactory, VendorFactory, VersionFactory
-from tests.reviews.conftest import QUEUE_URL, version_url, waiting_version
+from tests.reviews.queue import QUEUE_URL, version_url, waiting_version
 from versions.models import VersionTransition
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from django.test import Client
 from core.errors import ApplicationError
 from reviews.services import reviewers_group_sync
 from tests.factories import ListingFactory, UserFactory
-from tests.reviews.conftest import version_url, waiting_version
+from tests.reviews.queue import version_url, waiting_version
 from versions import services as lifecycle
 from versions.models import Version
 

@@ -12,7 +12,7 @@ from reviews.models import DecisionEmail
 from reviews.services import REVIEWER_PERMISSIONS, review_decision_email_send, reviewers_group_sync
 from reviews.tasks import send_review_decision_email
 from tests.factories import MembershipFactory, UserFactory
-from tests.reviews.conftest import waiting_version
+from tests.reviews.queue import waiting_version
 from versions import services as lifecycle
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.factories import SiteAdminFactory, SiteFactory, UserFactory, VersionFactory
-from tests.upgrades.conftest import World, make_world
+from tests.upgrades.world import World, make_world
 from upgrades import services
 from versions.models import Version
 from versions.services import version_publish

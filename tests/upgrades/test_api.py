@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import ListingFactory, UserFactory, VersionFactory
-from tests.upgrades.conftest import make_world
+from tests.upgrades.world import make_world
 from upgrades import services
 from upgrades.models import Installation, Rollout, UpgradeRequest
 from versions.models import Version

@@ -112,7 +112,7 @@ def test_replayed_link_after_reject_cannot_approve(pending):
 
 
 def test_another_admin_link_after_a_decision_says_who_decided(db, catalogue, django_capture_on_commit_callbacks):
-    from tests.upgrades.conftest import make_world
+    from tests.upgrades.world import make_world
 
     world = make_world(sites=1, admins_per_site=2)
     with django_capture_on_commit_callbacks(execute=True):

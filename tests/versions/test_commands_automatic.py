@@ -12,7 +12,6 @@ import pytest
 from django.core.management import call_command
 
 from tests.factories import ListingFactory
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions.models import Version
 
 ROOT = Path(__file__).resolve().parents[2]

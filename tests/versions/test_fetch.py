@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import override_settings
 
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
+from tests.http_servers import running
 from versions import fetch
 from versions.fetch import FetchError, address_refusal, fetch_descriptor
 
@@ -186,7 +186,6 @@ def tls_server(tmp_path):
     import socket
     import ssl
     import subprocess
-    import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -222,13 +221,9 @@ def tls_server(tmp_path):
 
     httpd = Server((address[0], 0), Handler)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     client_context = ssl.create_default_context(cafile=str(cert))
-    try:
+    with running(httpd):
         yield httpd.server_address[1], client_context, seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_https_goes_to_the_vetted_address_with_sni_and_the_certificate_checked(tls_server):

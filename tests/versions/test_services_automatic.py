@@ -10,7 +10,6 @@ from django.core.cache import cache
 
 from core.errors import ApplicationError, NotFound
 from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, UserFactory
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions.descriptors import DescriptorError
 from versions.models import Deploy, DescriptorPoll, DescriptorPollState, Version
 from versions.services import automatic as auto

@@ -14,7 +14,6 @@ from django.utils import timezone
 from config.celery import app
 from tests.celery_helpers import reset_celery_connections
 from tests.factories import ListingFactory, MembershipFactory
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions import tasks
 from versions.models import AutoVersionNotice, DescriptorPoll, DescriptorPollState
 

@@ -8,7 +8,6 @@ import pytest
 from django.core.cache import cache
 
 from tests.factories import ListingFactory, MembershipFactory, UserFactory
-from tests.versions.descriptor_server import descriptor_server_fixture  # noqa: F401 - the descriptor_server fixture
 from versions.models import DescriptorPoll
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,11 @@
+"""Signing in the way a person does, for the browser tests."""
+
+from __future__ import annotations
+
+
+def login(page, username: str, password: str, next_url: str = "/portal/") -> None:
+    """Sign in through the real login form."""
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
