@@ -59,6 +59,10 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label or 'system'} {self.action} {self.object_type}#{self.object_id}"
 
     @property
+    def actor_words(self) -> str:
+        return "The portal" if self.actor_label in ("", "system") else self.actor_label
+
+    @property
     def verb(self) -> str:
         """The action in words ("published", "halted"): what the history pages show."""
         return ACTION_WORDS.get(self.action) or self.action.rsplit(".", 1)[-1].replace("_", " ")

@@ -23,7 +23,7 @@ from marketplace.models import (
     Vendor,
     VendorMembership,
 )
-from marketplace.permissions import require_vendor_member, require_vendor_owner
+from marketplace.permissions import require_vendor_member, require_vendor_member_or_staff, require_vendor_owner
 from marketplace.scopes import guess_sensitivity, normalise_scope
 from versions.schemes import CONNECT, SCHEMES
 
@@ -173,7 +173,8 @@ def listing_update(
     **data: Any,
 ) -> Listing:
     if actor is not None:
-        require_vendor_member(actor, listing.vendor_id)
+        # Staff edit listings from the admin (through this service, so the edit is audited).
+        require_vendor_member_or_staff(actor, listing.vendor_id)
     if "key" in data and data["key"] != listing.key:
         raise ApplicationError("The key can't change: customers and coordinates (key@version) use it.", field="key")
     data.pop("key", None)
@@ -213,7 +214,6 @@ def listing_update(
                 details={"changes": changes},
             )
     return listing
-
 
 
 def listing_archive(*, listing: Listing, actor: Any) -> Listing:
