@@ -84,7 +84,8 @@ def audit_record(**kwargs: Any) -> AuditEvent:
 
 
 def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """Write the rows of a set-based change with one INSERT (per 500 rows), whatever their number."""
+    """Write the rows of a set-based change with one INSERT per batch (500 rows on PostgreSQL; SQLite's
+    parameter limit makes its batches smaller), never one per row."""
     events = list(events)
     if not events:
         return []
