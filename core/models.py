@@ -82,7 +82,11 @@ class AuditEvent(models.Model):
     @property
     def comment(self) -> str:
         details = self.details if isinstance(self.details, dict) else {}
-        return str(details.get("comment") or details.get("reason") or "")
+        if details.get("comment") or details.get("reason"):
+            return str(details.get("comment") or details.get("reason"))
+        if isinstance(details.get("changes"), dict):
+            return "changed " + ", ".join(name.replace("_", " ") for name in details["changes"])
+        return ""
 
 
 # How the history pages name objects and actions (the codes stay in the table and the admin).

@@ -173,7 +173,7 @@ def test_approving_through_an_e_mailed_link_names_the_recipient(world, django_ca
     with django_capture_on_commit_callbacks():
         services.consent_link_use(request_id=request.pk, token=consent_token(link), action="approve")
     (approve,) = events("upgrade_request.approve")
-    assert approve.actor is None and approve.actor_label == admin_email
+    assert approve.actor is None and approve.actor_label == admin_email == approve.details["email"]
 
 
 def test_rejecting_writes_the_request_row_and_the_installation_row(world, django_capture_on_commit_callbacks):
@@ -338,6 +338,17 @@ def test_the_site_admin_form_cannot_move_a_site_and_saves_settings_through_the_s
     (changed,) = events("site.update_settings", object_id=site.pk)
     assert changed.actor.is_staff and changed.to_state == "auto_update_off"
     assert not events("site.move_product")
+
+
+def test_a_site_added_in_the_admin_writes_its_row(world):
+    site = world.sites[0]
+    client = _staff_client()
+    data = _site_form(site, name="Brand New")
+    response = client.post("/admin/upgrades/site/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    added = Site.objects.get(name="Brand New")
+    (created,) = events("site.create", object_id=added.pk)
+    assert created.actor.is_staff and created.to_state == "jira 9.4.0"
 
 
 def test_the_installation_admin_is_read_only(world):

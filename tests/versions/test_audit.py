@@ -84,7 +84,7 @@ def test_the_listing_page_shows_its_history_in_words_to_its_vendor_only(
     assert page.status_code == 200
     history = page.content.decode().split('id="history-heading"')[1]
     assert "Published version" in history and "time-tracker@1.0.0" in history
-    assert "Edited listing" in history and "(approved &rarr; published)" in history
+    assert "Edited listing" in history and "changed name" in history and "(approved &rarr; published)" in history
     assert "Started rollout" in history and "Completed rollout" in history
     kinds = {e.object_type for e in page.context["history"]}
     assert kinds == {"marketplace.listing", "versions.version", "upgrades.rollout"}

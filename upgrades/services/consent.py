@@ -81,7 +81,11 @@ def _request_decided(request: UpgradeRequest, name: str, *, actor: Any, email: s
         object_repr=_request_repr(request),
         from_state=RequestState.PENDING,
         to_state=request.state,
-        details={"installation_id": request.installation_id, "to_version": request.to_version.number},
+        details={
+            "installation_id": request.installation_id,
+            "to_version": request.to_version.number,
+            "email": request.decided_by_email,
+        },
     )
 
 
