@@ -1,12 +1,92 @@
-"""Writes of the portal itself (not of any app's domain)."""
+"""Writes of the portal itself (not of any app's domain): heartbeats and the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import models
 from django.utils import timezone
 
-from core.models import WorkerHeartbeat
+from core.models import AuditEvent, WorkerHeartbeat
+
+SYSTEM = "system"
 
 
 def heartbeat_record(*, name: str, hostname: str = "") -> None:
     """Note that a Celery worker is alive (idempotent: one row per name, last write wins)."""
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"last_seen": timezone.now(), "hostname": hostname})
+
+
+# --- audit log -------------------------------------------------------------------------
+
+
+def audit_object_type(obj_or_model: Any) -> str:
+    """The short type string of a model or instance: `versions.version`, `upgrades.rollout`."""
+    return obj_or_model._meta.label_lower
+
+
+def _actor_fields(actor: Any, actor_label: str) -> tuple[Any, str]:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if user is not None:
+        return user, actor_label or user.get_username()
+    return None, actor_label or SYSTEM
+
+
+def audit_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: int | None = None,
+    object_repr: str | None = None,
+    from_state: Any = "",
+    to_state: Any = "",
+    details: dict[str, Any] | None = None,
+    actor_label: str = "",
+    at: datetime | None = None,
+) -> AuditEvent:
+    """An unsaved audit row, for `audit_record_many` (bulk services build one per changed row).
+
+    Name the object with `obj`, or with `object_type` and `object_id` when only ids are
+    at hand (set-based work). `actor` is a user, or None/anonymous for the system, in
+    which case `actor_label` says who (an e-mailed admin's address, "system").
+    """
+    if obj is not None:
+        object_type = object_type or audit_object_type(obj)
+        object_id = obj.pk if object_id is None else object_id
+        if object_repr is None:
+            object_repr = str(obj)
+    if not object_type or object_id is None:
+        raise ValueError("An audit row names its object: pass obj, or object_type and object_id.")
+    user, label = _actor_fields(actor, actor_label)
+    return AuditEvent(
+        actor=user,
+        actor_label=label[:254],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=(object_repr or "")[:200],
+        from_state=str(from_state or ""),
+        to_state=str(to_state or ""),
+        details=details or {},
+        at=at or timezone.now(),
+    )
+
+
+def audit_record(**kwargs: Any) -> AuditEvent:
+    """Write one audit row (call it inside the transaction that makes the change); see `audit_event`."""
+    event = audit_event(**kwargs)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Write the rows of a set-based change with one INSERT per batch (500 rows on PostgreSQL; SQLite's
+    parameter limit makes its batches smaller), never one per row."""
+    events = list(events)
+    if not events:
+        return []
+    return AuditEvent.objects.bulk_create(events, batch_size=500)

@@ -1,5 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from core.errors import ApplicationError
+from marketplace import services
 from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
 
 
@@ -38,11 +43,39 @@ class ScopeAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
 
 
+# What staff may edit on a listing's page: saved through marketplace.services.listing_update (audited).
+LISTING_EDITABLE = ["name", "summary", "pricing", "visibility", "descriptor_url"]
+LISTING_EDITABLE_SETS = ["host_products", "allowed_sites"]
+
+
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
+    """Vendors create listings on the portal; staff correct the descriptive fields here, through the
+    service (so the change is audited). Key, vendor, scheme and archiving are not edited from a form."""
+
     list_display = ["key", "name", "vendor", "scheme", "pricing", "visibility", "archived_at"]
     list_filter = ["scheme", "pricing", "visibility", "vendor"]
     search_fields = ["key", "name", "vendor__name"]
-    autocomplete_fields = ["vendor"]
     filter_horizontal = ["host_products", "allowed_sites"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["key", "vendor", "scheme", "archived_at", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # versions and installations refer to it: owners archive it instead
+
+    def save_model(self, request: HttpRequest, obj: Listing, form: Any, change: bool) -> None:
+        changed = set(form.changed_data)
+        data = {name: form.cleaned_data[name] for name in LISTING_EDITABLE if name in changed}
+        sets = {name: form.cleaned_data[name] for name in LISTING_EDITABLE_SETS if name in changed}
+        original = Listing.objects.get(pk=obj.pk)
+        try:
+            services.listing_update(listing=original, actor=request.user, **data, **sets)
+        except ApplicationError as exc:
+            self.message_user(request, f"Nothing changed: {exc.message}", messages.ERROR)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The service saved the host products and allowed sites already; the inline formsets (none) stay."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import ApplicationError
+from core.services import audit_record
 from marketplace.models import (
     LISTING_KEY_RE,
     LISTING_KEY_RULE,
@@ -22,11 +23,18 @@ from marketplace.models import (
     Vendor,
     VendorMembership,
 )
-from marketplace.permissions import require_vendor_member, require_vendor_owner
+from marketplace.permissions import require_vendor_member, require_vendor_member_or_staff, require_vendor_owner
 from marketplace.schemes import CONNECT, SCHEMES
 from marketplace.scopes import guess_sensitivity, normalise_scope
 
 User = get_user_model()
+
+# A listing's "state" in its audit rows (the table has archived_at, not a state column).
+LISTING_ACTIVE, LISTING_ARCHIVED = "active", "archived"
+
+
+def _listing_state(listing: Listing) -> str:
+    return LISTING_ARCHIVED if listing.archived_at is not None else LISTING_ACTIVE
 
 
 def vendor_create(*, name: str, owner: Any, contact_email: str = "") -> Vendor:
@@ -143,6 +151,14 @@ def listing_create(
             listing = Listing.objects.create(vendor=vendor, key=key, **fields)
             listing.host_products.set(host_products)
             listing.allowed_sites.set(allowed_sites)
+            audit_record(
+                actor=actor,
+                action="listing.create",
+                obj=listing,
+                object_repr=listing.key,
+                to_state=LISTING_ACTIVE,
+                details={"scheme": listing.scheme, "vendor_id": vendor.pk},
+            )
     except IntegrityError as exc:
         raise ApplicationError(f"Key {key!r} is already taken by another listing.", field="key") from exc
     return listing
@@ -157,36 +173,87 @@ def listing_update(
     **data: Any,
 ) -> Listing:
     if actor is not None:
-        require_vendor_member(actor, listing.vendor_id)
+        # Staff edit listings from the admin (through this service, so the edit is audited).
+        require_vendor_member_or_staff(actor, listing.vendor_id)
     if "key" in data and data["key"] != listing.key:
         raise ApplicationError("The key can't change: customers and coordinates (key@version) use it.", field="key")
     data.pop("key", None)
     fields = _listing_fields(data, current=listing)
     with transaction.atomic():
+        changes = {
+            name: {"from": getattr(listing, name), "to": value}
+            for name, value in fields.items()
+            if getattr(listing, name) != value
+        }
         for name, value in fields.items():
             setattr(listing, name, value)
         listing.save()
         if host_products is not None:
+            host_products = list(host_products)
+            before = sorted(listing.host_products.values_list("key", flat=True))
+            after = sorted(p.key for p in host_products)
+            if before != after:
+                changes["host_products"] = {"from": before, "to": after}
             listing.host_products.set(host_products)
         if allowed_sites is not None:
+            allowed_sites = list(allowed_sites)
+            before_ids = sorted(listing.allowed_sites.values_list("pk", flat=True))
+            after_ids = sorted(getattr(s, "pk", s) for s in allowed_sites)
+            if before_ids != after_ids:
+                changes["allowed_sites"] = {"from": before_ids, "to": after_ids}
             listing.allowed_sites.set(allowed_sites)
+        if changes:
+            state = _listing_state(listing)
+            audit_record(
+                actor=actor,
+                action="listing.update",
+                obj=listing,
+                object_repr=listing.key,
+                from_state=state,
+                to_state=state,
+                details={"changes": changes},
+            )
     return listing
 
 
 def listing_archive(*, listing: Listing, actor: Any) -> Listing:
     """Owners archive a listing (it is never deleted: versions and installations refer to it)."""
     require_vendor_owner(actor, listing.vendor_id)
-    if listing.archived_at is None:
-        listing.archived_at = timezone.now()
-        listing.save(update_fields=["archived_at", "updated_at"])
+    caller = listing
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.archived_at is None:
+            listing.archived_at = timezone.now()
+            listing.save(update_fields=["archived_at", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="listing.archive",
+                obj=listing,
+                object_repr=listing.key,
+                from_state=LISTING_ACTIVE,
+                to_state=LISTING_ARCHIVED,
+            )
+    caller.archived_at = listing.archived_at
     return listing
 
 
 def listing_unarchive(*, listing: Listing, actor: Any) -> Listing:
     require_vendor_owner(actor, listing.vendor_id)
-    if listing.archived_at is not None:
-        listing.archived_at = None
-        listing.save(update_fields=["archived_at", "updated_at"])
+    caller = listing
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.archived_at is not None:
+            listing.archived_at = None
+            listing.save(update_fields=["archived_at", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="listing.unarchive",
+                obj=listing,
+                object_repr=listing.key,
+                from_state=LISTING_ARCHIVED,
+                to_state=LISTING_ACTIVE,
+            )
+    caller.archived_at = listing.archived_at
     return listing
 
 

@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import ApplicationError
+from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import Listing, Vendor
-from marketplace.services import listing_create
+from marketplace.services import LISTING_ACTIVE, LISTING_ARCHIVED, listing_create
 from mirror import feed
 from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
 from versions.fetch import FetchError, fetch_descriptor
@@ -187,13 +188,24 @@ def _mirror_listing(source: MirrorSource, vendor: Vendor, item: feed.FeedListing
             for name, value in (("name", item.name), ("summary", item.summary), ("pricing", item.pricing))
             if getattr(listing, name) != value
         ]
+        changes = {name: {"from": getattr(listing, name), "to": getattr(item, name)} for name in changed}
         for name in changed:
             setattr(listing, name, getattr(item, name))
-        if listing.archived_at is not None:  # listed upstream again
+        was_archived = listing.archived_at is not None
+        if was_archived:  # listed upstream again
             listing.archived_at = None
             changed.append("archived_at")
         if changed:
             listing.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                actor=None,
+                action="listing.unarchive" if was_archived else "listing.update",
+                obj=listing,
+                object_repr=listing.key,
+                from_state=LISTING_ARCHIVED if was_archived else LISTING_ACTIVE,
+                to_state=LISTING_ACTIVE,
+                details={"changes": changes, "reason": f"mirrored from {source.host}"},
+            )
         vendor_changed = mapping.upstream_vendor != item.vendor
         if vendor_changed:
             mapping.upstream_vendor = item.vendor
@@ -233,18 +245,58 @@ def _mirror_listing(source: MirrorSource, vendor: Vendor, item: feed.FeedListing
 
 def _archive_missing(source: MirrorSource, seen: set[str]) -> int:
     """Listings the upstream no longer lists (archived or made private there) are archived here."""
-    gone = (
+    gone = list(
         MirroredListing.objects.filter(source=source, listing__archived_at__isnull=True)
         .exclude(upstream_key__in=seen)
-        .values_list("listing_id", flat=True)
+        .values_list("listing_id", "listing__key")
     )
-    return Listing.objects.filter(pk__in=list(gone)).update(archived_at=timezone.now())
+    if not gone:
+        return 0
+    now = timezone.now()
+    count = Listing.objects.filter(pk__in=[pk for pk, _ in gone]).update(archived_at=now)
+    audit_record_many(
+        audit_event(
+            actor=None,
+            action="listing.archive",
+            object_type="marketplace.listing",
+            object_id=pk,
+            object_repr=key,
+            from_state=LISTING_ACTIVE,
+            to_state=LISTING_ARCHIVED,
+            details={"reason": f"no longer listed by the upstream {source.host}"},
+            at=now,
+        )
+        for pk, key in gone
+    )
+    return count
 
 
+def _sync_audit(sync: MirrorSync, action: str, *, from_state: str, at=None, **details) -> None:
+    audit_record(
+        actor=None,
+        action=f"mirror_sync.{action}",
+        obj=sync,
+        object_repr=f"{sync.source.host} {sync.started_at:%Y-%m-%d %H:%M}",
+        from_state=from_state,
+        to_state=sync.outcome,
+        details={"source_id": sync.source_id, "trigger": sync.trigger, **details},
+        at=at,
+    )
+
+
+@transaction.atomic
 def _finish(sync: MirrorSync, source: MirrorSource, outcome: str, *, error: str = "") -> MirrorSync:
     now = timezone.now()
     sync.outcome, sync.finished_at, sync.error = outcome, now, error[:4000]
     sync.save()
+    failed = outcome == MirrorSync.Outcome.FAILED
+    _sync_audit(
+        sync,
+        "fail" if failed else "finish",
+        from_state=MirrorSync.Outcome.RUNNING,
+        at=now,
+        **({"reason": sync.error} if failed else {"summary": sync.summary}),
+    )
     source.last_synced_at = now
     if outcome in (MirrorSync.Outcome.SYNCED, MirrorSync.Outcome.NOT_MODIFIED):
         source.last_success_at, source.last_error, source.failure_streak = now, "", 0
@@ -262,7 +314,9 @@ def mirror_sync(*, source: MirrorSource, trigger: str = MirrorSync.Trigger.SCHED
     source = MirrorSource.objects.get(pk=source.pk)
     if not source.enabled and trigger == MirrorSync.Trigger.SCHEDULE:
         raise ApplicationError(f"The mirror source {source} is disabled.", field="enabled")
-    sync = MirrorSync.objects.create(source=source, trigger=trigger)
+    with transaction.atomic():
+        sync = MirrorSync.objects.create(source=source, trigger=trigger)
+        _sync_audit(sync, "start", from_state="", at=sync.started_at)
     try:
         fetched = _fetch_feed(source)  # the network, outside any transaction or lock
     except SyncFailed as exc:
@@ -311,11 +365,32 @@ def mirror_sync_prune() -> int:
     """Forget syncs older than MIRROR_SYNC_HISTORY_DAYS (an hourly beat makes 8,760 a year per source),
     and close syncs whose worker stopped mid-way so the history does not say "running" forever."""
     now = timezone.now()
-    MirrorSync.objects.filter(outcome=MirrorSync.Outcome.RUNNING, started_at__lt=now - STALE_RUNNING_AFTER).update(
-        outcome=MirrorSync.Outcome.FAILED,
-        finished_at=now,
-        error="Interrupted: the sync did not finish (the worker stopped or hit its time limit); its changes were "
-        "rolled back, and the next sync starts over.",
+    error = (
+        "Interrupted: the sync did not finish (the worker stopped or hit its time limit); its changes were "
+        "rolled back, and the next sync starts over."
     )
+    with transaction.atomic():
+        stale = list(
+            MirrorSync.objects.select_for_update(of=("self",))
+            .filter(outcome=MirrorSync.Outcome.RUNNING, started_at__lt=now - STALE_RUNNING_AFTER)
+            .values_list("pk", "source_id", "source__base_url", "started_at")
+        )
+        MirrorSync.objects.filter(pk__in=[row[0] for row in stale]).update(
+            outcome=MirrorSync.Outcome.FAILED, finished_at=now, error=error
+        )
+        audit_record_many(
+            audit_event(
+                actor=None,
+                action="mirror_sync.fail",
+                object_type="mirror.mirrorsync",
+                object_id=pk,
+                object_repr=f"{base_url} {started_at:%Y-%m-%d %H:%M}",
+                from_state=MirrorSync.Outcome.RUNNING,
+                to_state=MirrorSync.Outcome.FAILED,
+                details={"source_id": source_id, "reason": error},
+                at=now,
+            )
+            for pk, source_id, base_url, started_at in stale
+        )
     deleted, _ = MirrorSync.objects.filter(started_at__lt=now - settings.MIRROR_SYNC_HISTORY).delete()
     return deleted

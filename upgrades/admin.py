@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
+from core.services import audit_record
 from upgrades import services
 from upgrades.models import (
     BetaInstall,
@@ -50,13 +51,48 @@ class SiteTokenInline(admin.TabularInline):
         return False  # tokens are shown once when made: use the site's "create a token" action
 
 
+# Changed on an existing site only through services (audited): the product by a move
+# (services.site_migrate_product), the settings by services.site_update_settings.
+SITE_PRODUCT_FIELDS = ["host_product", "host_version"]
+SITE_SETTINGS_FIELDS = ["auto_update", "maintenance_windows"]
+
+
 @admin.register(Site)
 class SiteAdminPage(admin.ModelAdmin):
+    """Staff add sites and fix their name, time zone and admins; a site's product moves only on its
+    page (the move switches its apps off and offers upgrades), and settings go through the service."""
+
     list_display = ["name", "host_product", "host_version", "time_zone", "auto_update", "sandbox_vendor"]
     list_filter = ["host_product", "auto_update"]
     search_fields = ["name"]
     inlines = [SiteAdminInline, SiteTokenInline]
     actions = ["create_token"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), *(SITE_PRODUCT_FIELDS if obj is not None else [])]
+
+    def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:
+        settings_changed = change and any(name in form.changed_data for name in SITE_SETTINGS_FIELDS)
+        if settings_changed:
+            stored = Site.objects.get(pk=obj.pk)
+            auto_update, windows_ = obj.auto_update, obj.maintenance_windows
+            obj.auto_update, obj.maintenance_windows = stored.auto_update, stored.maintenance_windows
+        super().save_model(request, obj, form, change)  # name, time zone, sandbox vendor
+        if not change:
+            audit_record(
+                actor=request.user,
+                action="site.create",
+                obj=obj,
+                object_repr=obj.name,
+                to_state=f"{obj.host_product.key} {obj.host_version}".strip(),
+            )
+        if settings_changed:
+            try:
+                services.site_update_settings(
+                    site=obj, actor=request.user, auto_update=auto_update, maintenance_windows=windows_
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"Settings not changed: {exc.message}", messages.ERROR)
 
     @admin.action(description="Create an API token for the update check")
     def create_token(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
@@ -66,7 +102,10 @@ class SiteAdminPage(admin.ModelAdmin):
 
 
 @admin.register(Installation)
-class InstallationAdmin(admin.ModelAdmin):
+class InstallationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: installations move through services (rollouts, consent, migrations, beta links),
+    each with its audit row; the version is never changed from a form."""
+
     list_display = ["site", "listing", "version", "state", "license", "updated_at"]
     list_filter = ["state", "license", "listing"]
     search_fields = ["site__name", "listing__key"]

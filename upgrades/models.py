@@ -175,7 +175,7 @@ class Rollout(ProtectedStateMixin, models.Model):
 
     @transition(field=state, source=RolloutState.HALTED, target=RolloutState.RUNNING)
     def resume(self) -> None:
-        self.halted_at = None
+        """halted_by/halted_at stay: they say who halted last; every halt and resume is in the audit log."""
 
     @transition(field=state, source=RolloutState.RUNNING, target=RolloutState.COMPLETED)
     def complete(self) -> None:

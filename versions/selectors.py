@@ -10,6 +10,8 @@ import django_filters
 from django.db.models import Prefetch, QuerySet
 
 from core.errors import ApplicationError, NotFound
+from core.models import AuditEvent
+from core.selectors import audit_for_objects
 from marketplace.models import Vendor
 from marketplace.scopes import normalise_scopes, scope_change
 from upgrades.policies import SCHEMES_ASKING_FOR_SCOPES_AND_PRICE, Snapshot, upgrade_requires_consent
@@ -79,6 +81,24 @@ def version_get_for_user(*, user: Any, pk: int) -> Version:
 
 def version_history(*, version: Version) -> QuerySet[VersionTransition]:
     return version.transitions.select_related("actor").order_by("-at", "-id")
+
+
+def listing_history(*, listing_id: int) -> QuerySet[AuditEvent]:
+    """The listing's audit history for its vendor: the listing, its versions, their rollouts and
+    beta share links, newest first (one query; the caller has checked the listing is the user's).
+
+    Rollouts and share links are named through the versions' reverse relations and their
+    type strings, so this module imports nothing of the upgrades app.
+    """
+    versions = Version.objects.filter(listing_id=listing_id)
+    return audit_for_objects(
+        {
+            "marketplace.listing": [listing_id],
+            "versions.version": versions.values("pk"),
+            "upgrades.rollout": versions.filter(rollout__isnull=False).values("rollout"),
+            "upgrades.betasharelink": versions.filter(beta_links__isnull=False).values("beta_links"),
+        }
+    )
 
 
 def versions_of_listing(*, listing_id: int) -> QuerySet[Version]:

@@ -15,7 +15,13 @@ from upgrades.selectors.rollouts import (
     rollout_get_for_user,
     rollout_progress,
 )
-from upgrades.selectors.sites import installation_list, site_for_token, site_get_for_user, site_list_for_user
+from upgrades.selectors.sites import (
+    installation_list,
+    site_for_token,
+    site_get_for_user,
+    site_history,
+    site_list_for_user,
+)
 from upgrades.selectors.updates import CANDIDATE_FIELDS, installation_update, site_updates
 
 __all__ = [
@@ -30,6 +36,7 @@ __all__ = [
     "rollout_progress",
     "site_for_token",
     "site_get_for_user",
+    "site_history",
     "site_list_for_user",
     "site_updates",
     "upgrade_request_changes",

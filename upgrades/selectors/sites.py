@@ -7,12 +7,17 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from core.errors import NotFound
+from core.models import AuditEvent
+from core.selectors import audit_for_objects
 from marketplace.permissions import is_staff
 from upgrades.models import (
     Installation,
+    MigrationOffer,
     Site,
     SiteAdmin,
     SiteToken,
+    Upgrade,
+    UpgradeRequest,
 )
 from upgrades.permissions import site_admin_filter
 
@@ -42,3 +47,19 @@ def site_get_for_user(*, user: Any, pk: int) -> Site:
 
 def installation_list(*, site: Site) -> QuerySet[Installation]:
     return Installation.objects.filter(site=site).select_related("listing", "version").order_by("listing__name")
+
+
+def site_history(*, site: Site) -> QuerySet[AuditEvent]:
+    """The site's audit history for its admins: the site, its installations, their upgrades,
+    upgrade requests and migration offers, newest first (one query; the caller checked the site is theirs).
+    The vendors' side (versions, rollouts, share links) is not in it."""
+    mine = {"installation__site_id": site.pk}
+    return audit_for_objects(
+        {
+            "upgrades.site": [site.pk],
+            "upgrades.installation": Installation.objects.filter(site_id=site.pk).values("pk"),
+            "upgrades.upgrade": Upgrade.objects.filter(**mine).values("pk"),
+            "upgrades.upgraderequest": UpgradeRequest.objects.filter(**mine).values("pk"),
+            "upgrades.migrationoffer": MigrationOffer.objects.filter(**mine).values("pk"),
+        }
+    )

@@ -1,10 +1,19 @@
-"""Shared by the service modules: enqueue this app's tasks after commit."""
+"""Shared by the service modules: enqueue this app's tasks after commit; close open work with its audit rows."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+
+from core.models import AuditEvent
+from core.services import audit_event, audit_record_many
+
+# Type strings of this app's audited objects (core.AuditEvent.object_type).
+INSTALLATION = "upgrades.installation"
+UPGRADE = "upgrades.upgrade"
+UPGRADE_REQUEST = "upgrades.upgraderequest"
+MIGRATION_OFFER = "upgrades.migrationoffer"
 
 
 def _on_commit_delay(task_path: str, *args: Any) -> None:
@@ -18,19 +27,89 @@ def _on_commit_delay(task_path: str, *args: Any) -> None:
     transaction.on_commit(enqueue)
 
 
-def supersede_open_work(*, installations: dict[str, Any], outcome: str, now: Any) -> tuple[int, int]:
+def installation_event(
+    *,
+    actor: Any,
+    action: str,
+    installation_id: int,
+    name: str,
+    from_state: str,
+    to_state: str,
+    details: dict[str, Any] | None = None,
+    at: Any = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    """An (unsaved) audit row of an installation; `name` is the app's name, as the site's history shows it."""
+    return audit_event(
+        actor=actor,
+        actor_label=actor_label,
+        action=action,
+        object_type=INSTALLATION,
+        object_id=installation_id,
+        object_repr=name,
+        from_state=from_state,
+        to_state=to_state,
+        details=details,
+        at=at,
+    )
+
+
+def supersede_open_work(
+    *, installations: dict[str, Any], outcome: str, now: Any, actor: Any = None, actor_label: str = ""
+) -> tuple[int, int]:
     """Close what is still open for some installations: pending consent requests and
-    scheduled upgrades become superseded (set-based). Returns (requests, upgrades).
+    scheduled upgrades become superseded (set-based), each with its audit row.
+    Returns (requests, upgrades).
 
     `installations` filters Upgrade/UpgradeRequest by installation, e.g.
-    {"installation_id__in": ids} or {"installation__site_id": site_id}.
+    {"installation_id__in": ids} or {"installation__site_id": site_id}. A fixed
+    number of statements whatever the number of rows: lock and read the ids,
+    update them, insert the audit rows.
     """
     from upgrades.models import RequestState, Upgrade, UpgradeRequest, UpgradeState
 
-    requests = UpgradeRequest.objects.filter(state=RequestState.PENDING, **installations).update(
-        state=RequestState.SUPERSEDED, decided_at=now
+    columns = ("pk", "installation__listing__name", "to_version__number")
+    requests = list(
+        UpgradeRequest.objects.select_for_update(of=("self",))
+        .filter(state=RequestState.PENDING, **installations)
+        .values_list(*columns)
     )
-    upgrades = Upgrade.objects.filter(state=UpgradeState.SCHEDULED, **installations).update(
-        state=UpgradeState.SUPERSEDED, outcome=outcome
+    upgrades = list(
+        Upgrade.objects.select_for_update(of=("self",))
+        .filter(state=UpgradeState.SCHEDULED, **installations)
+        .values_list(*columns)
     )
-    return requests, upgrades
+    if requests:
+        UpgradeRequest.objects.filter(pk__in=[r[0] for r in requests]).update(
+            state=RequestState.SUPERSEDED, decided_at=now
+        )
+    if upgrades:
+        Upgrade.objects.filter(pk__in=[u[0] for u in upgrades]).update(state=UpgradeState.SUPERSEDED, outcome=outcome)
+    common = {"actor": actor, "actor_label": actor_label, "details": {"reason": outcome}, "at": now}
+    audit_record_many(
+        [
+            audit_event(
+                action="upgrade_request.supersede",
+                object_type=UPGRADE_REQUEST,
+                object_id=pk,
+                object_repr=f"{name} {number}",
+                from_state=RequestState.PENDING,
+                to_state=RequestState.SUPERSEDED,
+                **common,
+            )
+            for pk, name, number in requests
+        ]
+        + [
+            audit_event(
+                action="upgrade.supersede",
+                object_type=UPGRADE,
+                object_id=pk,
+                object_repr=f"{name} {number}",
+                from_state=UpgradeState.SCHEDULED,
+                to_state=UpgradeState.SUPERSEDED,
+                **common,
+            )
+            for pk, name, number in upgrades
+        ]
+    )
+    return len(requests), len(upgrades)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.services import audit_event, audit_record_many
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -16,27 +18,48 @@ from upgrades.models import (
     Upgrade,
     UpgradeState,
 )
-from upgrades.services._common import _on_commit_delay
+from upgrades.services._common import UPGRADE, _on_commit_delay, installation_event
 from versions.schemes import OCP
 
 OCP_HOOKS = ("onUpgrade", "onFinalizeUpgrade")
 
 
-def _apply(upgrades: list[Upgrade], now: datetime) -> list[int]:
+def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_label: str = "") -> list[int]:
     """Apply locked, scheduled upgrades: a fixed number of statements per target version.
 
     An installation deactivated meanwhile (its site moved to another host
     product, or the app was switched off) is not touched: its upgrade fails
     with the reason, and the vendor sees it counted as failed.
+
+    Each upgrade gets its audit row (applied or failed), and each upgraded
+    installation one (its version moved), all written with one bulk insert.
+    `actor` is whoever asked for it now (an approving admin); None: the system.
     """
     if not upgrades:
         return []
     states = dict(Installation.objects.filter(pk__in=[u.installation_id for u in upgrades]).values_list("pk", "state"))
     failed = [u.pk for u in upgrades if states.get(u.installation_id) == InstallationState.DEACTIVATED]
+    common = {"actor": actor, "actor_label": actor_label, "at": now}
+    events = []
     if failed:
+        outcome = "not installed: the installation is deactivated"
         Upgrade.objects.filter(pk__in=failed, state=UpgradeState.SCHEDULED).update(
-            state=UpgradeState.FAILED, applied_at=now, outcome="not installed: the installation is deactivated"
+            state=UpgradeState.FAILED, applied_at=now, outcome=outcome
         )
+        events += [
+            audit_event(
+                action="upgrade.fail",
+                object_type=UPGRADE,
+                object_id=u.pk,
+                object_repr=f"{u.to_version.listing.name} {u.to_version.number}",
+                from_state=UpgradeState.SCHEDULED,
+                to_state=UpgradeState.FAILED,
+                details={"reason": outcome, "installation_id": u.installation_id},
+                **common,
+            )
+            for u in upgrades
+            if u.pk in failed
+        ]
     by_version: dict[int, list[Upgrade]] = defaultdict(list)
     for upgrade in upgrades:
         if upgrade.pk not in failed:
@@ -59,6 +82,33 @@ def _apply(upgrades: list[Upgrade], now: datetime) -> list[int]:
             state=UpgradeState.APPLIED, applied_at=now, outcome=f"installed {version.number}", hooks=hooks
         )
         applied.extend(ids)
+        name = version.listing.name
+        for upgrade in group:
+            moved = {"upgrade_id": upgrade.pk, "from_version_id": upgrade.from_version_id, "to_version": version.number}
+            events.append(
+                audit_event(
+                    action="upgrade.apply",
+                    object_type=UPGRADE,
+                    object_id=upgrade.pk,
+                    object_repr=f"{name} {version.number}",
+                    from_state=UpgradeState.SCHEDULED,
+                    to_state=UpgradeState.APPLIED,
+                    details={"installation_id": upgrade.installation_id, "to_version": version.number},
+                    **common,
+                )
+            )
+            events.append(
+                installation_event(
+                    action="installation.upgrade",
+                    installation_id=upgrade.installation_id,
+                    name=name,
+                    from_state=states.get(upgrade.installation_id, ""),
+                    to_state=InstallationState.ACTIVE,
+                    details=moved,
+                    **common,
+                )
+            )
+    audit_record_many(events)
     if applied:
         _on_commit_delay("send_upgrade_applied_emails", applied)
     return applied

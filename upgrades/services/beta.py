@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.services import audit_record
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from marketplace.selectors import scope_catalogue
@@ -32,9 +33,9 @@ from upgrades.models import (
     UpgradeRequest,
 )
 from upgrades.permissions import is_site_admin
-from upgrades.services._common import supersede_open_work
+from upgrades.services._common import INSTALLATION, supersede_open_work
 from upgrades.services.applying import _apply
-from upgrades.services.consent import upgrade_request_approve
+from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
 from upgrades.share_links import beta_link_unsign
 from versions.models import State as VersionState
 from versions.models import Version
@@ -95,12 +96,30 @@ def beta_share_link_create(
         if refusal:
             raise ApplicationError(refusal, field="version")
         now = timezone.now()
-        return BetaShareLink.objects.create(
+        link = BetaShareLink.objects.create(
             version=version,
             nonce=uuid.uuid4(),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             expires_at=now + timedelta(days=days),
         )
+        _link_audit(link, "create", actor=actor, to_state=LINK_ACTIVE, expires_at=link.expires_at.isoformat())
+        return link
+
+
+# A share link's "state" in its audit rows (the table has revoked_at and expires_at).
+LINK_ACTIVE, LINK_REVOKED = "active", "revoked"
+
+
+def _link_audit(link: BetaShareLink, action: str, *, actor: Any, from_state: str = "", to_state: str = "", **details):
+    audit_record(
+        actor=actor,
+        action=f"beta_link.{action}",
+        obj=link,
+        object_repr=f"{link.version.listing.key}@{link.version.number}",
+        from_state=from_state,
+        to_state=to_state,
+        details={"version_id": link.version_id, **details},
+    )
 
 
 def beta_share_link_revoke(*, link: BetaShareLink, actor: Any) -> BetaShareLink:
@@ -122,6 +141,7 @@ def beta_share_link_revoke(*, link: BetaShareLink, actor: Any) -> BetaShareLink:
             link.revoked_at = timezone.now()
             link.revoked_by = actor if getattr(actor, "is_authenticated", False) else None
             link.save(update_fields=["revoked_at", "revoked_by"])
+            _link_audit(link, "revoke", actor=actor, from_state=LINK_ACTIVE, to_state=LINK_REVOKED)
     return link
 
 
@@ -261,12 +281,32 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
                 license=version.pricing,
                 state=InstallationState.ACTIVE,
             )
+            audit_record(
+                actor=actor,
+                action="installation.install",
+                object_type=INSTALLATION,
+                object_id=installation.pk,
+                object_repr=listing.name,
+                to_state=installation.state,
+                details={"version": version.number, "beta_link_id": link.pk},
+                at=now,
+            )
         else:
             record.from_version = installation.version
             record.consent_reasons, record.upgrade = _upgrade_to_beta(installation, version, rollout, actor, now)
             installation.refresh_from_db()  # the upgrade moved it with a bulk UPDATE
         record.installation = installation
         record.save()
+        # The vendor's side of it: their link was used (the site's side is the installation's row).
+        _link_audit(
+            link,
+            "install",
+            actor=actor,
+            from_state=LINK_ACTIVE,
+            to_state=LINK_ACTIVE,
+            installation_id=installation.pk,
+            from_version=record.from_version.number if record.from_version else "",
+        )
     return record
 
 
@@ -275,7 +315,10 @@ def _upgrade_to_beta(
 ) -> tuple[list[dict], Upgrade]:
     """Move a locked installation to the beta at once, closing what was still open for it."""
     supersede_open_work(
-        installations={"installation_id": installation.pk}, outcome=f"replaced by the beta {version.number}", now=now
+        installations={"installation_id": installation.pk},
+        outcome=f"replaced by the beta {version.number}",
+        now=now,
+        actor=actor,
     )
     installed = policies.Snapshot(installation.version.number, tuple(installation.granted_scopes), installation.license)
     reasons = [
@@ -291,10 +334,12 @@ def _upgrade_to_beta(
     if reasons:
         # The consent flow's own service records the approver and applies the upgrade.
         request = UpgradeRequest.objects.create(reasons=reasons, **common)
+        upgrade_request_created(request, actor=actor, name=version.listing.name, beta=True)
         upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
     else:
         upgrade = Upgrade.objects.create(due_at=now, approved_by=actor, **common)
-        _apply([upgrade], now)
+        upgrade_scheduled(upgrade, actor=actor, name=version.listing.name, beta=True)
+        _apply([upgrade], now, actor=actor)
         upgrade.refresh_from_db()
     upgrade.outcome = f"installed {version.number} through a beta share link"
     Upgrade.objects.filter(pk=upgrade.pk).update(outcome=upgrade.outcome)

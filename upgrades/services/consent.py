@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.services import audit_event, audit_record, audit_record_many
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
     ConsentLink,
@@ -26,7 +27,13 @@ from upgrades.models import (
     UpgradeState,
 )
 from upgrades.permissions import require_site_admin
-from upgrades.services._common import _on_commit_delay
+from upgrades.services._common import (
+    UPGRADE,
+    UPGRADE_REQUEST,
+    _on_commit_delay,
+    installation_event,
+    supersede_open_work,
+)
 from upgrades.services.applying import _apply
 
 
@@ -58,6 +65,61 @@ def closed_request_message(request: UpgradeRequest) -> str:
     return f"This request is {request.state}."
 
 
+def _request_repr(request: UpgradeRequest) -> str:
+    return f"{request.installation.listing.name} {request.to_version.number}"
+
+
+def _request_decided(request: UpgradeRequest, name: str, *, actor: Any, email: str) -> None:
+    """Run approve/reject on a locked pending request, save it and write its audit row."""
+    getattr(request, name)(actor, email)
+    request.save()
+    audit_record(
+        actor=actor,
+        actor_label=email if not getattr(actor, "is_authenticated", False) else "",
+        action=f"upgrade_request.{name}",
+        obj=request,
+        object_repr=_request_repr(request),
+        from_state=RequestState.PENDING,
+        to_state=request.state,
+        details={
+            "installation_id": request.installation_id,
+            "to_version": request.to_version.number,
+            "email": request.decided_by_email,
+        },
+    )
+
+
+def upgrade_scheduled(upgrade: Upgrade, *, actor: Any, name: str, actor_label: str = "", **details: Any) -> None:
+    """The audit row of an upgrade just created (`name`: the app's name)."""
+    audit_record(
+        actor=actor,
+        actor_label=actor_label,
+        action="upgrade.schedule",
+        object_type=UPGRADE,
+        object_id=upgrade.pk,
+        object_repr=f"{name} {upgrade.to_version.number}",
+        to_state=UpgradeState.SCHEDULED,
+        details={"installation_id": upgrade.installation_id, **details},
+    )
+
+
+def upgrade_request_created(request: UpgradeRequest, *, actor: Any, name: str, **details: Any) -> None:
+    """The audit row of a consent request just created (`name`: the app's name)."""
+    audit_record(
+        actor=actor,
+        action="upgrade_request.create",
+        object_type=UPGRADE_REQUEST,
+        object_id=request.pk,
+        object_repr=f"{name} {request.to_version.number}",
+        to_state=RequestState.PENDING,
+        details={
+            "installation_id": request.installation_id,
+            "reasons": [r.get("code") for r in request.reasons],
+            **details,
+        },
+    )
+
+
 def _check_decidable(request: UpgradeRequest) -> None:
     if request.state != RequestState.PENDING:
         raise TransitionNotAllowed(closed_request_message(request))
@@ -76,10 +138,14 @@ def upgrade_request_approve(*, request_id: int, actor: Any = None, email: str = 
                 f"The vendor has paused the rollout of {request.to_version.number}; nothing changed. Try again later."
             )
         installation = Installation.objects.select_for_update().get(pk=request.installation_id)
-        request.approve(actor, email)
-        request.save()
-        Upgrade.objects.filter(installation=installation, state=UpgradeState.SCHEDULED).update(
-            state=UpgradeState.SUPERSEDED, outcome=f"replaced by the approved upgrade to {request.to_version.number}"
+        _request_decided(request, "approve", actor=actor, email=email)
+        label = email if not getattr(actor, "is_authenticated", False) else ""
+        supersede_open_work(
+            installations={"installation_id": installation.pk},
+            outcome=f"replaced by the approved upgrade to {request.to_version.number}",
+            now=now,
+            actor=actor,
+            actor_label=label,
         )
         upgrade = Upgrade.objects.create(
             installation=installation,
@@ -91,7 +157,9 @@ def upgrade_request_approve(*, request_id: int, actor: Any = None, email: str = 
             approved_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         upgrade.to_version = request.to_version
-        _apply([upgrade], now)
+        name = request.installation.listing.name
+        upgrade_scheduled(upgrade, actor=actor, actor_label=label, name=name, request_id=request.pk)
+        _apply([upgrade], now, actor=actor, actor_label=label)
         upgrade.refresh_from_db()
     return upgrade
 
@@ -105,11 +173,27 @@ def upgrade_request_reject(
         if not via_link:
             require_site_admin(actor, request.installation.site_id)
         _check_decidable(request)
-        request.reject(actor, email)
-        request.save()
-        Installation.objects.filter(pk=request.installation_id, state=InstallationState.PENDING_CONSENT).update(
-            state=InstallationState.ACTIVE, updated_at=timezone.now()
+        _request_decided(request, "reject", actor=actor, email=email)
+        now = timezone.now()
+        moved = Installation.objects.filter(pk=request.installation_id, state=InstallationState.PENDING_CONSENT).update(
+            state=InstallationState.ACTIVE, updated_at=now
         )
+        if moved:
+            audit_record_many(
+                [
+                    installation_event(
+                        actor=actor,
+                        actor_label=email if not getattr(actor, "is_authenticated", False) else "",
+                        action="installation.activate",
+                        installation_id=request.installation_id,
+                        name=request.installation.listing.name,
+                        from_state=InstallationState.PENDING_CONSENT,
+                        to_state=InstallationState.ACTIVE,
+                        details={"reason": f"the upgrade to {request.to_version.number} was rejected"},
+                        at=now,
+                    )
+                ]
+            )
     return request
 
 
@@ -207,11 +291,11 @@ def installation_upgrade(*, installation_id: int, actor: Any) -> Upgrade:
         locked = Installation.objects.select_for_update().get(pk=installation.pk)
         if locked.version_id != installation.version_id:
             raise TransitionNotAllowed("The installation changed meanwhile; reload the page.")
-        UpgradeRequest.objects.filter(installation=locked, state=RequestState.PENDING).update(
-            state=RequestState.SUPERSEDED, decided_at=timezone.now()
-        )
-        Upgrade.objects.filter(installation=locked, state=UpgradeState.SCHEDULED).update(
-            state=UpgradeState.SUPERSEDED, outcome="replaced by a manual upgrade"
+        supersede_open_work(
+            installations={"installation_id": locked.pk},
+            outcome="replaced by a manual upgrade",
+            now=timezone.now(),
+            actor=actor,
         )
         upgrade = Upgrade.objects.create(
             installation=locked,
@@ -222,7 +306,8 @@ def installation_upgrade(*, installation_id: int, actor: Any) -> Upgrade:
             approved_by=actor,
             outcome="",
         )
-        _apply([upgrade], timezone.now())
+        upgrade_scheduled(upgrade, actor=actor, name=installation.listing.name, manual=True)
+        _apply([upgrade], timezone.now(), actor=actor)
         upgrade.refresh_from_db()
     return upgrade
 
@@ -253,12 +338,51 @@ def upgrade_requests_expire(*, now: datetime | None = None) -> int:
     """Requests nobody answered while their links were valid expire; the installations keep their version."""
     now = now or timezone.now()
     with transaction.atomic():
-        stale = UpgradeRequest.objects.filter(
-            state=RequestState.PENDING, created_at__lte=now - settings.UPGRADE_LINK_MAX_AGE
+        stale = list(
+            UpgradeRequest.objects.select_for_update(of=("self",))
+            .filter(state=RequestState.PENDING, created_at__lte=now - settings.UPGRADE_LINK_MAX_AGE)
+            .values_list("pk", "installation_id", "installation__listing__name", "to_version__number")
         )
-        installation_ids = list(stale.values_list("installation_id", flat=True))
-        count = stale.update(state=RequestState.EXPIRED, decided_at=now)
-        Installation.objects.filter(pk__in=installation_ids, state=InstallationState.PENDING_CONSENT).update(
-            state=InstallationState.ACTIVE, updated_at=now
+        if not stale:
+            return 0
+        count = UpgradeRequest.objects.filter(pk__in=[row[0] for row in stale]).update(
+            state=RequestState.EXPIRED, decided_at=now
+        )
+        names = {installation_id: name for _, installation_id, name, _ in stale}
+        waiting = list(
+            Installation.objects.select_for_update()
+            .filter(pk__in=list(names), state=InstallationState.PENDING_CONSENT)
+            .values_list("pk", flat=True)
+        )
+        Installation.objects.filter(pk__in=waiting).update(state=InstallationState.ACTIVE, updated_at=now)
+        reason = "nobody answered while the approval links were valid"
+        audit_record_many(
+            [
+                audit_event(
+                    actor=None,
+                    action="upgrade_request.expire",
+                    object_type=UPGRADE_REQUEST,
+                    object_id=pk,
+                    object_repr=f"{name} {number}",
+                    from_state=RequestState.PENDING,
+                    to_state=RequestState.EXPIRED,
+                    details={"installation_id": installation_id, "reason": reason},
+                    at=now,
+                )
+                for pk, installation_id, name, number in stale
+            ]
+            + [
+                installation_event(
+                    actor=None,
+                    action="installation.activate",
+                    installation_id=pk,
+                    name=names[pk],
+                    from_state=InstallationState.PENDING_CONSENT,
+                    to_state=InstallationState.ACTIVE,
+                    details={"reason": "its upgrade request expired"},
+                    at=now,
+                )
+                for pk in waiting
+            ]
         )
     return count

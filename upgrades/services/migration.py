@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import HostProduct, Listing
 from marketplace.selectors import scope_catalogue
 from upgrades import migration_policy, policies
@@ -31,9 +32,9 @@ from upgrades.models import (
     UpgradeState,
 )
 from upgrades.permissions import require_site_admin
-from upgrades.services._common import supersede_open_work
+from upgrades.services._common import INSTALLATION, MIGRATION_OFFER, installation_event, supersede_open_work
 from upgrades.services.applying import _apply
-from upgrades.services.consent import upgrade_request_approve
+from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
 from versions.models import State as VersionState
 from versions.models import Version
 
@@ -153,15 +154,21 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
             offers.append(offer)
 
         mine = {"installation__site_id": site.pk}
-        deactivated = (
-            Installation.objects.filter(site_id=site.pk)
-            .exclude(state=InstallationState.DEACTIVATED)
-            .update(state=InstallationState.DEACTIVATED, updated_at=now)
+        # The installations were read under the site's lock: their states are the ones this move changes.
+        switched_off = [i for i in installations if i.state != InstallationState.DEACTIVATED]
+        deactivated = Installation.objects.filter(pk__in=[i.pk for i in switched_off]).update(
+            state=InstallationState.DEACTIVATED, updated_at=now
         )
+        moved = f"the site moved to {product.name}"
         requests_superseded, upgrades_superseded = supersede_open_work(
-            installations=mine, outcome=f"cancelled: the site moved to {product.name}", now=now
+            installations=mine, outcome=f"cancelled: {moved}", now=now, actor=actor
         )
-        MigrationOffer.objects.filter(state=OfferState.OFFERED, **mine).update(state=OfferState.SUPERSEDED)
+        earlier_offers = list(
+            MigrationOffer.objects.select_for_update(of=("self",))
+            .filter(state=OfferState.OFFERED, **mine)
+            .values_list("pk", "installation__listing__name")
+        )
+        MigrationOffer.objects.filter(pk__in=[pk for pk, _ in earlier_offers]).update(state=OfferState.SUPERSEDED)
         migration = ProductMigration.objects.create(
             site=site,
             from_product_id=site.host_product_id,
@@ -176,11 +183,94 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         for offer in offers:
             offer.migration = migration
         MigrationOffer.objects.bulk_create(offers)
+        from_product = site.host_product_id
         site.host_product = product
         site.host_version = version_text
         site.save(update_fields=["host_product", "host_version"])
+        audit_record_many(
+            _move_events(
+                site=site,
+                migration=migration,
+                from_product=HostProduct.objects.get(pk=from_product),
+                switched_off=switched_off,
+                earlier_offers=earlier_offers,
+                offers=offers,
+                actor=actor,
+                now=now,
+            )
+        )
     caller_site.host_product, caller_site.host_version = product, version_text
     return migration
+
+
+def _move_events(
+    *,
+    site: Site,
+    migration: ProductMigration,
+    from_product: HostProduct,
+    switched_off: list[Installation],
+    earlier_offers: list[tuple[int, str]],
+    offers: list[MigrationOffer],
+    actor: Any,
+    now: Any,
+) -> list:
+    """The audit rows of one move: the site's, each app switched off, each offer replaced or made."""
+    reason = {"migration_id": migration.pk, "reason": f"the site moved to {migration.to_product.name}"}
+    common = {"actor": actor, "at": now}
+    events = [
+        audit_event(
+            action="site.move_product",
+            obj=site,
+            object_repr=site.name,
+            from_state=f"{from_product.key} {migration.from_version}".strip(),
+            to_state=f"{migration.to_product.key} {migration.to_version}".strip(),
+            details={
+                "migration_id": migration.pk,
+                "deactivated": migration.deactivated,
+                "requests_superseded": migration.requests_superseded,
+                "upgrades_superseded": migration.upgrades_superseded,
+            },
+            **common,
+        )
+    ]
+    events += [
+        installation_event(
+            action="installation.deactivate",
+            installation_id=i.pk,
+            name=i.listing.name,
+            from_state=i.state,
+            to_state=InstallationState.DEACTIVATED,
+            details=reason,
+            **common,
+        )
+        for i in switched_off
+    ]
+    events += [
+        audit_event(
+            action="migration_offer.supersede",
+            object_type=MIGRATION_OFFER,
+            object_id=pk,
+            object_repr=name,
+            from_state=OfferState.OFFERED,
+            to_state=OfferState.SUPERSEDED,
+            details=reason,
+            **common,
+        )
+        for pk, name in earlier_offers
+    ]
+    events += [
+        audit_event(
+            action="migration_offer.create",
+            object_type=MIGRATION_OFFER,
+            object_id=offer.pk,
+            object_repr=offer.installation.listing.name,
+            to_state=offer.state,
+            details={**reason, "installation_id": offer.installation_id, "code": offer.code, "reason": offer.reason},
+            **common,
+        )
+        for offer in offers
+    ]
+    return events
 
 
 def _lock_offer(offer: MigrationOffer | int) -> MigrationOffer:
@@ -259,12 +349,11 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
                 to_version=target,
                 reasons=reasons,
             )
-            Installation.objects.filter(pk=installation.pk).update(
-                state=InstallationState.PENDING_CONSENT, updated_at=now
-            )
+            upgrade_request_created(request, actor=actor, name=installation.listing.name, migration_offer_id=offer.pk)
+            _switch_on(installation, InstallationState.PENDING_CONSENT, actor=actor, now=now, offer=offer)
             upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
         else:
-            Installation.objects.filter(pk=installation.pk).update(state=InstallationState.ACTIVE, updated_at=now)
+            _switch_on(installation, InstallationState.ACTIVE, actor=actor, now=now, offer=offer)
             upgrade = Upgrade.objects.create(
                 installation=installation,
                 rollout=rollout,
@@ -273,7 +362,8 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
                 due_at=now,
                 approved_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
-            _apply([upgrade], now)
+            upgrade_scheduled(upgrade, actor=actor, name=installation.listing.name, migration_offer_id=offer.pk)
+            _apply([upgrade], now, actor=actor)
             upgrade.refresh_from_db()
         if upgrade.state != UpgradeState.APPLIED:  # pragma: no cover - _apply only skips deactivated installations
             raise TransitionNotAllowed(f"The upgrade to {target.number} was not applied: {upgrade.outcome}.")
@@ -282,7 +372,43 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
         offer.accepted_at = now
         offer.upgrade = upgrade
         offer.save(update_fields=["state", "accepted_by", "accepted_at", "upgrade"])
+        _offer_audit(offer, "accept", from_state=OfferState.OFFERED, actor=actor, name=installation.listing.name)
     return offer
+
+
+def _switch_on(installation: Installation, state: str, *, actor: Any, now: Any, offer: MigrationOffer) -> None:
+    """A locked, switched-off installation comes back (active, or waiting for the consent just given)."""
+    Installation.objects.filter(pk=installation.pk).update(state=state, updated_at=now)
+    audit_record(
+        actor=actor,
+        action="installation.activate" if state == InstallationState.ACTIVE else "installation.await_consent",
+        object_type=INSTALLATION,
+        object_id=installation.pk,
+        object_repr=installation.listing.name,
+        from_state=installation.state,
+        to_state=state,
+        details={"migration_offer_id": offer.pk, "migration_id": offer.migration_id},
+        at=now,
+    )
+
+
+def _offer_audit(offer: MigrationOffer, action: str, *, from_state: str, actor: Any, name: str) -> None:
+    audit_record(
+        actor=actor,
+        action=f"migration_offer.{action}",
+        object_type=MIGRATION_OFFER,
+        object_id=offer.pk,
+        object_repr=name,
+        from_state=from_state,
+        to_state=offer.state,
+        details={
+            "installation_id": offer.installation_id,
+            "migration_id": offer.migration_id,
+            "version_id": offer.offered_version_id,
+            "upgrade_id": offer.upgrade_id,
+        },
+        at=offer.accepted_at,
+    )
 
 
 def migration_offer_keep(*, offer: MigrationOffer | int, actor: Any) -> MigrationOffer:
@@ -322,10 +448,12 @@ def migration_offer_keep(*, offer: MigrationOffer | int, actor: Any) -> Migratio
                 "it can't be switched on there; ask the vendor for a version that does.",
                 field="offer",
             )
-        Installation.objects.filter(pk=installation.pk).update(state=InstallationState.ACTIVE, updated_at=now)
+        _switch_on(installation, InstallationState.ACTIVE, actor=actor, now=now, offer=offer)
+        from_state = offer.state
         offer.state = OfferState.ACCEPTED
         offer.offered_version_id = installation.version_id
         offer.accepted_by = actor if getattr(actor, "is_authenticated", False) else None
         offer.accepted_at = now
         offer.save(update_fields=["state", "offered_version", "accepted_by", "accepted_at"])
+        _offer_audit(offer, "keep", from_state=from_state, actor=actor, name=installation.listing.name)
     return offer

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from core.errors import TransitionNotAllowed
+from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member_or_staff
 from marketplace.selectors import scope_catalogue
@@ -29,7 +30,13 @@ from upgrades.models import (
     Upgrade,
     UpgradeRequest,
 )
-from upgrades.services._common import _on_commit_delay, supersede_open_work
+from upgrades.services._common import (
+    UPGRADE,
+    UPGRADE_REQUEST,
+    _on_commit_delay,
+    installation_event,
+    supersede_open_work,
+)
 from versions.models import State as VersionState
 from versions.models import Version
 from versions.schemes import BUNDLE, OCP, OCP_PRIVATE
@@ -43,15 +50,71 @@ def rollout_start(*, version_id: int) -> Rollout | None:
     with transaction.atomic():
         rollout, created = Rollout.objects.get_or_create(version=version, defaults={"listing": version.listing})
         if created:
+            now = timezone.now()
+            audit_record(
+                actor=None,
+                action="rollout.start",
+                obj=rollout,
+                object_repr=_rollout_repr(version.listing, version),
+                to_state=rollout.state,
+                details={"version_id": version.pk, "listing_id": version.listing_id},
+                at=now,
+            )
             # Older rollouts of the same channel stop here; their open work is superseded chunk by chunk.
-            Rollout.objects.filter(
-                listing_id=version.listing_id,
-                version__channel=version.channel,
-                state__in=[RolloutState.RUNNING, RolloutState.HALTED, RolloutState.COMPLETED],
-            ).exclude(pk=rollout.pk).update(state=RolloutState.SUPERSEDED, finished_at=timezone.now())
+            older = list(
+                Rollout.objects.select_for_update(of=("self",))
+                .filter(
+                    listing_id=version.listing_id,
+                    version__channel=version.channel,
+                    state__in=[RolloutState.RUNNING, RolloutState.HALTED, RolloutState.COMPLETED],
+                )
+                .exclude(pk=rollout.pk)
+                .values_list("pk", "state", "version__number")
+            )
+            if older:
+                Rollout.objects.filter(pk__in=[pk for pk, _, _ in older]).update(
+                    state=RolloutState.SUPERSEDED, finished_at=now
+                )
+                audit_record_many(
+                    audit_event(
+                        actor=None,
+                        action="rollout.supersede",
+                        object_type=ROLLOUT,
+                        object_id=pk,
+                        object_repr=f"{version.listing.key}@{number}",
+                        from_state=state,
+                        to_state=RolloutState.SUPERSEDED,
+                        details={"reason": f"superseded by {version.number}"},
+                        at=now,
+                    )
+                    for pk, state, number in older
+                )
         if rollout.state == RolloutState.RUNNING:
             _on_commit_delay("rollout_process", rollout.pk)
     return rollout
+
+
+ROLLOUT = "upgrades.rollout"
+
+
+def _rollout_repr(listing: Listing, version: Version) -> str:
+    return f"{listing.key}@{version.number}"
+
+
+def _rollout_transition(rollout: Rollout, name: str, *, actor: Any, **details: Any) -> None:
+    """Run transition `name` on a locked rollout, save it and write its audit row."""
+    from_state = rollout.state
+    getattr(rollout, name)(**({"actor": actor} if name == "halt" else {}))
+    rollout.save()
+    audit_record(
+        actor=actor,
+        action=f"rollout.{name}",
+        obj=rollout,
+        object_repr=_rollout_repr(rollout.listing, rollout.version),
+        from_state=from_state,
+        to_state=rollout.state,
+        details=details,
+    )
 
 
 def reaches(version: Version, listing: Listing, installation: Installation, allowed_site_ids: set[int]) -> bool:
@@ -136,13 +199,11 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
             return 0
         version, listing = rollout.version, rollout.listing
         if version.state != VersionState.PUBLISHED:
-            rollout.supersede()
-            rollout.save()
+            _rollout_transition(rollout, "supersede", actor=None, reason=f"{version.number} is {version.state}")
             return 0
         chunk = list(_rollout_candidates(rollout)[: settings.ROLLOUT_CHUNK_SIZE])
         if not chunk:
-            rollout.complete()
-            rollout.save()
+            _rollout_transition(rollout, "complete", actor=None, targeted=rollout.targeted)
             return 0
         catalogue = scope_catalogue()
         allowed: set[int] = set()
@@ -182,6 +243,7 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
             Installation.objects.filter(pk__in=[r.installation_id for r in new_requests]).update(
                 state=InstallationState.PENDING_CONSENT, updated_at=now
             )
+        audit_record_many(_chunk_events(rollout, new_upgrades, new_requests, now))
         Rollout.objects.filter(pk=rollout.pk).update(
             targeted=F("targeted") + len(offered), chunks_processed=F("chunks_processed") + 1, cursor=chunk[-1].pk
         )
@@ -192,6 +254,72 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
             _on_commit_delay("upgrade_apply_due")
         _on_commit_delay("rollout_process", rollout.pk)
     return len(chunk)
+
+
+def _chunk_events(
+    rollout: Rollout, new_upgrades: list[Upgrade], new_requests: list[UpgradeRequest], now: datetime
+) -> list:
+    """The audit rows of one chunk (built in memory, written with one bulk insert): each new upgrade
+    and request, and each installation whose state moved (the chunk read their states under the rollout lock)."""
+    version, name = rollout.version, rollout.listing.name
+    common = {"actor": None, "at": now}
+    details = {"rollout_id": rollout.pk, "to_version": version.number}
+    events = []
+    for upgrade in new_upgrades:
+        installation = upgrade.installation
+        events.append(
+            audit_event(
+                action="upgrade.schedule",
+                object_type=UPGRADE,
+                object_id=upgrade.pk,
+                object_repr=f"{name} {version.number}",
+                to_state=upgrade.state,
+                details={**details, "installation_id": installation.pk, "due_at": upgrade.due_at.isoformat()},
+                **common,
+            )
+        )
+        if installation.state == InstallationState.PENDING_CONSENT:
+            events.append(
+                installation_event(
+                    action="installation.activate",
+                    installation_id=installation.pk,
+                    name=name,
+                    from_state=installation.state,
+                    to_state=InstallationState.ACTIVE,
+                    details={**details, "reason": f"{version.number} needs no consent"},
+                    **common,
+                )
+            )
+    for request in new_requests:
+        installation = request.installation
+        events.append(
+            audit_event(
+                action="upgrade_request.create",
+                object_type=UPGRADE_REQUEST,
+                object_id=request.pk,
+                object_repr=f"{name} {version.number}",
+                to_state=request.state,
+                details={
+                    **details,
+                    "installation_id": installation.pk,
+                    "reasons": [r.get("code") for r in request.reasons],
+                },
+                **common,
+            )
+        )
+        if installation.state != InstallationState.PENDING_CONSENT:
+            events.append(
+                installation_event(
+                    action="installation.await_consent",
+                    installation_id=installation.pk,
+                    name=name,
+                    from_state=installation.state,
+                    to_state=InstallationState.PENDING_CONSENT,
+                    details={**details, "request_id": request.pk},
+                    **common,
+                )
+            )
+    return events
 
 
 def rollout_halt(*, rollout: Rollout, actor: Any) -> Rollout:
@@ -205,8 +333,7 @@ def rollout_halt(*, rollout: Rollout, actor: Any) -> Rollout:
             raise TransitionNotAllowed(
                 f"The rollout of {rollout.version.number} is {rollout.state}: only a running rollout can be halted."
             )
-        rollout.halt(actor)
-        rollout.save()
+        _rollout_transition(rollout, "halt", actor=actor)
     return rollout
 
 
@@ -220,8 +347,14 @@ def rollout_resume(*, rollout: Rollout, actor: Any) -> Rollout:
             raise TransitionNotAllowed(
                 f"The rollout of {rollout.version.number} is {rollout.state}: only a halted rollout can be resumed."
             )
-        rollout.resume()
-        rollout.save()
+        # halted_by/halted_at are kept (who halted last); the resume row names both as well.
+        _rollout_transition(
+            rollout,
+            "resume",
+            actor=actor,
+            halted_by=rollout.halted_by.get_username() if rollout.halted_by_id else "",
+            halted_at=rollout.halted_at.isoformat() if rollout.halted_at else "",
+        )
         _on_commit_delay("rollout_process", rollout.pk)
         _on_commit_delay("upgrade_apply_due")
     return rollout

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
+
 from core.errors import ApplicationError
+from core.services import audit_record
 from marketplace.models import Listing
 from upgrades import windows
 from upgrades.models import (
@@ -27,10 +30,31 @@ def site_update_settings(*, site: Site, actor: Any, auto_update: bool, maintenan
     """A site admin turns automatic updates on or off and sets the weekly maintenance windows."""
     require_site_admin(actor, site)
     cleaned = windows.clean_windows(maintenance_windows)
-    site.auto_update = bool(auto_update)
-    site.maintenance_windows = cleaned
-    site.save(update_fields=["auto_update", "maintenance_windows"])
+    with transaction.atomic():
+        locked = Site.objects.select_for_update().get(pk=site.pk)
+        changes = {
+            name: {"from": getattr(locked, name), "to": value}
+            for name, value in (("auto_update", bool(auto_update)), ("maintenance_windows", cleaned))
+            if getattr(locked, name) != value
+        }
+        site.auto_update = bool(auto_update)
+        site.maintenance_windows = cleaned
+        site.save(update_fields=["auto_update", "maintenance_windows"])
+        if changes:
+            audit_record(
+                actor=actor,
+                action="site.update_settings",
+                obj=site,
+                object_repr=site.name,
+                from_state=_auto_update_state(locked.auto_update),
+                to_state=_auto_update_state(site.auto_update),
+                details={"changes": changes},
+            )
     return site
+
+
+def _auto_update_state(on: bool) -> str:
+    return "auto_update_on" if on else "auto_update_off"
 
 
 def site_set_maintenance_windows(*, site: Site, actor: Any, windows_: Any) -> Site:
@@ -44,19 +68,30 @@ def installation_create(
     version: Version,
     granted_scopes: Iterable[str] | None = None,
     license: str | None = None,
+    actor: Any = None,
 ) -> Installation:
     """Install a listing on a site (the portal records it; demo data and tests use this)."""
     if version.listing_id != listing.pk:
         raise ApplicationError(f"Version {version.number} is not a version of {listing.key}.", field="version")
     if version.state not in (VersionState.PUBLISHED, VersionState.SUPERSEDED):
         raise ApplicationError(f"{version} is not released: only published versions can be installed.", field="version")
-    installation, _ = Installation.objects.get_or_create(
-        site=site,
-        listing=listing,
-        defaults={
-            "version": version,
-            "granted_scopes": sorted(version.scopes if granted_scopes is None else granted_scopes),
-            "license": license or version.pricing,
-        },
-    )
+    with transaction.atomic():
+        installation, created = Installation.objects.get_or_create(
+            site=site,
+            listing=listing,
+            defaults={
+                "version": version,
+                "granted_scopes": sorted(version.scopes if granted_scopes is None else granted_scopes),
+                "license": license or version.pricing,
+            },
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="installation.install",
+                obj=installation,
+                object_repr=listing.name,
+                to_state=installation.state,
+                details={"version": version.number},
+            )
     return installation

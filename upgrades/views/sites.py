@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.views import paginate
 from upgrades import selectors, services
 from upgrades.forms import ProductMigrationForm
 from upgrades.selectors import migration as migration_selectors
@@ -53,6 +54,7 @@ def site_page(
             "migration_form": migration_form or ProductMigrationForm(products=products),
             "migrations": migration_selectors.product_migration_list(site=site)[:5],
             "switched_off": migration_selectors.site_switched_off_count(site),
+            "history": paginate(request, selectors.site_history(site=site), param="history_page"),
         },
         status=status,
     )

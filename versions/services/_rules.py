@@ -12,6 +12,7 @@ from typing import Any
 from django_fsm import can_proceed
 
 from core.errors import ApplicationError, TransitionNotAllowed
+from core.services import audit_record
 from marketplace.models import HostProduct, Listing
 from marketplace.scopes import scope_change
 from marketplace.selectors import scope_catalogue
@@ -59,7 +60,8 @@ def _lock_listing(listing_id: int) -> Listing:
 
 
 def _audit(version: Version, *, name: str, from_state: str, actor: Any, comment: str = "") -> VersionTransition:
-    return VersionTransition.objects.create(
+    """The version's own history row, and the portal-wide audit row (core.AuditEvent) beside it."""
+    transition = VersionTransition.objects.create(
         version=version,
         name=name,
         from_state=from_state,
@@ -67,6 +69,17 @@ def _audit(version: Version, *, name: str, from_state: str, actor: Any, comment:
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         comment=comment,
     )
+    audit_record(
+        actor=actor,
+        action=f"version.{name}",
+        obj=version,
+        object_repr=f"{version.listing.key}@{version.number}",
+        from_state=from_state,
+        to_state=version.state,
+        details={"comment": comment, "listing_id": version.listing_id, "transition_id": transition.pk},
+        at=transition.at,
+    )
+    return transition
 
 
 def _transition(version: Version, name: str, *, actor: Any, comment: str = "", **kwargs: Any) -> Version:

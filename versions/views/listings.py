@@ -21,6 +21,7 @@ from marketplace.models import VendorMembership
 from marketplace.permissions import vendor_role
 from marketplace.selectors import listing_get_for_user, vendors_of
 from versions.selectors import (
+    listing_history,
     listings_with_live_versions,
     live_versions,
     recent_activity,
@@ -83,6 +84,7 @@ def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
             "is_owner": vendor_role(request.user, listing.vendor_id) == VendorMembership.Role.OWNER,
             "host_products": listing.host_products.all(),
             "allowed_sites": listing.allowed_sites.all(),
+            "history": paginate(request, listing_history(listing_id=listing.pk), param="history_page"),
         },
     )
 
