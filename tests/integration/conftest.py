@@ -113,7 +113,7 @@ def celery_worker_process(transactional_db, request: pytest.FixtureRequest) -> I
             "-m",
             "celery",
             "-A",
-            "marketplace",
+            "config",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
