@@ -30,7 +30,7 @@ from mirror import feed
 from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
 from versions.fetch import FetchError, fetch_descriptor
 from versions.models import Source, Version
-from versions.services._rules import NUMBER_RELEASED_STATES
+from versions.policies import NUMBER_RELEASED_STATES
 from versions.services.drafts import version_create
 from versions.services.lifecycle import version_submit
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from upgrades import tasks
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -16,7 +18,6 @@ from upgrades.models import (
     Upgrade,
     UpgradeState,
 )
-from upgrades.services._common import _on_commit_delay
 from versions.schemes import OCP
 
 OCP_HOOKS = ("onUpgrade", "onFinalizeUpgrade")
@@ -60,7 +61,7 @@ def _apply(upgrades: list[Upgrade], now: datetime) -> list[int]:
         )
         applied.extend(ids)
     if applied:
-        _on_commit_delay("send_upgrade_applied_emails", applied)
+        transaction.on_commit(partial(tasks.send_upgrade_applied_emails.delay, applied))
     return applied
 
 
@@ -78,7 +79,7 @@ def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None)
         )
         applied = _apply(due, now)
         if len(due) == limit:
-            _on_commit_delay("upgrade_apply_due")
+            transaction.on_commit(tasks.upgrade_apply_due.delay)
     return len(applied)
 
 

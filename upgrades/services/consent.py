@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from upgrades import tasks
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
     ConsentLink,
@@ -26,7 +28,6 @@ from upgrades.models import (
     UpgradeState,
 )
 from upgrades.permissions import require_site_admin
-from upgrades.services._common import _on_commit_delay
 from upgrades.services.applying import _apply
 
 
@@ -245,7 +246,7 @@ def upgrade_requests_due_reminder(*, now: datetime | None = None) -> list[int]:
         )
         UpgradeRequest.objects.filter(pk__in=ids).update(reminded_at=now)
         if ids:
-            _on_commit_delay("send_upgrade_reminder_emails", ids)
+            transaction.on_commit(partial(tasks.send_upgrade_reminder_emails.delay, ids))
     return ids
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from upgrades.policies import (
+from versions.policies import (
     FREE_TO_PAID,
     MAJOR_UPGRADE,
     SCOPE_ADDED,
     Snapshot,
+    audience_refusal,
     host_compatible,
     price_change,
     scope_changes_for_display,
@@ -130,3 +131,37 @@ def test_host_compatibility():
     assert host_compatible(entries, "jira", "9.4.2")
     assert not host_compatible(entries, "jira", "10.0.0")
     assert not host_compatible(entries, "confluence", "9.1")
+
+
+# --- why a version does not reach a site (product migration shows it) ---
+
+REFUSAL_AUDIENCE = {
+    "scheme": "manual",
+    "channel": "release",
+    "listing_private": False,
+    "listing_vendor_id": 1,
+    "site_sandbox_vendor_id": None,
+    "site_allowed": False,
+    "installed_channel": "release",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, ""),
+        ({"listing_private": True}, "the listing is private and this site is not among its allowed sites"),
+        ({"listing_private": True, "site_allowed": True}, ""),
+        ({"scheme": "ocp", "channel": "dev"}, "-dev versions reach only the vendor's own sandbox site"),
+        ({"scheme": "ocp", "channel": "dev", "site_sandbox_vendor_id": 1}, ""),
+        (
+            {"scheme": "ocp", "channel": "beta"},
+            "-beta versions reach only installations that joined through a beta share link",
+        ),
+        ({"scheme": "ocp", "channel": "private"}, "-private versions reach only the sites the vendor allowed"),
+        ({"channel": "lts"}, "the lts channel reaches only installations already on it"),
+        ({"channel": "lts", "installed_channel": "lts"}, ""),
+    ],
+)
+def test_audience_refusal(changes, expected):
+    assert audience_refusal(**{**REFUSAL_AUDIENCE, **changes}) == expected
