@@ -1,20 +1,34 @@
-"""The consent matrix, scheme by scheme (pure: no database)."""
+"""The rules of versions reaching customers: the consent matrix scheme by scheme, audience, reach,
+the manual bump, betas (pure: no database)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from core.errors import ApplicationError, TransitionNotAllowed
+from versions.numbers import parse_version
 from versions.policies import (
+    AUTO_UPDATE_OFF,
     FREE_TO_PAID,
     MAJOR_UPGRADE,
+    NUMBER_RELEASED_STATES,
+    RELEASED_STATES,
     SCOPE_ADDED,
     Snapshot,
     audience_refusal,
+    beta_link_refusal,
+    beta_site_refusal,
+    consent_reasons,
+    free_to_paid,
     host_compatible,
+    manual_bump_check,
     price_change,
     scope_changes_for_display,
     upgrade_requires_consent,
     version_in_audience,
+    version_reaches,
 )
 
 CATALOGUE = {"read:jira-work": 1, "write:jira-work": 2, "delete:jira-work": 3, "admin": 4}
@@ -165,3 +179,106 @@ REFUSAL_AUDIENCE = {
 )
 def test_audience_refusal(changes, expected):
     assert audience_refusal(**{**REFUSAL_AUDIENCE, **changes}) == expected
+
+
+# --- consent for one installation, reach, the manual bump, betas (pure: plain objects) ---
+
+
+def ns(**fields):
+    return SimpleNamespace(**fields)
+
+
+def installation(number="1.0.0", scopes=("read:jira-work",), license="free", channel="release", **more):
+    version = ns(number=number, channel=channel, components=more.pop("components", []), sort_key=b"\x01")
+    return ns(version=version, granted_scopes=list(scopes), license=license, state="active", version_id=1, **more)
+
+
+def test_consent_reasons_adds_auto_update_off_only_when_nothing_else_asks():
+    same = Snapshot("1.0.1", ("read:jira-work",), "free")
+    assert consent_reasons(installation(), same, "manual", catalogue=CATALOGUE, auto_update=True) == []
+    assert [
+        r["code"] for r in consent_reasons(installation(), same, "manual", catalogue=CATALOGUE, auto_update=False)
+    ] == [AUTO_UPDATE_OFF]
+    paid = Snapshot("1.1.0", ("read:jira-work",), "paid")
+    assert [
+        r["code"] for r in consent_reasons(installation(), paid, "manual", catalogue=CATALOGUE, auto_update=False)
+    ] == [FREE_TO_PAID]
+
+
+def test_free_to_paid_is_one_direction():
+    assert free_to_paid("free", "paid")
+    assert not free_to_paid("paid", "free") and not free_to_paid("paid", "paid") and not free_to_paid(None, "paid")
+
+
+def test_released_states_are_the_models_published_and_superseded():
+    from versions.models import FROZEN_STATES, State
+
+    assert set(RELEASED_STATES) == {State.PUBLISHED, State.SUPERSEDED} == set(FROZEN_STATES)
+    assert set(NUMBER_RELEASED_STATES) == {State.CANCELED, State.REJECTED}
+
+
+def site(**more):
+    return ns(
+        pk=7, name="Acme", sandbox_vendor_id=None, host_product=ns(key="jira", name="Jira"), host_version="9.0", **more
+    )
+
+
+LISTING = ns(scheme="manual", visibility="public", vendor_id=1)
+
+
+def test_version_reaches_asks_audience_host_and_bundle_components():
+    candidate = ns(channel="release", compatibility=[{"product": "jira", "min": "8.0"}], components=[])
+    reach = {"listing": LISTING, "installation": installation(), "site": site(), "site_allowed": False}
+    assert version_reaches(candidate, **reach)
+    old_host = ns(channel="release", compatibility=[{"product": "jira", "max": "8.5"}], components=[])
+    assert not version_reaches(old_host, **reach)
+    private = ns(scheme="manual", visibility="private", vendor_id=1)
+    assert not version_reaches(candidate, **{**reach, "listing": private})
+    assert version_reaches(candidate, **{**reach, "listing": private, "site_allowed": True})
+    bundle = ns(scheme="bundle", visibility="public", vendor_id=1)
+    same_components = ns(channel="release", compatibility=[], components=[{"name": "a", "version": "1"}])
+    on_them = installation(components=[{"name": "a", "version": "1"}])
+    assert not version_reaches(same_components, **{**reach, "listing": bundle, "installation": on_them})
+
+
+def test_manual_bump_check_needs_a_minor_for_a_new_scope_and_skips_other_schemes():
+    live = ns(number="1.0.0", scopes=["read:jira-work"], pricing="free")
+    wider = ["read:jira-work", "write:jira-work"]
+    common = {"live": live, "scopes": wider, "pricing": None, "catalogue": CATALOGUE}
+    with pytest.raises(ApplicationError) as exc:
+        manual_bump_check(scheme="manual", number=parse_version("1.0.1"), **common)
+    assert exc.value.field == "number"
+    manual_bump_check(scheme="manual", number=parse_version("1.1.0"), **common)
+    manual_bump_check(scheme="connect", number=parse_version("1.0.1"), **common)
+    manual_bump_check(scheme="manual", number=parse_version("1.0.1"), **{**common, "live": None})
+
+
+def beta(**more):
+    listing = ns(scheme="ocp", visibility="public", name="Acme Timer", key="acme", archived_at=None)
+    fields = {
+        "number": "1.2.0-beta.1",
+        "channel": "beta",
+        "state": "published",
+        "listing": listing,
+        "compatibility": [],
+        "sort_key": b"\x05",
+        "pk": 5,
+    }
+    return ns(**{**fields, **more})
+
+
+def test_beta_site_refusal_ends_with_a_halted_rollout():
+    assert beta_site_refusal(beta(), site(), None, site_allowed=True, rollout_halted=False) is None
+    refusal = beta_site_refusal(beta(), site(), None, site_allowed=True, rollout_halted=True)
+    assert isinstance(refusal, TransitionNotAllowed) and "paused" in refusal.message and refusal.field == "version"
+    # A refusal about the site comes first: it says what the admin can act on.
+    other_host = beta(compatibility=[{"product": "confluence"}])
+    assert (
+        "does not run on" in beta_site_refusal(other_host, site(), None, site_allowed=True, rollout_halted=True).message
+    )
+
+
+def test_beta_link_refusal_names_what_is_wrong():
+    assert beta_link_refusal(beta()) is None
+    assert "superseded" in beta_link_refusal(beta(state="superseded"))
+    assert "-beta.N" in beta_link_refusal(beta(channel="release", number="1.2.0"))
