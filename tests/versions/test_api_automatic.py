@@ -44,9 +44,7 @@ def test_diff_api_refuses_invalid_descriptors_naming_the_side(owner):
     response = token_client(owner).post("/api/v1/descriptors/diff", {"old": OLD, "new": "{nope"}, format="json")
     assert response.status_code == 400
     assert "new descriptor: Invalid JSON" in response.json()["new"][0]
-    changed_key = token_client(owner).post(
-        "/api/v1/descriptors/diff", {"old": OLD, "new": {"key": "x"}}, format="json"
-    )
+    changed_key = token_client(owner).post("/api/v1/descriptors/diff", {"old": OLD, "new": {"key": "x"}}, format="json")
     assert changed_key.status_code == 400
     assert "key changed" in json.dumps(changed_key.json())
 
