@@ -27,11 +27,11 @@ from core.errors import ApplicationError
 from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import Listing, Vendor
 from marketplace.services import LISTING_ACTIVE, LISTING_ARCHIVED, listing_create
-from mirror import feed
+from mirror import feed, tasks
 from mirror.models import MirroredListing, MirrorSource, MirrorSync, MirrorToken
 from versions.fetch import FetchError, fetch_descriptor
 from versions.models import Source, Version
-from versions.services._rules import NUMBER_RELEASED_STATES
+from versions.policies import NUMBER_RELEASED_STATES
 from versions.services.drafts import version_create
 from versions.services.lifecycle import version_submit
 
@@ -354,6 +354,19 @@ def mirror_sync_all(*, trigger: str = MirrorSync.Trigger.SCHEDULE) -> list[Mirro
     from mirror.selectors import mirror_sources_due
 
     return [mirror_sync(source=source, trigger=trigger) for source in mirror_sources_due()]
+
+
+def mirror_syncs_enqueue_due() -> int:
+    """Beat: prune the history, then one sync task per due source (each runs on its own, so one
+    slow upstream holds up no other); returns how many were queued."""
+    from mirror.selectors import mirror_sources_due
+
+    mirror_sync_prune()
+    ids = list(mirror_sources_due().values_list("pk", flat=True))
+    # Nothing written here waits to commit (the prune is independent of the syncs): enqueue at once.
+    for source_id in ids:
+        tasks.poll_mirror_source.delay(source_id)
+    return len(ids)
 
 
 # A sync task is killed after its hard time limit (a few minutes); a row still "running"

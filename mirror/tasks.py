@@ -1,4 +1,9 @@
-"""Celery tasks for the internal market. Names route by pattern: `*.poll_*` to the polling queue."""
+"""Celery tasks for the internal market. Names route by pattern: `*.poll_*` to the polling queue.
+
+Retries and time limits: core.tasks.PortalTask. The services enqueue these task
+objects, so each task imports its service inside (a module-level import would
+be a cycle).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,21 @@ import logging
 
 from celery import shared_task
 
+from core.tasks import PortalTask
 from mirror.models import MirrorSync
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="mirror.tasks.poll_mirror_sources", ignore_result=True)
+@shared_task(base=PortalTask, name="mirror.tasks.poll_mirror_sources")
 def poll_mirror_sources() -> int:
-    """Beat: one sync task per enabled source (each runs on its own, so one slow upstream holds up no other)."""
-    from mirror.selectors import mirror_sources_due
-    from mirror.services import mirror_sync_prune
+    """Beat: one sync task per due source."""
+    from mirror.services import mirror_syncs_enqueue_due
 
-    mirror_sync_prune()
-    ids = list(mirror_sources_due().values_list("pk", flat=True))
-    for source_id in ids:
-        poll_mirror_source.delay(source_id)
-    return len(ids)
+    return mirror_syncs_enqueue_due()
 
 
-@shared_task(name="mirror.tasks.poll_mirror_source", ignore_result=True, soft_time_limit=240, time_limit=280)
+@shared_task(base=PortalTask, name="mirror.tasks.poll_mirror_source")
 def poll_mirror_source(source_id: int, trigger: str = MirrorSync.Trigger.SCHEDULE) -> int | None:
     """Sync one source; upstream problems are recorded on the sync, never raised (the next tick retries)."""
     from mirror.models import MirrorSource

@@ -2,7 +2,7 @@
 
 No database here: the admin hands in the two snapshots and the scope catalogue
 and gets back plain data to render. Whether customers must consent is asked of
-upgrades.policies.upgrade_requires_consent, the rule the rollout applies.
+versions.policies.upgrade_requires_consent, the rule the rollout applies.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marketplace.scopes import SENSITIVITY_NAMES, scope_change
-from upgrades.policies import FREE_TO_PAID, Snapshot, upgrade_requires_consent
+from versions.policies import FREE_TO_PAID, Snapshot, free_to_paid, upgrade_requires_consent
 
 _MISSING = object()
 
@@ -37,7 +37,7 @@ class PricingChange:
 
     @property
     def free_to_paid(self) -> bool:
-        return self.old == "free" and self.new == "paid"
+        return free_to_paid(self.old, self.new)
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def review_diff(
     installed customer has to consent to anything. `consent_applies=False` is for a
     comparison with another channel's live version: it shows what widens, but that
     channel's installations are not the ones this version upgrades. The consent
-    reasons come from the one policy the rollout uses (upgrades.policies).
+    reasons come from the one policy the rollout uses (versions.policies).
     """
     has_previous = previous_scopes is not None
     change = scope_change(list(previous_scopes or ()), list(scopes), catalogue)

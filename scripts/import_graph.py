@@ -41,8 +41,9 @@ ALLOWED = {
     "demo": set(APPS) - {"config", "demo"},
     "config": set(APPS),
 }
-# The one documented upward link: a published version starts its rollout.
-HOOKS = {("versions", "upgrades"): {"versions.hooks"}}
+# The one documented upward link, versions/hooks.py: a published version starts its rollout
+# (upgrades), and a review decision e-mails the vendor (reviews: its task and e-mail).
+HOOKS = {("versions", "upgrades"): {"versions.hooks"}, ("versions", "reviews"): {"versions.hooks"}}
 BAD_NAME = re.compile(
     r"^(views|api|models|selectors|services|forms|admin|urls)_\w+\.py$|^\w+_(selectors|views|services)\.py$|^beta_\w+\.py$|^\w+_beta\.py$"
 )

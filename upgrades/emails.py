@@ -1,4 +1,4 @@
-"""E-mails to site admins: render (text + HTML) and send each one at most once.
+"""E-mails to site admins, each sent at most once (core.emails.send_email_once).
 
 Every message is recorded in SentEmail before it goes out, under a unique
 constraint (kind, request or upgrade, recipient), with the row locked while the
@@ -13,12 +13,11 @@ import uuid
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.emails import send_email_once
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest
 
 CONSENT_LINK_SALT = "upgrades.consent-link"
@@ -48,21 +47,27 @@ def consent_link_for(request: UpgradeRequest, email: str) -> ConsentLink:
 
 def _send(*, kind: str, recipient: str, subject: str, template: str, context: dict, request=None, upgrade=None) -> bool:
     """Send one recorded e-mail; False when it was already sent."""
-    with transaction.atomic():
+
+    def claim() -> SentEmail | None:
         record, _ = SentEmail.objects.select_for_update().get_or_create(
             kind=kind, recipient=recipient, request=request, upgrade=upgrade, defaults={"subject": subject}
         )
-        if record.sent_at is not None:
-            return False
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [recipient])
-        message.attach_alternative(html, "text/html")
-        message.send()
+        return None if record.sent_at is not None else record
+
+    def mark_sent(record: SentEmail) -> None:
         record.sent_at = timezone.now()
         record.subject = subject
         record.save(update_fields=["sent_at", "subject"])
-    return True
+
+    sent = send_email_once(
+        claim=claim,
+        to=[recipient],
+        subject=subject,
+        template=f"emails/{template}",
+        context=context,
+        mark_sent=mark_sent,
+    )
+    return sent is not None
 
 
 def _request_context(request: UpgradeRequest) -> dict:
@@ -140,3 +145,16 @@ def send_applied_emails(upgrade_id: int) -> int:
             upgrade=upgrade,
         )
     return sent
+
+
+def send_request_emails_many(request_ids: list[int]) -> int:
+    """The consent e-mails of a rollout chunk's new requests; returns how many went out now."""
+    return sum(send_request_emails(pk) for pk in request_ids)
+
+
+def send_reminder_emails_many(request_ids: list[int]) -> int:
+    return sum(send_request_emails(pk, kind=SentEmail.Kind.REMINDER) for pk in request_ids)
+
+
+def send_applied_emails_many(upgrade_ids: list[int]) -> int:
+    return sum(send_applied_emails(pk) for pk in upgrade_ids)

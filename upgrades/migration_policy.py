@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ApplicationError
-from upgrades.policies import host_compatible, version_in_audience
 from versions.numbers import VersionNumber, VersionNumberError, parse_version
+from versions.policies import host_compatible
 
 OFFERED = "offered"
 NOT_GREATER = "not_greater"
@@ -40,41 +40,10 @@ def clean_host_version(value: Any) -> str:
     return text
 
 
-def audience_refusal(
-    *,
-    scheme: str,
-    channel: str,
-    listing_private: bool,
-    listing_vendor_id: int,
-    site_sandbox_vendor_id: int | None,
-    site_allowed: bool,
-    installed_channel: str,
-) -> str:
-    """'' when the version may reach the site (policies.version_in_audience decides), else why not."""
-    if version_in_audience(
-        scheme=scheme,
-        channel=channel,
-        listing_private=listing_private,
-        listing_vendor_id=listing_vendor_id,
-        site_sandbox_vendor_id=site_sandbox_vendor_id,
-        site_allowed=site_allowed,
-        installed_channel=installed_channel,
-    ):
-        return ""
-    if listing_private and not site_allowed:
-        return "the listing is private and this site is not among its allowed sites"
-    if scheme == "ocp" and channel == "dev":
-        return "-dev versions reach only the vendor's own sandbox site"
-    if scheme == "ocp" and channel == "beta":
-        return "-beta versions reach only installations that joined through a beta share link"
-    if scheme == "ocp" and channel == "private":
-        return "-private versions reach only the sites the vendor allowed"
-    return f"the {channel} channel reaches only installations already on it"
-
-
 @dataclass(frozen=True)
 class Candidate:
-    """A released version as the decision sees it; `refusal` is why it may not reach the site ('' = it may)."""
+    """A released version as the decision sees it; `refusal` is why it may not reach the site ('' = it may,
+    versions.policies.audience_refusal decides)."""
 
     number: str
     compatibility: Sequence[Mapping[str, str]] = ()

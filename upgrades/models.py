@@ -511,7 +511,7 @@ class BetaInstall(models.Model):
     installed_by_email = models.EmailField(blank=True)
     granted_scopes = models.JSONField(default=list, blank=True)
     license = models.CharField(max_length=8, choices=[("free", "Free"), ("paid", "Paid")], default="free")
-    # upgrades.policies reasons that applied (an OCP major upgrade, ...), as shown on the page.
+    # versions.policies reasons that applied (an OCP major upgrade, ...), as shown on the page.
     consent_reasons = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

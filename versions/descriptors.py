@@ -34,8 +34,9 @@ import yaml
 
 from core.errors import ApplicationError
 from marketplace.scopes import ScopeChange, normalise_scopes, scope_change
-from upgrades.policies import Snapshot, upgrade_requires_consent
 from versions.numbers import MAJOR, MINOR, PATCH, VersionNumber, parse_version
+from versions.policies import Snapshot, upgrade_requires_consent
+from versions.policies import free_to_paid as is_free_to_paid
 
 CONNECT, FORGE = "connect", "forge"
 DESCRIPTOR_SCHEMES = (CONNECT, FORGE)
@@ -356,7 +357,7 @@ def diff_descriptors(old: Descriptor, new: Descriptor, catalogue: Mapping[str, i
             field=where,
         )
     scopes = scope_change(old.scopes, new.scopes, catalogue)
-    free_to_paid = not old.paid and new.paid
+    free_to_paid = is_free_to_paid(old.pricing, new.pricing)
     # Whether customers must consent is the rollout's one policy; numbers don't matter for these schemes.
     consent = bool(
         upgrade_requires_consent(

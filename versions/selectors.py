@@ -14,7 +14,6 @@ from core.models import AuditEvent
 from core.selectors import audit_for_objects
 from marketplace.models import Vendor
 from marketplace.scopes import normalise_scopes, scope_change
-from upgrades.policies import SCHEMES_ASKING_FOR_SCOPES_AND_PRICE, Snapshot, upgrade_requires_consent
 from versions.models import (
     DUPLICABLE_STATES,
     EDITABLE_STATES,
@@ -24,6 +23,13 @@ from versions.models import (
     VersionTransition,
 )
 from versions.numbers import VersionNumber, VersionNumberError, is_valid_version, parse_version
+from versions.policies import (
+    NUMBER_RELEASED_STATES,
+    SCHEMES_ASKING_FOR_SCOPES_AND_PRICE,
+    Snapshot,
+    manual_bump_check,
+    upgrade_requires_consent,
+)
 from versions.schemes import channel_for, pre_release_blocks_upgrade_warning, validate_number
 
 
@@ -105,6 +111,11 @@ def versions_of_listing(*, listing_id: int) -> QuerySet[Version]:
     return Version.objects.filter(listing_id=listing_id).order_by("-sort_key")
 
 
+def last_published(listing: Any, channel: str) -> Version | None:
+    """The live version of a listing's channel (published, not superseded)."""
+    return Version.objects.filter(listing=listing, channel=channel, state=State.PUBLISHED).first()
+
+
 def live_versions(*, listing_id: int) -> QuerySet[Version]:
     """One published version per channel."""
     return Version.objects.filter(listing_id=listing_id, state=State.PUBLISHED).order_by("channel")
@@ -150,7 +161,7 @@ def recent_activity(*, user: Any, limit: int = 15) -> list[VersionTransition]:
 
 def version_numbers_in_use(*, listing_id: int, exclude_pk: int | None = None) -> list[VersionNumber]:
     """Numbers other versions of the listing hold (canceled and rejected ones released theirs)."""
-    qs = Version.objects.filter(listing_id=listing_id).exclude(state__in=(State.CANCELED, State.REJECTED))
+    qs = Version.objects.filter(listing_id=listing_id).exclude(state__in=NUMBER_RELEASED_STATES)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return [parse_version(n) for n in qs.values_list("number", flat=True)]
@@ -199,7 +210,7 @@ def consent_preview_from(
 ) -> ConsentPreview:
     """Pure: what customers on the live snapshot would have to approve for the new one.
 
-    The reasons come from the one consent policy (upgrades.policies), so the
+    The reasons come from the one consent policy (versions.policies), so the
     preview says exactly what the rollout will ask; the notes list the changes
     customers see without being asked.
     """
@@ -232,7 +243,6 @@ def version_consent_preview(
 ) -> ConsentPreview:
     """Compare a (proposed) snapshot with the live version of its channel."""
     from marketplace.selectors import scope_catalogue
-    from versions.services import last_published
 
     live = last_published(listing, channel)
     return consent_preview_from(
@@ -262,7 +272,7 @@ def version_number_check(
     pre-release warning for product migrations and, for the manual scheme, whether
     the bump is big enough for the scopes and price given.
     """
-    from versions.services import check_manual_bump_against_live
+    from marketplace.selectors import scope_catalogue
 
     text = (number or "").strip()
     try:
@@ -278,12 +288,13 @@ def version_number_check(
         result["warning"] = f"Product migration: {warning}."
     if scopes is not None:
         try:
-            check_manual_bump_against_live(
-                listing=listing,
-                channel=result["channel"],
+            manual_bump_check(
+                scheme=listing.scheme,
+                live=last_published(listing, result["channel"]),
                 number=parsed,
                 scopes=normalise_scopes(list(scopes)),
                 pricing=pricing,
+                catalogue=scope_catalogue(),
             )
         except ApplicationError as exc:
             return {**result, "ok": False, "field": exc.field or "number", "error": exc.message}

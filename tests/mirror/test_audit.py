@@ -12,7 +12,7 @@ from core.models import AuditEvent
 from marketplace.models import Listing
 from mirror.models import MirrorSource, MirrorSync
 from mirror.services import mirror_sync, mirror_sync_prune
-from tests.mirror.conftest import feed_pages, publish_feed
+from tests.mirror.upstream import feed_pages, publish_feed
 
 pytestmark = pytest.mark.django_db
 

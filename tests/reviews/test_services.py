@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import Group
 
 from core.errors import ApplicationError
+from reviews.emails import review_decision_email_send
 from reviews.models import DecisionEmail
-from reviews.services import REVIEWER_PERMISSIONS, review_decision_email_send, reviewers_group_sync
+from reviews.services import REVIEWER_PERMISSIONS, reviewers_group_sync
 from reviews.tasks import send_review_decision_email
 from tests.factories import MembershipFactory, UserFactory
 from tests.reviews.queue import waiting_version

@@ -17,7 +17,7 @@ from core.models import AuditEvent
 from marketplace.selectors import scope_catalogue
 from tests.factories import HostProductFactory, ListingFactory, UserFactory, VersionFactory
 from tests.upgrades.beta_world import make_beta_world
-from tests.upgrades.conftest import make_world
+from tests.upgrades.world import make_world
 from tests.upgrades.migration_world import BITBUCKET, STASH, app, install, stash_site
 from upgrades import services
 from upgrades.emails import consent_token

@@ -459,6 +459,16 @@ def test_a_halted_beta_installs_nothing(bw):
     assert not Installation.objects.filter(site=bw.new_site).exists()
 
 
+def test_the_link_page_says_a_halted_beta_installs_nothing(bw):
+    """The page and the install ask the same rule (versions.policies.beta_site_refusal)."""
+    from upgrades.selectors.beta import beta_sites_for_user
+
+    rollout = services.rollout_start(version_id=bw.beta.pk)
+    services.rollout_halt(rollout=rollout, actor=bw.vendor_user)
+    rows = beta_sites_for_user(user=bw.admin, version=bw.beta)
+    assert rows and all(row["refusal"] is not None and "paused" in row["refusal"].message for row in rows)
+
+
 def test_link_page_queries_do_not_grow_with_the_admins_sites(bw):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

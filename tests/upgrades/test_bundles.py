@@ -5,8 +5,8 @@ import pytest
 from tests.factories import VersionFactory
 from tests.upgrades.world import make_world
 from upgrades.models import Installation, UpgradeRequest
-from upgrades.policies import component_changes, upgrade_requires_consent
 from upgrades.selectors import site_updates
+from versions.policies import component_changes, upgrade_requires_consent
 from versions.services.bundles import bundle_share
 
 

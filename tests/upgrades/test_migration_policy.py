@@ -12,7 +12,6 @@ from upgrades.migration_policy import (
     NOT_GREATER,
     OFFERED,
     Candidate,
-    audience_refusal,
     choose_migration_offer,
     clean_host_version,
     not_greater_reason,
@@ -120,38 +119,6 @@ def test_unparseable_candidates_are_ignored():
 def test_candidate_ref_is_handed_back():
     marker = object()
     assert choose("1.0.0", [Candidate("1.1.0", BITBUCKET, ref=marker)]).candidate.ref is marker
-
-
-AUDIENCE = {
-    "scheme": "manual",
-    "channel": "release",
-    "listing_private": False,
-    "listing_vendor_id": 1,
-    "site_sandbox_vendor_id": None,
-    "site_allowed": False,
-    "installed_channel": "release",
-}
-
-
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        ({}, ""),
-        ({"listing_private": True}, "the listing is private and this site is not among its allowed sites"),
-        ({"listing_private": True, "site_allowed": True}, ""),
-        ({"scheme": "ocp", "channel": "dev"}, "-dev versions reach only the vendor's own sandbox site"),
-        ({"scheme": "ocp", "channel": "dev", "site_sandbox_vendor_id": 1}, ""),
-        (
-            {"scheme": "ocp", "channel": "beta"},
-            "-beta versions reach only installations that joined through a beta share link",
-        ),
-        ({"scheme": "ocp", "channel": "private"}, "-private versions reach only the sites the vendor allowed"),
-        ({"channel": "lts"}, "the lts channel reaches only installations already on it"),
-        ({"channel": "lts", "installed_channel": "lts"}, ""),
-    ],
-)
-def test_audience_refusal(changes, expected):
-    assert audience_refusal(**{**AUDIENCE, **changes}) == expected
 
 
 @pytest.mark.parametrize("good", ["4", "4.0", "4.0.1", " 10.2.3.4 "])

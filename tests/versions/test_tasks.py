@@ -114,6 +114,15 @@ def test_failure_email_is_sent_once_per_poll(vendor, settings):
     assert message.alternatives and "HTTP 500" in message.alternatives[0][0]
 
 
+def test_vendor_emails_reach_every_active_member_not_only_owners(vendor):
+    developer = MembershipFactory(vendor=vendor, role="developer").user
+    listing = ListingFactory(vendor=vendor, scheme="connect", descriptor_url="https://e.example/d.json")
+    poll = DescriptorPoll.objects.create(listing=listing, url=listing.descriptor_url, outcome="failed", error="x")
+    tasks.send_poll_failure_email.delay(poll.pk)
+    owner = vendor.memberships.get(role="owner").user
+    assert sorted(mail.outbox[0].to) == sorted([developer.email, owner.email, "team@acme.example.com"])
+
+
 def test_auto_version_email_is_sent_once(vendor, descriptor_server, django_capture_on_commit_callbacks):
     url = descriptor_server.serve("/d.json", BODY)
     listing = ListingFactory(vendor=vendor, scheme="connect", descriptor_url=url)

@@ -12,11 +12,11 @@ from core.errors import NotFound
 from marketplace.models import Listing
 from marketplace.scopes import SENSITIVITY_NAMES, scope_sensitivity
 from marketplace.selectors import scope_catalogue
-from upgrades.models import BetaShareLink, Installation, Site, SiteAdmin
+from upgrades.models import BetaShareLink, Installation, Rollout, RolloutState, Site, SiteAdmin
 from upgrades.permissions import site_admin_filter
-from upgrades.services.beta import beta_link_refusal, beta_site_refusal
 from upgrades.share_links import beta_link_token, beta_link_url
 from versions.models import Version
+from versions.policies import beta_link_refusal, beta_site_refusal
 
 
 def beta_share_link_list(*, version: Version) -> QuerySet[BetaShareLink]:
@@ -82,7 +82,8 @@ def beta_sites_for_user(*, user: Any, version: Version) -> list[dict[str, Any]]:
     consent for no customer), each with what Install would do.
 
     A fixed number of queries whatever the number of sites: the sites, their installations
-    of the listing (and, for a private listing, which of them it allows).
+    of the listing, whether the vendor paused the beta's rollout (and, for a private listing,
+    which of the sites it allows).
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
@@ -95,6 +96,7 @@ def beta_sites_for_user(*, user: Any, version: Version) -> list[dict[str, Any]]:
         i.site_id: i
         for i in Installation.objects.filter(site__in=sites, listing_id=version.listing_id).select_related("version")
     }
+    halted = Rollout.objects.filter(version_id=version.pk, state=RolloutState.HALTED).exists()
     allowed: set[int] = set()
     if version.listing.visibility == Listing.Visibility.PRIVATE:
         allowed = set(version.listing.allowed_sites.filter(pk__in=[s.pk for s in sites]).values_list("pk", flat=True))
@@ -106,6 +108,7 @@ def beta_sites_for_user(*, user: Any, version: Version) -> list[dict[str, Any]]:
             site,
             installation,
             site_allowed=version.listing.visibility != Listing.Visibility.PRIVATE or site.pk in allowed,
+            rollout_halted=halted,
         )
         if refusal is not None:
             action = refusal.message.removesuffix("; nothing changed.")

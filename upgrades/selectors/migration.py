@@ -100,7 +100,8 @@ def product_migration_data(migration: ProductMigration, offers: list[MigrationOf
 def migration_offers_keepable(*, offers: Iterable[MigrationOffer], site: Site) -> set[int]:
     """Offers without an upgrade whose installed version itself runs on the site's new product:
     the page offers to switch those apps back on as they are (services.migration_offer_keep decides again)."""
-    from upgrades import migration_policy, policies
+    from upgrades import migration_policy
+    from versions import policies
 
     product_key = site.host_product.key
     return {

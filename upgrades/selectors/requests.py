@@ -8,12 +8,12 @@ from django.db.models import QuerySet
 
 from core.errors import NotFound
 from marketplace.selectors import scope_catalogue
-from upgrades import policies
 from upgrades.models import (
     RequestState,
     UpgradeRequest,
 )
 from upgrades.selectors.sites import site_list_for_user
+from versions import policies
 
 # --- sites -------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from marketplace.models import Listing
 from marketplace.selectors import scope_catalogue
-from upgrades import policies
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -19,8 +18,7 @@ from upgrades.models import (
     UpgradeRequest,
     UpgradeState,
 )
-from upgrades.services import consent_reasons, reaches
-from versions.models import State as VersionState
+from versions import policies
 from versions.models import Version
 from versions.schemes import BUNDLE
 
@@ -48,7 +46,8 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
 
     Candidates are released versions (published, or superseded in their channel)
     greater by precedence than what the site runs: one query, compared in SQL
-    on the sort key. Audience and host compatibility are decided in memory.
+    on the sort key. Audience, host compatibility and consent are decided in memory by
+    versions.policies, the rules the rollout applies.
     """
     if not installations:
         return {}
@@ -71,7 +70,7 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
         site_id=site.pk, listing_id=OuterRef("listing_id"), version__sort_key__lt=OuterRef("sort_key")
     )
     candidates = (
-        Version.objects.filter(listing_id__in=listing_ids, state__in=[VersionState.PUBLISHED, VersionState.SUPERSEDED])
+        Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES)
         .filter(Exists(newer))
         .only(*CANDIDATE_FIELDS)
         .order_by("listing_id", "-sort_key")
@@ -84,17 +83,24 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
     for installation in installations:
         installation.site = site
         listing = installation.listing
-        allowed = {site.pk} if listing.pk in allowed_listing_ids else set()
         installed_key = bytes(installation.version.sort_key)
         for version in by_listing.get(listing.pk, ()):
             if bytes(version.sort_key) <= installed_key:
                 break
-            if reaches(version, listing, installation, allowed):
+            if policies.version_reaches(
+                version,
+                listing=listing,
+                installation=installation,
+                site=site,
+                site_allowed=listing.pk in allowed_listing_ids,
+            ):
                 if catalogue is None:
                     catalogue = scope_catalogue()
                 offers[installation.pk] = {
                     "version": version,
-                    "reasons": consent_reasons(installation, version, listing, catalogue),
+                    "reasons": policies.consent_reasons(
+                        installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
+                    ),
                 }
                 break
     return offers

@@ -1,7 +1,7 @@
 """Every write on sites, installations, rollouts, upgrades and consent.
 
 Rollouts are set-based: a chunk of installations is read with one query, the
-consent rules (upgrades.policies) are applied in memory, and the outcome is
+consent rules (versions.policies) are applied in memory, and the outcome is
 written with a handful of bulk statements whatever the chunk's size (no query
 per installation). Tasks (upgrades.tasks) call these functions and are safe to
 run twice: what was already done is filtered out by the queries themselves and
@@ -26,10 +26,9 @@ from upgrades.services.consent import (
     upgrade_requests_due_reminder,
     upgrade_requests_expire,
 )
+from upgrades.services.housekeeping import upgrades_housekeeping
 from upgrades.services.migration import migration_offer_accept, migration_offer_keep, site_migrate_product
 from upgrades.services.rollouts import (
-    consent_reasons,
-    reaches,
     rollout_halt,
     rollout_process_chunk,
     rollout_resume,
@@ -52,12 +51,10 @@ __all__ = [
     "closed_request_message",
     "consent_link_check",
     "consent_link_use",
-    "consent_reasons",
     "installation_create",
     "installation_upgrade",
     "migration_offer_accept",
     "migration_offer_keep",
-    "reaches",
     "rollout_halt",
     "rollout_process_chunk",
     "rollout_resume",
@@ -73,4 +70,5 @@ __all__ = [
     "upgrade_requests_due_reminder",
     "upgrade_requests_expire",
     "upgrades_apply_due",
+    "upgrades_housekeeping",
 ]

@@ -1,10 +1,8 @@
-"""Shared by the service modules: enqueue this app's tasks after commit; close open work with its audit rows."""
+"""Shared by the service modules: closing what is still open for some installations, with its audit rows."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from django.db import transaction
 
 from core.models import AuditEvent
 from core.services import audit_event, audit_record_many
@@ -14,17 +12,6 @@ INSTALLATION = "upgrades.installation"
 UPGRADE = "upgrades.upgrade"
 UPGRADE_REQUEST = "upgrades.upgraderequest"
 MIGRATION_OFFER = "upgrades.migrationoffer"
-
-
-def _on_commit_delay(task_path: str, *args: Any) -> None:
-    """Enqueue a task of this app after the surrounding transaction commits."""
-
-    def enqueue() -> None:
-        from upgrades import tasks
-
-        getattr(tasks, task_path).delay(*args)
-
-    transaction.on_commit(enqueue)
 
 
 def installation_event(

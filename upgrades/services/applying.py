@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.services import audit_event, audit_record_many
+from upgrades import tasks
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -18,7 +20,7 @@ from upgrades.models import (
     Upgrade,
     UpgradeState,
 )
-from upgrades.services._common import UPGRADE, _on_commit_delay, installation_event
+from upgrades.services._common import UPGRADE, installation_event
 from versions.schemes import OCP
 
 OCP_HOOKS = ("onUpgrade", "onFinalizeUpgrade")
@@ -110,7 +112,7 @@ def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_l
             )
     audit_record_many(events)
     if applied:
-        _on_commit_delay("send_upgrade_applied_emails", applied)
+        transaction.on_commit(partial(tasks.send_upgrade_applied_emails.delay, applied))
     return applied
 
 
@@ -128,7 +130,7 @@ def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None)
         )
         applied = _apply(due, now)
         if len(due) == limit:
-            _on_commit_delay("upgrade_apply_due")
+            transaction.on_commit(tasks.upgrade_apply_due.delay)
     return len(applied)
 
 

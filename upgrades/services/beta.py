@@ -15,12 +15,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound
 from core.services import audit_record
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from marketplace.selectors import scope_catalogue
-from upgrades import policies
 from upgrades.models import (
     BetaInstall,
     BetaShareLink,
@@ -37,9 +36,9 @@ from upgrades.services._common import INSTALLATION, supersede_open_work
 from upgrades.services.applying import _apply
 from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
 from upgrades.share_links import beta_link_unsign
+from versions import policies
 from versions.models import State as VersionState
 from versions.models import Version
-from versions.schemes import OCP, OCP_BETA
 
 BETA_LINK_DEFAULT_DAYS = 30
 BETA_LINK_MAX_DAYS = 365
@@ -47,31 +46,6 @@ BETA_LINK_MAX_DAYS = 365
 
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def beta_link_refusal(version: Version) -> str | None:
-    """Why no share link can be made for this version (None: it can). Pure on the loaded rows."""
-    listing = version.listing
-    if listing.scheme != OCP:
-        return (
-            f"Share links are for OCP beta versions: {listing.key} uses the {listing.scheme} scheme, "
-            "whose versions reach sites through rollouts."
-        )
-    if version.channel != OCP_BETA:
-        return (
-            f"Only versions tagged -beta.N are installed through share links: {version.number} is in the "
-            f"{version.channel} channel (for example 1.2.0-beta.1 is)."
-        )
-    if listing.archived_at is not None:
-        return f"Listing {listing.key} is archived: nothing of it can be installed."
-    if version.state == VersionState.SUPERSEDED:
-        return f"{version.number} is superseded by a newer beta: make share links on the newest one."
-    if version.state != VersionState.PUBLISHED:
-        return (
-            f"{version.number} is {version.get_state_display().lower()}: a share link can be made once "
-            "the beta is reviewed and published."
-        )
-    return None
 
 
 def beta_share_link_create(
@@ -92,7 +66,7 @@ def beta_share_link_create(
     with transaction.atomic():
         # Re-read under lock: a version superseded a moment ago gets no new link.
         version = Version.objects.select_for_update(of=("self",)).select_related("listing").get(pk=version.pk)
-        refusal = beta_link_refusal(version)
+        refusal = policies.beta_link_refusal(version)
         if refusal:
             raise ApplicationError(refusal, field="version")
         now = timezone.now()
@@ -185,46 +159,6 @@ def beta_link_check(*, link_token: str, now=None) -> BetaShareLink:
     return link
 
 
-def beta_site_refusal(
-    version: Version, site: Site, installation: Installation | None, *, site_allowed: bool = True
-) -> ApplicationError | None:
-    """Why this site can't install the beta (None: it can). Pure on the loaded rows.
-
-    `site_allowed`: the site is among a private listing's allowed sites (a share
-    link does not open a private listing to other sites).
-    """
-    listing = version.listing
-    if listing.visibility == Listing.Visibility.PRIVATE and not site_allowed:
-        return ApplicationError(
-            f"{listing.name} is a private app: only the sites its vendor allowed can install it, "
-            f"and {site.name} is not one of them; nothing changed.",
-            field="site",
-            code="incompatible",
-        )
-    if not policies.host_compatible(version.compatibility, site.host_product.key, site.host_version):
-        host = f"{site.host_product.name} {site.host_version}".strip()
-        return ApplicationError(
-            f"{listing.name} {version.number} does not run on {host} ({site.name}); nothing changed.",
-            field="site",
-            code="incompatible",
-        )
-    if installation is None:
-        return None
-    if installation.state == InstallationState.DEACTIVATED:
-        return TransitionNotAllowed(
-            f"{listing.name} is switched off on {site.name} (the site moved to another product): "
-            "use the move's page to switch it on first.",
-            field="site",
-        )
-    if bytes(installation.version.sort_key) >= bytes(version.sort_key):
-        same = installation.version_id == version.pk
-        what = "already runs" if same else f"runs {installation.version.number}, newer than"
-        return TransitionNotAllowed(
-            f"{site.name} {what} {listing.name} {version.number}; nothing changed.", field="site"
-        )
-    return None
-
-
 def private_listing_allows(listing: Listing, site: Site) -> bool:
     if listing.visibility != Listing.Visibility.PRIVATE:
         return True
@@ -256,14 +190,16 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
             .filter(site_id=site.pk, listing_id=listing.pk)
             .first()
         )
-        refusal = beta_site_refusal(version, site, installation, site_allowed=private_listing_allows(listing, site))
+        rollout = Rollout.objects.filter(version_id=version.pk).only("id", "state").first()
+        refusal = policies.beta_site_refusal(
+            version,
+            site,
+            installation,
+            site_allowed=private_listing_allows(listing, site),
+            rollout_halted=rollout is not None and rollout.state == RolloutState.HALTED,
+        )
         if refusal is not None:
             raise refusal
-        rollout = Rollout.objects.filter(version_id=version.pk).only("id", "state").first()
-        if rollout is not None and rollout.state == RolloutState.HALTED:
-            raise TransitionNotAllowed(
-                f"The vendor has paused {version.number}; nothing changed. Try again later.", field="version"
-            )
         record = BetaInstall(
             link=link,
             version=version,
@@ -320,11 +256,10 @@ def _upgrade_to_beta(
         now=now,
         actor=actor,
     )
-    installed = policies.Snapshot(installation.version.number, tuple(installation.granted_scopes), installation.license)
-    reasons = [
-        r.as_dict()
-        for r in policies.upgrade_requires_consent(installed, version, version.listing, catalogue=scope_catalogue())
-    ]
+    # The admin pressed Install on the link's page: auto-update off doesn't apply.
+    reasons = policies.consent_reasons(
+        installation, version, version.listing, catalogue=scope_catalogue(), auto_update=True
+    )
     common = {
         "installation": installation,
         "rollout": rollout,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
+from upgrades import tasks
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
     ConsentLink,
@@ -30,7 +32,6 @@ from upgrades.permissions import require_site_admin
 from upgrades.services._common import (
     UPGRADE,
     UPGRADE_REQUEST,
-    _on_commit_delay,
     installation_event,
     supersede_open_work,
 )
@@ -330,7 +331,7 @@ def upgrade_requests_due_reminder(*, now: datetime | None = None) -> list[int]:
         )
         UpgradeRequest.objects.filter(pk__in=ids).update(reminded_at=now)
         if ids:
-            _on_commit_delay("send_upgrade_reminder_emails", ids)
+            transaction.on_commit(partial(tasks.send_upgrade_reminder_emails.delay, ids))
     return ids
 
 

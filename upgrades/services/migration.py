@@ -2,7 +2,7 @@
 
 Moving is set-based like a rollout chunk: the site's installations and the
 released versions of their listings are read with one query each, the offers
-are decided in memory (upgrades.migration_policy, pure), and everything is
+are decided in memory (upgrades.migration_policy and versions.policies, pure), and everything is
 written with a fixed number of bulk statements, however many apps the site has.
 """
 
@@ -17,7 +17,7 @@ from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import HostProduct, Listing
 from marketplace.selectors import scope_catalogue
-from upgrades import migration_policy, policies
+from upgrades import migration_policy
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -35,10 +35,8 @@ from upgrades.permissions import require_site_admin
 from upgrades.services._common import INSTALLATION, MIGRATION_OFFER, installation_event, supersede_open_work
 from upgrades.services.applying import _apply
 from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
-from versions.models import State as VersionState
+from versions import policies
 from versions.models import Version
-
-RELEASED = (VersionState.PUBLISHED, VersionState.SUPERSEDED)
 
 
 def _clean_product(value: Any) -> HostProduct:
@@ -68,7 +66,7 @@ def _candidates(
         migration_policy.Candidate(
             number=v.number,
             compatibility=v.compatibility or (),
-            refusal=migration_policy.audience_refusal(
+            refusal=policies.audience_refusal(
                 scheme=listing.scheme,
                 channel=v.channel,
                 listing_private=private,
@@ -112,7 +110,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         by_listing: dict[int, list[Version]] = {}
         allowed: set[int] = set()
         if listing_ids:
-            for version in Version.objects.filter(listing_id__in=listing_ids, state__in=RELEASED).only(
+            for version in Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES).only(
                 "id", "listing_id", "number", "channel", "compatibility", "scopes", "pricing"
             ):
                 by_listing.setdefault(version.listing_id, []).append(version)
@@ -142,15 +140,10 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
             if choice.offered:
                 target = choice.candidate.ref
                 offer.offered_version = target
-                installed = policies.Snapshot(
-                    installation.version.number, tuple(installation.granted_scopes), installation.license
+                # The site admin asks for this upgrade on the move's page: auto-update off doesn't apply.
+                offer.consent_reasons = policies.consent_reasons(
+                    installation, target, installation.listing, catalogue=catalogue, auto_update=True
                 )
-                offer.consent_reasons = [
-                    r.as_dict()
-                    for r in policies.upgrade_requires_consent(
-                        installed, target, installation.listing, catalogue=catalogue
-                    )
-                ]
             offers.append(offer)
 
         mine = {"installation__site_id": site.pk}
@@ -289,7 +282,7 @@ def _lock_offer(offer: MigrationOffer | int) -> MigrationOffer:
 def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> MigrationOffer:
     """The site admin's one click: install the offered version and switch the app on again.
 
-    When the upgrade needs consent (upgrades.policies.upgrade_requires_consent:
+    When the upgrade needs consent (versions.policies.upgrade_requires_consent:
     new scopes, free -> paid, an OCP major), the click is that consent: it is
     recorded as an approved upgrade request by the consent flow's own service.
     Accepting an accepted offer changes nothing (a double click, or two admins
@@ -320,7 +313,7 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
                 f"{installation.state}); nothing changed. Reload the page.",
                 field="offer",
             )
-        if target.state not in RELEASED:
+        if target.state not in policies.RELEASED_STATES:
             raise TransitionNotAllowed(
                 f"{target.number} is no longer released ({target.state}); nothing changed.", field="offer"
             )
@@ -330,15 +323,9 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
                 f"The vendor has paused the rollout of {target.number}; nothing changed. Try again later.",
                 field="offer",
             )
-        installed = policies.Snapshot(
-            installation.version.number, tuple(installation.granted_scopes), installation.license
+        reasons = policies.consent_reasons(
+            installation, target, installation.listing, catalogue=scope_catalogue(), auto_update=True
         )
-        reasons = [
-            r.as_dict()
-            for r in policies.upgrade_requires_consent(
-                installed, target, installation.listing, catalogue=scope_catalogue()
-            )
-        ]
         if reasons:
             # The consent flow records who approved what and applies it; the app waits for
             # that decision the way a rollout's request does (pending consent, not switched off).

@@ -1,12 +1,13 @@
 """Rollouts: offer a published version to the installations of its listing, chunk by chunk.
 
-A chunk is read with one query, the consent rules (upgrades.policies) are
+A chunk is read with one query, the consent rules (versions.policies) are
 applied in memory, and the outcome is written with a handful of bulk
 statements whatever the chunk's size (no query per installation)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member_or_staff
 from marketplace.selectors import scope_catalogue
-from upgrades import policies, windows
+from upgrades import tasks, windows
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -33,13 +34,13 @@ from upgrades.models import (
 from upgrades.services._common import (
     UPGRADE,
     UPGRADE_REQUEST,
-    _on_commit_delay,
     installation_event,
     supersede_open_work,
 )
+from versions import policies
 from versions.models import State as VersionState
 from versions.models import Version
-from versions.schemes import BUNDLE, OCP, OCP_PRIVATE
+from versions.schemes import OCP, OCP_PRIVATE
 
 
 def rollout_start(*, version_id: int) -> Rollout | None:
@@ -90,7 +91,7 @@ def rollout_start(*, version_id: int) -> Rollout | None:
                     for pk, state, number in older
                 )
         if rollout.state == RolloutState.RUNNING:
-            _on_commit_delay("rollout_process", rollout.pk)
+            transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk))
     return rollout
 
 
@@ -115,25 +116,6 @@ def _rollout_transition(rollout: Rollout, name: str, *, actor: Any, **details: A
         to_state=rollout.state,
         details=details,
     )
-
-
-def reaches(version: Version, listing: Listing, installation: Installation, allowed_site_ids: set[int]) -> bool:
-    """Audience and host compatibility of `version` for one installation (policies.py holds the rules).
-
-    An app group (bundle scheme) is updatable only when a component version differs.
-    """
-    site = installation.site
-    if listing.scheme == BUNDLE and not policies.component_changes(installation.version.components, version.components):
-        return False
-    return policies.version_in_audience(
-        scheme=listing.scheme,
-        channel=version.channel,
-        listing_private=listing.visibility == Listing.Visibility.PRIVATE,
-        listing_vendor_id=listing.vendor_id,
-        site_sandbox_vendor_id=site.sandbox_vendor_id,
-        site_allowed=site.pk in allowed_site_ids,
-        installed_channel=installation.version.channel,
-    ) and policies.host_compatible(version.compatibility, site.host_product.key, site.host_version)
 
 
 def _needs_allowed(version: Version, listing: Listing) -> bool:
@@ -169,17 +151,6 @@ def upgrade_due_for(site: Site, installation_id: int, now: datetime) -> datetime
     )
 
 
-def consent_reasons(
-    installation: Installation, version: Version, listing: Listing, catalogue: dict[str, int]
-) -> list[dict]:
-    """Why this installation's admins must act before `version` is installed (empty: automatic)."""
-    installed = policies.Snapshot(installation.version.number, tuple(installation.granted_scopes), installation.license)
-    reasons = [r.as_dict() for r in policies.upgrade_requires_consent(installed, version, listing, catalogue=catalogue)]
-    if not reasons and not installation.site.auto_update:
-        reasons.append({"code": policies.AUTO_UPDATE_OFF, "text": "automatic updates are turned off for this site"})
-    return reasons
-
-
 def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> int:
     """Offer the rollout's version to the next chunk of installations; returns how many were looked at.
 
@@ -213,9 +184,14 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
         new_upgrades: list[Upgrade] = []
         new_requests: list[UpgradeRequest] = []
         for installation in chunk:
-            if not reaches(version, listing, installation, allowed):
+            site = installation.site
+            if not policies.version_reaches(
+                version, listing=listing, installation=installation, site=site, site_allowed=site.pk in allowed
+            ):
                 continue
-            reasons = consent_reasons(installation, version, listing, catalogue)
+            reasons = policies.consent_reasons(
+                installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
+            )
             common = {
                 "installation": installation,
                 "rollout": rollout,
@@ -249,10 +225,10 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
         )
         request_ids = [r.pk for r in new_requests]
         if request_ids:
-            _on_commit_delay("send_upgrade_request_emails", request_ids)
+            transaction.on_commit(partial(tasks.send_upgrade_request_emails.delay, request_ids))
         if any(u.due_at <= now for u in new_upgrades):
-            _on_commit_delay("upgrade_apply_due")
-        _on_commit_delay("rollout_process", rollout.pk)
+            transaction.on_commit(tasks.upgrade_apply_due.delay)
+        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk))
     return len(chunk)
 
 
@@ -355,6 +331,6 @@ def rollout_resume(*, rollout: Rollout, actor: Any) -> Rollout:
             halted_by=rollout.halted_by.get_username() if rollout.halted_by_id else "",
             halted_at=rollout.halted_at.isoformat() if rollout.halted_at else "",
         )
-        _on_commit_delay("rollout_process", rollout.pk)
-        _on_commit_delay("upgrade_apply_due")
+        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk))
+        transaction.on_commit(tasks.upgrade_apply_due.delay)
     return rollout

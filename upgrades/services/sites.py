@@ -17,8 +17,8 @@ from upgrades.models import (
     SiteToken,
 )
 from upgrades.permissions import require_site_admin
-from versions.models import State as VersionState
 from versions.models import Version
+from versions.policies import RELEASED_STATES
 
 
 def site_token_create(*, site: Site, name: str = "") -> tuple[SiteToken, str]:
@@ -73,7 +73,7 @@ def installation_create(
     """Install a listing on a site (the portal records it; demo data and tests use this)."""
     if version.listing_id != listing.pk:
         raise ApplicationError(f"Version {version.number} is not a version of {listing.key}.", field="version")
-    if version.state not in (VersionState.PUBLISHED, VersionState.SUPERSEDED):
+    if version.state not in RELEASED_STATES:
         raise ApplicationError(f"{version} is not released: only published versions can be installed.", field="version")
     with transaction.atomic():
         installation, created = Installation.objects.get_or_create(

@@ -18,6 +18,7 @@ from django_fsm import FSMField, transition
 
 from core.errors import ImmutableVersionError
 from versions.numbers import parse_version, version_sort_key
+from versions.policies import RELEASED_STATES
 from versions.validation import UPDATE_NOTES_MAX
 
 
@@ -46,8 +47,8 @@ class Pricing(models.TextChoices):
     PAID = "paid", "Paid"
 
 
-# States in which no field may change any more (only published -> superseded).
-FROZEN_STATES = (State.PUBLISHED, State.SUPERSEDED)
+# States in which no field may change any more (only published -> superseded): the released ones.
+FROZEN_STATES = RELEASED_STATES
 # States a vendor's edit sends back to draft (the edit needs a new submission).
 EDIT_RETURNS_TO_DRAFT = (State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROVED, State.REJECTED)
 EDITABLE_STATES = (State.DRAFT, *EDIT_RETURNS_TO_DRAFT)

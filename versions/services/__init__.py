@@ -8,10 +8,9 @@
 The drafts and lifecycle services are re-exported here (`from versions import services`).
 """
 
-from versions.services._rules import check_manual_bump_against_live, last_published
+from versions.selectors import last_published
 from versions.services.drafts import version_create, version_duplicate, version_update
 from versions.services.lifecycle import (
-    after_version_published,
     version_approve,
     version_cancel,
     version_publish,
@@ -21,8 +20,6 @@ from versions.services.lifecycle import (
 )
 
 __all__ = [
-    "after_version_published",
-    "check_manual_bump_against_live",
     "last_published",
     "version_approve",
     "version_cancel",

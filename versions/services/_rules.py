@@ -6,7 +6,7 @@ Lock order everywhere: version row, then listing row (see lifecycle._release).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django_fsm import can_proceed
@@ -14,22 +14,20 @@ from django_fsm import can_proceed
 from core.errors import ApplicationError, TransitionNotAllowed
 from core.services import audit_record
 from marketplace.models import HostProduct, Listing
-from marketplace.scopes import scope_change
 from marketplace.selectors import scope_catalogue
 from versions import validation
 from versions.models import (
     FROZEN_STATES,
     Source,
-    State,
     Version,
     VersionTransition,
 )
-from versions.numbers import PATCH, VersionNumber, VersionNumberError
-from versions.schemes import MANUAL, channel_for, check_manual_bump
+from versions.numbers import PATCH, VersionNumber
+from versions.policies import NUMBER_RELEASED_STATES, manual_bump_check
+from versions.schemes import channel_for
+from versions.selectors import last_published
 
 SYSTEM_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE, Source.MIRROR)
-# Numbers held by these states can't be reused by another version of the listing.
-NUMBER_RELEASED_STATES = (State.CANCELED, State.REJECTED)
 
 TRANSITION_LABELS = {
     "submit": "submit",
@@ -96,11 +94,6 @@ def _transition(version: Version, name: str, *, actor: Any, comment: str = "", *
     return version
 
 
-def last_published(listing: Listing, channel: str) -> Version | None:
-    """The live version of a listing's channel (published, not superseded)."""
-    return Version.objects.filter(listing=listing, channel=channel, state=State.PUBLISHED).first()
-
-
 def _highest_released(listing: Listing, channel: str) -> Version | None:
     return (
         Version.objects.filter(listing=listing, channel=channel, state__in=FROZEN_STATES).order_by("-sort_key").first()
@@ -134,40 +127,18 @@ def _check_greater_than_released(listing: Listing, channel: str, number: Version
         )
 
 
-def check_manual_bump_against_live(
-    *, listing: Listing, channel: str, number: VersionNumber, scopes: Iterable[str], pricing: str | None
-) -> None:
-    """Manual scheme: refuse a bump too small for the change versus the channel's live version.
-
-    `pricing=None` means the price stays as it is live. The version form's live
-    check and the services share this one rule.
-    """
-    if listing.scheme != MANUAL:
-        return
-    previous = last_published(listing, channel)
-    if previous is None:
-        return
-    change = scope_change(previous.scopes, scopes, scope_catalogue())
-    try:
-        check_manual_bump(
-            previous.parsed_number,
-            number,
-            change,
-            free_to_paid=previous.pricing == "free" and (pricing or previous.pricing) == "paid",
-        )
-    except VersionNumberError as exc:
-        raise ApplicationError(f"Version number: {exc.message}.", field="number") from exc
-
-
 def _check_manual_bump(version: Version) -> None:
+    """Manual scheme: the bump must fit the change versus the channel's live version (versions.policies)."""
     if version.source == Source.MIRROR:
         return  # the upstream portal numbered it under its own scope catalogue
-    check_manual_bump_against_live(
-        listing=version.listing,
-        channel=version.channel,
+    listing = version.listing
+    manual_bump_check(
+        scheme=listing.scheme,
+        live=last_published(listing, version.channel),
         number=version.parsed_number,
         scopes=version.scopes,
         pricing=version.pricing,
+        catalogue=scope_catalogue(),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,7 @@ from core.errors import ApplicationError
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
 from marketplace.selectors import scope_catalogue
-from versions import descriptors
+from versions import descriptors, tasks
 from versions.descriptors import Descriptor, DescriptorDiff, DescriptorError, DiffReport
 from versions.fetch import FetchError, fetch_descriptor
 from versions.models import Deploy, DescriptorPoll, DescriptorPollState, Source, State, Version
@@ -45,6 +46,8 @@ VERSION_REFUSED = "version_refused"
 INTERNAL_ERROR = "internal_error"
 # "Poll now" at most this often per listing: the button must not turn the portal into a request cannon.
 POLL_NOW_MIN_INTERVAL_SECONDS = 10
+# Spread a fan-out over this share of the interval, so the next tick starts on a quiet queue.
+SPREAD_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -147,14 +150,8 @@ def descriptor_ingest(*, listing: Listing, raw: Any, source: str, actor: Any = N
         )
         reasons = "; ".join(diff.reasons)
         version = version_submit(version=version, actor=actor, comment=comment or f"{source}: {reasons}"[:1000])
-        transaction.on_commit(lambda: _enqueue_auto_version_email(version.pk))
+        transaction.on_commit(partial(tasks.send_auto_version_email.delay, version.pk))
     return Ingested(version, True, diff, descriptor)
-
-
-def _enqueue_auto_version_email(version_id: int) -> None:
-    from versions.tasks import send_auto_version_email
-
-    send_auto_version_email.delay(version_id)
 
 
 # --- polling (connect) -----------------------------------------------------------------------
@@ -170,6 +167,26 @@ def listings_due_for_poll(*, now: Any = None) -> QuerySet[Listing]:
     now = now or timezone.now()
     recent = now - settings.DESCRIPTOR_POLL_INTERVAL / 2
     return pollable_listings().exclude(poll_state__last_polled_at__gte=recent).order_by("pk")
+
+
+def descriptor_polls_enqueue_due() -> int:
+    """Enqueue one poll per due listing, spread evenly over the polling interval; returns how many.
+
+    Thousands of listings must not hit vendors' servers (and our workers) in the
+    same second, so poll i of n starts i * (0.8 * interval / n) seconds from now.
+    """
+    ids = list(listings_due_for_poll().values_list("pk", flat=True))
+    if not ids:
+        return 0
+    window = settings.DESCRIPTOR_POLL_INTERVAL.total_seconds() * SPREAD_SHARE
+    step = window / len(ids)
+    # A read only: nothing waits to commit, so the polls are enqueued at once.
+    for index, listing_id in enumerate(ids):
+        tasks.poll_descriptor.apply_async(
+            args=(listing_id, DescriptorPoll.Trigger.SCHEDULE), countdown=int(index * step)
+        )
+    logger.info("queued %d descriptor polls over %d s", len(ids), int(window))
+    return len(ids)
 
 
 def listing_poll_descriptor(
@@ -240,7 +257,7 @@ def _record_poll(*, state_id: int, record: dict[str, Any], result: Any) -> Descr
             if state.streak_notified_at is None:
                 # One e-mail per failure streak: the first failure after a success.
                 state.streak_notified_at = now
-                transaction.on_commit(lambda: _enqueue_failure_email(poll.pk))
+                transaction.on_commit(partial(tasks.send_poll_failure_email.delay, poll.pk))
         else:
             state.failure_streak = 0
             state.streak_notified_at = None
@@ -250,12 +267,6 @@ def _record_poll(*, state_id: int, record: dict[str, Any], result: Any) -> Descr
                 state.last_modified = result.last_modified
         state.save()
     return poll
-
-
-def _enqueue_failure_email(poll_id: int) -> None:
-    from versions.tasks import send_poll_failure_email
-
-    send_poll_failure_email.delay(poll_id)
 
 
 def listing_request_poll(*, listing: Listing, actor: Any) -> None:
@@ -272,10 +283,7 @@ def listing_request_poll(*, listing: Listing, actor: Any) -> None:
             f"A poll of {listing.key} was requested less than {POLL_NOW_MIN_INTERVAL_SECONDS} seconds ago; "
             "its result appears in the poll history shortly."
         )
-    from versions.tasks import poll_descriptor
-
-    listing_id, actor_id = listing.pk, actor.pk
-    transaction.on_commit(lambda: poll_descriptor.delay(listing_id, DescriptorPoll.Trigger.MANUAL, actor_id))
+    transaction.on_commit(partial(tasks.poll_descriptor.delay, listing.pk, DescriptorPoll.Trigger.MANUAL, actor.pk))
 
 
 # --- deploys (forge) ----------------------------------------------------------------------------

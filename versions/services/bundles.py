@@ -17,9 +17,9 @@ from django.db import transaction
 from core.errors import ApplicationError
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
-from upgrades.policies import component_changes
 from versions import validation
 from versions.models import FROZEN_STATES, Source, Version
+from versions.policies import component_changes
 from versions.schemes import BUNDLE, DEFAULT_CHANNEL, bundle_next_number
 from versions.services import last_published, version_create, version_submit
 

@@ -21,11 +21,13 @@ from marketplace.permissions import (
     require_vendor_member,
     require_vendor_member_or_staff,
 )
+from versions import hooks
 from versions.models import (
     Source,
     State,
     Version,
 )
+from versions.policies import free_to_paid
 from versions.schemes import skips_review
 from versions.services._rules import (
     SYSTEM_SOURCES,
@@ -67,8 +69,7 @@ def _skips_review(version: Version) -> bool:
     if not skips_review(version.listing.scheme, version.source, version.parsed_number):
         return False
     previous = last_published(version.listing, version.channel)
-    previous_pricing = previous.pricing if previous else "free"
-    return not (previous_pricing == "free" and version.pricing == "paid")
+    return not free_to_paid(previous.pricing if previous else "free", version.pricing)
 
 
 def _validate_for_release(version: Version) -> None:
@@ -118,14 +119,7 @@ def version_reject(*, version: Version, actor: Any, comment: str) -> Version:
 def _email_vendor_on_commit(version: Version) -> None:
     """After commit, e-mail the vendor about the review decision just recorded (its audit row)."""
     transition_id = version.transitions.order_by("-id").values_list("pk", flat=True).first()
-
-    def enqueue() -> None:
-        from reviews.tasks import send_review_decision_email
-
-        send_review_decision_email.delay(transition_id)
-
-    # robust: a broker hiccup must not turn a committed decision into an error page.
-    transaction.on_commit(enqueue, robust=True)
+    hooks.review_decided(transition_id=transition_id)
 
 
 def version_cancel(*, version: Version, actor: Any, comment: str = "") -> Version:
@@ -164,12 +158,5 @@ def _release(version: Version, *, actor: Any, comment: str) -> Version:
         _transition(previous, "supersede", actor=None, comment=f"superseded by {version.number}")
     name = "publish" if version.state == State.APPROVED else "release_without_review"
     _transition(version, name, actor=actor, comment=comment)
-    transaction.on_commit(lambda: after_version_published(version.pk))
+    hooks.version_published(version_id=version.pk)
     return version
-
-
-def after_version_published(version_id: int) -> None:
-    """Runs after the publishing transaction commits: start the rollout to customer sites."""
-    from upgrades.tasks import rollout_start_task
-
-    rollout_start_task.delay(version_id)

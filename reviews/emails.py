@@ -1,0 +1,71 @@
+"""The vendor's e-mail about a review decision: approved, or rejected with the reviewer's comments.
+
+Sent once per decision (core.emails.send_email_once): the DecisionEmail row is
+inserted before sending, in the same transaction, under the transition's
+unique key. A concurrent second run blocks on it and then finds it taken; a
+failed send rolls the row back so a retry can send again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from core.emails import send_email_once, vendor_recipients
+from reviews.models import DecisionEmail
+from versions.models import Version, VersionTransition
+
+DECISIONS = {
+    "approve": (DecisionEmail.Kind.APPROVED, "emails/version_approved"),
+    "reject": (DecisionEmail.Kind.REJECTED, "emails/version_rejected"),
+}
+
+
+def version_portal_url(version: Version) -> str:
+    """Absolute: e-mail clients have no page to resolve a relative link against."""
+    return settings.PORTAL_BASE_URL + reverse("portal:version-detail", args=[version.pk])
+
+
+def review_decision_email_send(*, transition_id: int) -> DecisionEmail | None:
+    """E-mail the vendor about an approve/reject transition, once; None when nothing (more) is to send."""
+    transition = (
+        VersionTransition.objects.select_related("version__listing__vendor", "actor").filter(pk=transition_id).first()
+    )
+    if transition is None or transition.name not in DECISIONS:
+        return None
+    if DecisionEmail.objects.filter(transition_id=transition_id).exists():
+        return None
+    kind, template = DECISIONS[transition.name]
+    version = transition.version
+    recipients = vendor_recipients(version.listing.vendor)
+    if kind == DecisionEmail.Kind.APPROVED:
+        subject = f"Approved: {version.listing.name} {version.number}"
+    else:
+        subject = f"Rejected: {version.listing.name} {version.number} needs changes"
+
+    def claim() -> DecisionEmail | None:
+        try:
+            with transaction.atomic():
+                return DecisionEmail.objects.create(
+                    transition=transition, kind=kind, recipients=recipients, subject=subject
+                )
+        except IntegrityError:
+            return None  # another run is sending (or has sent) this one
+
+    return send_email_once(
+        claim=claim,
+        to=recipients,
+        subject=subject,
+        template=template,
+        context={
+            "version": version,
+            "listing": version.listing,
+            "vendor": version.listing.vendor,
+            "transition": transition,
+            "comment": transition.comment,
+            "reviewer": transition.actor_label,
+            "version_url": version_portal_url(version),
+            "portal_url": settings.PORTAL_BASE_URL,
+        },
+    )

@@ -1,0 +1,401 @@
+"""The marketplace's rules about versions reaching customers (pure: no database).
+
+Services, selectors, the reviewer diff, the vendor preview, the update check
+and product migration all ask this module, so they can never disagree. It sits
+below all of them (versions is the lowest app that knows versions): nothing
+here reads the database or imports a service or selector; the caller fetches
+the rows and hands them in as plain values or loaded objects.
+
+Consent, by numbering scheme (DESIGN.md section 5):
+
+- manual, connect, forge: the app asks for more than the customer granted
+  (every scope that widens access is a reason of its own, named), or its price
+  goes from free to paid;
+- ocp: a MAJOR upgrade waits for the customer admin's manual "Upgrade";
+  MINOR and PATCH upgrades are applied automatically;
+- bundle: never (an installation follows its components);
+- and a site that turned automatic updates off approves every upgrade.
+
+Also here: which states count as released, whether a version reaches an
+installation (audience, private listings, sandboxes, host compatibility), the
+manual scheme's bump check, and why a beta can't be shared or installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import ApplicationError, TransitionNotAllowed
+from marketplace.scopes import SENSITIVITY_NAMES, scope_change
+from versions.numbers import VersionNumber, VersionNumberError, parse_version
+from versions.schemes import BUNDLE, MANUAL, OCP, OCP_BETA, OCP_DEV, OCP_PRIVATE, check_manual_bump
+from versions.validation import product_version_in_range
+
+# State values of the rows the rules look at (the models' choices hold the same strings;
+# a pure module compares values and imports no model).
+PUBLISHED, SUPERSEDED, CANCELED, REJECTED = "published", "superseded", "canceled", "rejected"
+# Released: live in its channel, or live once and superseded since. Only released versions
+# are offered to sites, and their fields never change again.
+RELEASED_STATES = (PUBLISHED, SUPERSEDED)
+# A number held by a version in these states can be taken by another version of the listing.
+NUMBER_RELEASED_STATES = (CANCELED, REJECTED)
+PRIVATE_VISIBILITY = "private"
+DEACTIVATED_INSTALLATION = "deactivated"
+
+SCOPE_ADDED = "scope_added"
+FREE_TO_PAID = "free_to_paid"
+MAJOR_UPGRADE = "major_upgrade"
+AUTO_UPDATE_OFF = "auto_update_off"
+
+SCHEMES_ASKING_FOR_SCOPES_AND_PRICE = ("manual", "connect", "forge")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What consent is judged on: a number, the scopes and the price.
+
+    For an installation, `scopes` are the scopes its admins granted and
+    `pricing` its license; for a candidate version, the version's own.
+    """
+
+    number: str
+    scopes: tuple[str, ...] = ()
+    pricing: str = "free"
+
+    @classmethod
+    def of(cls, obj: Any) -> Snapshot:
+        if isinstance(obj, Snapshot):
+            return obj
+        if isinstance(obj, Mapping):
+            return cls(str(obj["number"]), tuple(obj.get("scopes") or ()), obj.get("pricing") or "free")
+        return cls(str(obj.number), tuple(getattr(obj, "scopes", ()) or ()), getattr(obj, "pricing", "free") or "free")
+
+    @classmethod
+    def of_installation(cls, installation: Any) -> Snapshot:
+        """What a site has now: its installed version's number, the scopes granted, its license."""
+        return cls(installation.version.number, tuple(installation.granted_scopes), installation.license)
+
+
+def free_to_paid(old_pricing: str | None, new_pricing: str | None) -> bool:
+    """The app starts costing money: customers must consent, and a manual bump must say so."""
+    return old_pricing == "free" and new_pricing == "paid"
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str  # the full sentence (e-mails, the approval page)
+    scope: str = ""
+    sensitivity: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    short: str = ""  # the compact form for previews and queues ("new scope write:jira-work")
+
+    def __str__(self) -> str:
+        return self.short or self.text
+
+    def as_dict(self) -> dict[str, str]:
+        data = {"code": self.code, "text": self.text}
+        if self.scope:
+            data["scope"] = self.scope
+            data["sensitivity"] = self.sensitivity
+        return data
+
+
+def upgrade_requires_consent(
+    installed: Any,
+    candidate: Any,
+    listing: Any,
+    *,
+    catalogue: Mapping[str, int] | None = None,
+) -> list[Reason]:
+    """The reasons a site's admin must approve moving `installed` -> `candidate`.
+
+    `installed` and `candidate` are anything with `number`, `scopes` and
+    `pricing` (a Snapshot, a mapping, a Version); `listing` anything with a
+    `scheme` (or the scheme's name). `catalogue` is {scope: sensitivity}
+    (marketplace.selectors.scope_catalogue()); unknown scopes count as the most
+    sensitive. An empty list means the upgrade may be applied automatically.
+    """
+    scheme = listing if isinstance(listing, str) else getattr(listing, "scheme", None) or listing["scheme"]
+    old, new = Snapshot.of(installed), Snapshot.of(candidate)
+    reasons: list[Reason] = []
+    if scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE:
+        change = scope_change(old.scopes, new.scopes, catalogue or {})
+        for scope in change.increased:
+            level = SENSITIVITY_NAMES[change.sensitivity[scope]]
+            known = catalogue is not None and scope in catalogue
+            text = (
+                f"new scope {scope} ({level})"
+                if known
+                else f"new scope {scope} (not in the catalogue: treated as {level})"
+            )
+            reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level, short=f"new scope {scope}"))
+        if free_to_paid(old.pricing, new.pricing):
+            reasons.append(
+                Reason(
+                    FREE_TO_PAID,
+                    "price: free -> paid (the site starts paying for the app)",
+                    short="price: free -> paid",
+                )
+            )
+    elif scheme == "ocp":
+        before, after = parse_version(old.number), parse_version(new.number)
+        if after.major > before.major:
+            reasons.append(
+                Reason(
+                    MAJOR_UPGRADE,
+                    f"major upgrade {before.major}.x -> {after.major}.x: OCP applies it only when an admin clicks Upgrade",
+                    short=f"major upgrade {before.major}.x -> {after.major}.x",
+                )
+            )
+    return reasons
+
+
+def consent_reasons(
+    installation: Any,
+    candidate: Any,
+    listing: Any,
+    *,
+    catalogue: Mapping[str, int] | None,
+    auto_update: bool,
+) -> list[dict[str, str]]:
+    """Why this installation's admins must act before `candidate` is installed (empty: automatic).
+
+    `installation` is anything with `version.number`, `granted_scopes` and
+    `license` (what its admins granted). `auto_update` is the site's setting:
+    a site that turned automatic updates off approves every upgrade; an upgrade
+    the admin asked for themselves (a beta link, a product move) passes True.
+    """
+    reasons = [
+        r.as_dict()
+        for r in upgrade_requires_consent(
+            Snapshot.of_installation(installation), candidate, listing, catalogue=catalogue
+        )
+    ]
+    if not reasons and not auto_update:
+        reasons.append({"code": AUTO_UPDATE_OFF, "text": "automatic updates are turned off for this site"})
+    return reasons
+
+
+def scope_changes_for_display(
+    installed_scopes: Iterable[str], candidate_scopes: Iterable[str], catalogue: Mapping[str, int] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Scopes added and removed, each with its sensitivity, for the approval page."""
+    change = scope_change(installed_scopes, candidate_scopes, catalogue or {})
+    increased = set(change.increased)
+
+    def row(scope: str) -> dict[str, Any]:
+        level = change.sensitivity[scope]
+        return {
+            "scope": scope,
+            "sensitivity": SENSITIVITY_NAMES[level],
+            "level": level,
+            "known": bool(catalogue) and scope in catalogue,
+            "increase": scope in increased,
+        }
+
+    return {"added": [row(s) for s in change.added], "removed": [row(s) for s in change.removed]}
+
+
+def price_change(installed_pricing: str, candidate_pricing: str) -> str:
+    """'' when the price stays; otherwise 'free -> paid' or 'paid -> free'."""
+    return "" if installed_pricing == candidate_pricing else f"{installed_pricing} -> {candidate_pricing}"
+
+
+# --- who a version may reach (pure) -----------------------------------------------------
+
+
+def audience_refusal(
+    *,
+    scheme: str,
+    channel: str,
+    listing_private: bool,
+    listing_vendor_id: int,
+    site_sandbox_vendor_id: int | None,
+    site_allowed: bool,
+    installed_channel: str,
+) -> str:
+    """'' when a version of this channel may reach this site's installation, else why not.
+
+    Private listings reach only their allowed sites. OCP audiences by tag:
+    -dev only the vendor's own sandbox site, -beta only installations that came
+    through a beta share link (they run a beta), -private only allowed sites,
+    no tag everyone. Other schemes: the release channel reaches everyone, any
+    other channel only installations already on it.
+    """
+    if listing_private and not site_allowed:
+        return "the listing is private and this site is not among its allowed sites"
+    if scheme == OCP:
+        if channel == OCP_DEV and site_sandbox_vendor_id != listing_vendor_id:
+            return "-dev versions reach only the vendor's own sandbox site"
+        if channel == OCP_BETA and installed_channel != OCP_BETA:
+            return "-beta versions reach only installations that joined through a beta share link"
+        if channel == OCP_PRIVATE and not site_allowed:
+            return "-private versions reach only the sites the vendor allowed"
+        return ""
+    if channel == "release" or installed_channel == channel:
+        return ""
+    return f"the {channel} channel reaches only installations already on it"
+
+
+def version_in_audience(**audience: Any) -> bool:
+    """May a version of this channel reach this site's installation? (audience_refusal says why not.)"""
+    return not audience_refusal(**audience)
+
+
+def host_compatible(compatibility: Iterable[Mapping[str, str]], product_key: str, product_version: str) -> bool:
+    """No compatibility entries: runs on every host; otherwise the site's product and version must match one."""
+    entries = list(compatibility or ())
+    if not entries:
+        return True
+    return any(e.get("product") == product_key and product_version_in_range(product_version, e) for e in entries)
+
+
+def version_reaches(version: Any, *, listing: Any, installation: Any, site: Any, site_allowed: bool) -> bool:
+    """Audience and host compatibility of a released `version` for one installation on `site`.
+
+    The caller hands in loaded rows: the installation with its version, the
+    site with its host product, and whether the site is among the listing's
+    allowed sites. An app group (bundle scheme) is updatable only when a
+    component version differs.
+    """
+    if listing.scheme == BUNDLE and not component_changes(installation.version.components, version.components):
+        return False
+    return version_in_audience(
+        scheme=listing.scheme,
+        channel=version.channel,
+        listing_private=listing.visibility == PRIVATE_VISIBILITY,
+        listing_vendor_id=listing.vendor_id,
+        site_sandbox_vendor_id=site.sandbox_vendor_id,
+        site_allowed=site_allowed,
+        installed_channel=installation.version.channel,
+    ) and host_compatible(version.compatibility, site.host_product.key, site.host_version)
+
+
+# --- the manual scheme's bump (pure) ----------------------------------------------------------
+
+
+def manual_bump_check(
+    *,
+    scheme: str,
+    live: Any | None,
+    number: VersionNumber,
+    scopes: Iterable[str],
+    pricing: str | None,
+    catalogue: Mapping[str, int],
+) -> None:
+    """Manual scheme: refuse a bump too small for the change versus the channel's live version.
+
+    `live` is the channel's live version (anything with `number`, `scopes` and
+    `pricing`; None when nothing is live). `pricing=None` means the price stays
+    as it is live. The version form's live check and the services ask this one
+    rule. Raises ApplicationError on the number field.
+    """
+    if scheme != MANUAL or live is None:
+        return
+    change = scope_change(live.scopes, scopes, catalogue)
+    try:
+        check_manual_bump(
+            parse_version(live.number),
+            number,
+            change,
+            free_to_paid=free_to_paid(live.pricing, pricing or live.pricing),
+        )
+    except VersionNumberError as exc:
+        raise ApplicationError(f"Version number: {exc.message}.", field="number") from exc
+
+
+# --- OCP betas (pure) -------------------------------------------------------------------------
+
+
+def beta_link_refusal(version: Any) -> str | None:
+    """Why no share link can be made for this version (None: it can). `version.listing` is loaded."""
+    listing = version.listing
+    if listing.scheme != OCP:
+        return (
+            f"Share links are for OCP beta versions: {listing.key} uses the {listing.scheme} scheme, "
+            "whose versions reach sites through rollouts."
+        )
+    if version.channel != OCP_BETA:
+        return (
+            f"Only versions tagged -beta.N are installed through share links: {version.number} is in the "
+            f"{version.channel} channel (for example 1.2.0-beta.1 is)."
+        )
+    if listing.archived_at is not None:
+        return f"Listing {listing.key} is archived: nothing of it can be installed."
+    if version.state == SUPERSEDED:
+        return f"{version.number} is superseded by a newer beta: make share links on the newest one."
+    if version.state != PUBLISHED:
+        return (
+            f"{version.number} is {version.get_state_display().lower()}: a share link can be made once "
+            "the beta is reviewed and published."
+        )
+    return None
+
+
+def beta_site_refusal(
+    version: Any, site: Any, installation: Any | None, *, site_allowed: bool, rollout_halted: bool
+) -> ApplicationError | None:
+    """Why this site can't install the beta (None: it can).
+
+    The caller hands in loaded rows: the version with its listing, the site
+    with its host product, the site's installation of the listing (or None)
+    with its version. `site_allowed`: the site is among a private listing's
+    allowed sites (a share link does not open a private listing to other
+    sites). `rollout_halted`: the vendor paused the beta's rollout, which
+    stops installs through its links too.
+    """
+    listing = version.listing
+    if listing.visibility == PRIVATE_VISIBILITY and not site_allowed:
+        return ApplicationError(
+            f"{listing.name} is a private app: only the sites its vendor allowed can install it, "
+            f"and {site.name} is not one of them; nothing changed.",
+            field="site",
+            code="incompatible",
+        )
+    if not host_compatible(version.compatibility, site.host_product.key, site.host_version):
+        host = f"{site.host_product.name} {site.host_version}".strip()
+        return ApplicationError(
+            f"{listing.name} {version.number} does not run on {host} ({site.name}); nothing changed.",
+            field="site",
+            code="incompatible",
+        )
+    if installation is not None:
+        if installation.state == DEACTIVATED_INSTALLATION:
+            return TransitionNotAllowed(
+                f"{listing.name} is switched off on {site.name} (the site moved to another product): "
+                "use the move's page to switch it on first.",
+                field="site",
+            )
+        if bytes(installation.version.sort_key) >= bytes(version.sort_key):
+            same = installation.version_id == version.pk
+            what = "already runs" if same else f"runs {installation.version.number}, newer than"
+            return TransitionNotAllowed(
+                f"{site.name} {what} {listing.name} {version.number}; nothing changed.", field="site"
+            )
+    if rollout_halted:
+        return TransitionNotAllowed(
+            f"The vendor has paused {version.number}; nothing changed. Try again later.", field="version"
+        )
+    return None
+
+
+# --- bundles (pure) -------------------------------------------------------------------------
+
+
+def component_changes(
+    installed: Iterable[Mapping[str, str]] | None, candidate: Iterable[Mapping[str, str]] | None
+) -> list[dict[str, str | None]]:
+    """The components an upgrade of an app group updates: added, changed or removed, by name.
+
+    A bundle installation is updatable exactly when this list is not empty.
+    """
+    before = {c["name"]: c["version"] for c in installed or ()}
+    after = {c["name"]: c["version"] for c in candidate or ()}
+    return [
+        {"name": name, "from": before.get(name), "to": after.get(name)}
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    ]
