@@ -7,7 +7,7 @@ app's `api_urlpatterns`, in one style: no trailing slash.
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
 from marketplace import urls as marketplace_urls
@@ -29,7 +29,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("portal/", include((portal, "portal"))),
     path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
     path("healthz", core_views.healthz, name="healthz"),
