@@ -22,9 +22,7 @@ def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            upgrade_request = services.consent_link_use(
-                request_id=request_id, token=token, action=action, actor=request.user
-            )
+            upgrade_request = services.consent_link_use(request_id=request_id, token=token, action=action)
         except ApplicationError as exc:
             return link_error_page(request, exc, upgrade_request=selectors.upgrade_request_for_page(pk=request_id))
         return render(request, "upgrades/decided.html", {"upgrade_request": upgrade_request, "decider": link.email})
