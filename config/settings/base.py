@@ -153,7 +153,7 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.UserTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -162,6 +162,11 @@ REST_FRAMEWORK = {
         "core.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per caller (user, site or mirror token, else IP); rates in API_THROTTLE_RATES below.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttles.AuthenticatedRateThrottle",
+        "core.throttles.AnonymousRateThrottle",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -183,6 +188,19 @@ SPECTACULAR_SETTINGS = {
         "SchemeEnum": "versions.schemes.SCHEME_CHOICES",
         "DescriptorSchemeEnum": [("connect", "connect"), ("forge", "forge")],
     },
+}
+
+# --- Rate limits (429 with Retry-After) -----------------------------------------
+API_THROTTLE_RATES = {
+    "authenticated": env.str("API_THROTTLE_AUTHENTICATED", default="1200/minute"),
+    "anonymous": env.str("API_THROTTLE_ANONYMOUS", default="60/minute"),
+    # Unknown or revoked tokens (user, site, mirror) per address: guessing is refused early.
+    "token-failures": env.str("API_THROTTLE_TOKEN_FAILURES", default="20/minute"),
+}
+PAGE_RATE_LIMITS = {
+    "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="10/minute"),
+    "consent-link": env.str("RATE_LIMIT_CONSENT_LINK", default="30/minute"),
+    "beta-link": env.str("RATE_LIMIT_BETA_LINK", default="30/minute"),
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.http import status_for
+from core.throttles import page_rate_limit
 from core.views import portal_view
 from upgrades import services
 from upgrades.models import BetaShareLink
@@ -49,6 +50,7 @@ def _page(
     )
 
 
+@page_rate_limit("beta-link", methods=("GET", "POST"))
 def beta_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = services.beta_link_check(link_token=token)

@@ -7,11 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.errors import ApplicationError
+from core.throttles import page_rate_limit
 from upgrades import selectors, services
 from upgrades.models import RequestState
 from upgrades.views import link_error_page, signed_in_page
 
 
+@page_rate_limit("consent-link", methods=("GET", "POST"))
 def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     """The page an e-mailed link opens: shows the change; only the POST decides."""
     try:

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from core.errors import ApplicationError
 from core.parsers import SafeJSONParser
+from core.tokens import UserTokenAuthentication
 from marketplace.selectors import listing_get_for_user
 from versions.serializers import VersionOutputSerializer
 from versions.services import automatic as services_automatic
@@ -119,7 +120,7 @@ class DeployCreateApi(generics.GenericAPIView):
     twice gives the same version (200 instead of 201).
     """
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [UserTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [
         SafeJSONParser,
