@@ -6,10 +6,12 @@ app's `api_urlpatterns`, in one style: no trailing slash.
 """
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from core.throttles import page_rate_limit
 from marketplace import urls as marketplace_urls
 from mirror import urls as mirror_urls
 from upgrades import urls as upgrades_urls
@@ -25,11 +27,14 @@ portal = [*versions_urls.portal_urlpatterns, *upgrades_urls.portal_urlpatterns]
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("admin/login/", page_rate_limit("sign-in")(admin.site.login)),  # reviewers sign in here
     path("admin/", admin.site.urls),
+    # Sign-in is rate limited per address; the rest of Django's auth views as they are.
+    path("accounts/login/", page_rate_limit("sign-in")(auth_views.LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("portal/", include((portal, "portal"))),
     path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
     path("healthz", core_views.healthz, name="healthz"),

@@ -15,8 +15,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication, get_authorization_header
 from rest_framework.request import Request
+
+from core.throttles import token_failure_record, token_failures_check
 
 PREFIX_LENGTH = 8
 T = TypeVar("T", bound="HashedToken")
@@ -75,10 +77,26 @@ class HashedTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 f"{self.keyword} token header: write 'Authorization: {self.keyword} <token>'."
             )
+        token_failures_check(request)
         found = self.lookup(parts[1].decode(errors="replace"))
         if found is None:
+            token_failure_record(request)
             raise exceptions.AuthenticationFailed(f"Unknown or revoked {self.keyword.lower()} token.")
         return AnonymousUser(), found
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class UserTokenAuthentication(TokenAuthentication):
+    """DRF's `Authorization: Token <key>` for people, with the same throttle on guessed keys."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        if get_authorization_header(request).split()[:1] == [self.keyword.encode()]:
+            token_failures_check(request)
+            try:
+                return super().authenticate(request)
+            except exceptions.AuthenticationFailed:
+                token_failure_record(request)
+                raise
+        return super().authenticate(request)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from marketplace.permissions import is_staff
 from upgrades.models import Site, SiteAdmin
 
@@ -25,9 +25,22 @@ def is_site_admin(user: Any, site_id: int) -> bool:
     return SiteAdmin.objects.filter(site_admin_filter(user), site_id=site_id).exists()
 
 
+STAFF_DECIDE_NOTHING = (
+    "Marketplace staff may see this site but not decide for it: only the site's own admins "
+    "approve upgrades, accept offers, change its settings or move it to another product."
+)
+
+
 def require_site_admin(user: Any, site: Site | int) -> None:
-    """Site admins (and marketplace staff) act for a site; anyone else gets 'not found'."""
+    """Only a site's own admins decide for it (consent, offers, settings, product moves).
+
+    Marketplace staff may see every site, but staff consent for no customer: a
+    staff user who is not an admin of this site is refused, and says why. Anyone
+    else gets 'not found', so site ids reveal nothing.
+    """
     site_id = site if isinstance(site, int) else site.pk
-    if is_staff(user) or is_site_admin(user, site_id):
+    if is_site_admin(user, site_id):
         return
+    if is_staff(user):
+        raise PermissionDenied(STAFF_DECIDE_NOTHING)
     raise NotFound("No such site among the sites you administer.")

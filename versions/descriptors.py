@@ -165,6 +165,12 @@ def load_json(raw: str | bytes) -> Any:
         raise DescriptorError(f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
     except RecursionError:
         raise DescriptorError(f"The descriptor is nested too deeply (at most {MAX_DEPTH} levels).") from None
+    except ValueError as exc:  # Python refuses to read integers of more than 4,300 digits
+        raise DescriptorError(f"Invalid JSON: a number is too long ({_first_line(exc)}).") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120]
 
 
 def load_yaml(raw: str | bytes) -> Any:
@@ -178,6 +184,8 @@ def load_yaml(raw: str | bytes) -> Any:
         raise DescriptorError(f"Invalid YAML: {problem}{where}.") from None
     except RecursionError:
         raise DescriptorError(f"The manifest is nested too deeply (at most {MAX_DEPTH} levels).") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise DescriptorError(f"Invalid YAML: a number is too long ({_first_line(exc)}).") from None
 
 
 def _plain(value: Any, depth: int = 0) -> Any:

@@ -10,8 +10,13 @@ The vendor controls the URL, the DNS answers and every redirect, so:
   for development and tests). The connection then goes to the vetted address,
   with the Host header and TLS SNI (and certificate check) for the name, so a
   second DNS answer can't swap in another address (DNS rebinding);
-- connect and read timeouts plus an overall deadline (a server dripping a byte at
-  a time can't hold a worker), and a size limit enforced while streaming;
+- connect and read timeouts plus one overall deadline that covers everything:
+  the connection, the response headers and the body. Every socket operation
+  waits at most what is left of it (DeadlineBackend), so a server trickling its
+  headers or its body a byte at a time can't hold a worker;
+- a size limit on the *decoded* body, enforced while streaming: compressed
+  bodies are decompressed here in bounded steps, so a gzip bomb is refused
+  after at most the limit (plus one step) of memory;
 - proxies from the environment are ignored (they would bypass the address check);
 - the User-Agent names the portal's bot; ETag and Last-Modified make it a
   conditional GET.
@@ -23,15 +28,21 @@ import ipaddress
 import socket
 import ssl
 import time
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
 MAX_REDIRECTS = 5
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 ACCEPT = "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1"
+# Only what _Decoder can decode in bounded steps (no brotli/zstd, whose decoders have no output limit here).
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 class FetchError(Exception):
@@ -145,6 +156,115 @@ def _host_header(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write waits at most until the deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float):
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the overall deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, self._left(timeout)), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend, with connecting, TLS, headers and body all bounded by one deadline."""
+
+    def __init__(self, deadline: float):
+        self._backend = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the overall deadline passed")
+        timeout = left if timeout is None else min(timeout, left)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport(deadline: float, verify: ssl.SSLContext | bool) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(verify=verify, trust_env=False)
+    # httpx builds its httpcore pool without a way to pass a network backend; swap it in.
+    pool = transport._pool
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):  # pragma: no cover
+        raise RuntimeError("httpx/httpcore changed: the fetch deadline can't be enforced")
+    pool._network_backend = DeadlineBackend(deadline)
+    return transport
+
+
+class _Decoder:
+    """Content-Encoding decoding in steps of at most `limit + 1` output bytes (no bomb expands in memory)."""
+
+    def __init__(self, encoding: str, *, label: str, url: str):
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"]
+        if len(codings) > 1:
+            raise FetchError(HTTP_ERROR, f"The {label} is encoded more than once ({encoding}).", url=url)
+        self.coding = codings[0] if codings else ""
+        if self.coding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.coding == "deflate":
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib-wrapped (what the standard says)
+        elif self.coding:
+            raise FetchError(HTTP_ERROR, f"The {label} uses an unsupported Content-Encoding: {self.coding}.", url=url)
+        else:
+            self._zlib = None
+        self._label, self._url = label, url
+
+    def decode(self, data: bytes, room: int) -> Iterable[bytes]:
+        """Yield the decoded bytes of `data`, each piece at most `room + 1` bytes (the caller counts)."""
+        if self._zlib is None:
+            yield data
+            return
+        try:
+            while data:
+                out = self._zlib.decompress(data, room + 1)
+                data = self._zlib.unconsumed_tail
+                yield out
+                if not out and data:  # pragma: no cover - zlib always makes progress when it has input
+                    break
+        except zlib.error as exc:
+            raise FetchError(
+                HTTP_ERROR, f"The {self._label} is not valid {self.coding} ({exc}).", url=self._url
+            ) from None
+
+    def finish(self) -> bytes:
+        """What the decoder still holds once the body ended (small: the input is all consumed)."""
+        return self._zlib.flush() if self._zlib is not None else b""
+
+
 def fetch_descriptor(
     url: str,
     *,
@@ -172,13 +292,14 @@ def fetch_descriptor(
     read_timeout = read_timeout if read_timeout is not None else settings.DESCRIPTOR_READ_TIMEOUT
     allow_loopback = settings.DESCRIPTOR_ALLOW_LOOPBACK if allow_loopback is None else allow_loopback
     deadline = time.monotonic() + connect_timeout + 2 * read_timeout
-    headers = {"User-Agent": settings.PORTAL_BOT_USER_AGENT, "Accept": accept}
+    headers = {"User-Agent": settings.PORTAL_BOT_USER_AGENT, "Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
+    transport = _deadline_transport(deadline, verify)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, transport=transport) as client:
         current = url
         origin = _origin(url)
         for _hop in range(MAX_REDIRECTS + 1):
@@ -246,18 +367,30 @@ def _read(
             status=status,
             url=url,
         )
+    decoder = _Decoder(response.headers.get("content-encoding", ""), label=label, url=url)
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.iter_bytes():  # decoded bytes: a gzip bomb counts at full size
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchError(
-                    TOO_LARGE, f"The {label} is larger than the limit of {max_bytes} bytes.", status=status, url=url
-                )
+        # Raw bytes, decoded here in bounded steps and counted decoded: a gzip bomb stops at the limit.
+        for raw in response.iter_raw():
+            for chunk in decoder.decode(raw, max_bytes - size):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError(
+                        TOO_LARGE,
+                        f"The {label} is larger than the limit of {max_bytes} bytes.",
+                        status=status,
+                        url=url,
+                    )
+                chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise FetchError(TIMEOUT, f"The {label} took too long to download.", status=status, url=url)
-            chunks.append(chunk)
+        tail = decoder.finish()
+        if size + len(tail) > max_bytes:
+            raise FetchError(
+                TOO_LARGE, f"The {label} is larger than the limit of {max_bytes} bytes.", status=status, url=url
+            )
+        chunks.append(tail)
     except httpx.TimeoutException:
         raise FetchError(TIMEOUT, f"Timed out reading the {label}.", status=status, url=url) from None
     except httpx.HTTPError as exc:

@@ -14,7 +14,7 @@ class VersionInputSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, required=False, allow_blank=True)
     compatibility = serializers.JSONField(required=False, default=list)
     components = serializers.JSONField(required=False, default=list)
-    build_number = serializers.IntegerField(required=False)
+    build_number = serializers.IntegerField(required=False, min_value=1, max_value=2_147_483_647)
 
 
 class VersionUpdateSerializer(serializers.Serializer):

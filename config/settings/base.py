@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_fsm",
     "core",
     "marketplace",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +83,24 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- Content-Security-Policy (django-csp) -------------------------------------
+# Scripts only from our own origin, never inline (no inline handlers either);
+# styles may be inline (style attributes in pages, the admin and Swagger UI).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Database ---------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -132,10 +153,21 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.UserTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON (nested too deeply is a 400, not a crash), forms and multipart.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per caller (user, site or mirror token, else IP); rates in API_THROTTLE_RATES below.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttles.AuthenticatedRateThrottle",
+        "core.throttles.AnonymousRateThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -147,11 +179,28 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Listings, versions, deploys, installations, upgrade requests and the update check.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from our own static files: the docs work offline and under the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "VersionStateEnum": "versions.models.State",
         "SchemeEnum": "versions.schemes.SCHEME_CHOICES",
         "DescriptorSchemeEnum": [("connect", "connect"), ("forge", "forge")],
     },
+}
+
+# --- Rate limits (429 with Retry-After) -----------------------------------------
+API_THROTTLE_RATES = {
+    "authenticated": env.str("API_THROTTLE_AUTHENTICATED", default="1200/minute"),
+    "anonymous": env.str("API_THROTTLE_ANONYMOUS", default="60/minute"),
+    # Unknown or revoked tokens (user, site, mirror) per address: guessing is refused early.
+    "token-failures": env.str("API_THROTTLE_TOKEN_FAILURES", default="20/minute"),
+}
+PAGE_RATE_LIMITS = {
+    "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="10/minute"),
+    "consent-link": env.str("RATE_LIMIT_CONSENT_LINK", default="30/minute"),
+    "beta-link": env.str("RATE_LIMIT_BETA_LINK", default="30/minute"),
 }
 
 # --- Celery -----------------------------------------------------------------

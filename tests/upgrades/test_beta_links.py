@@ -487,3 +487,19 @@ def test_link_page_queries_do_not_grow_with_the_admins_sites(bw):
         page = client.get(path)
     assert page.content.decode().count('name="site"') == 17
     assert len(many.captured_queries) == len(few.captured_queries), len(few.captured_queries)
+
+
+def test_site_ids_out_of_range_or_not_ascii_digits_are_refused_with_a_message(bw):
+    """10^25 overflows every integer column; "²" passes str.isdigit() and "١" reads as 1 with int()."""
+    token = beta_link_token(bw.link())
+    api = token_client(bw.admin)
+    before = snapshot()
+    huge = api.post("/api/v1/beta-links/install", {"token": token, "site": 10**25}, format="json")
+    assert huge.status_code == 400 and "site" in huge.json()
+    path = beta_link_path(bw.link())
+    client = Client()
+    client.force_login(bw.admin)
+    for value in ("²", "١", str(10**25), "-1"):
+        response = client.post(path, {"site": value})
+        assert response.status_code in (400, 404), (value, response.status_code)
+    assert snapshot() == before

@@ -103,3 +103,15 @@ def test_openapi_schema_is_served(api):
     r = api.get("/api/schema/")
     assert r.status_code == 200
     assert b"/api/v1/versions" in r.content
+
+
+def test_a_build_number_beyond_the_column_is_a_400_naming_the_field(api, owner):
+    listing = ListingFactory(vendor=owner.vendor, key="build-app")
+    response = api.post(
+        "/api/v1/versions",
+        {"listing": listing.key, "number": "1.0.0", "update_notes": "First.", "build_number": 10**30},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "build_number" in response.json()
+    assert not Version.objects.filter(listing=listing).exists()

@@ -83,3 +83,36 @@ def test_deploy_refusals(owner):
     anonymous = APIClient().post("/api/v1/listings/acme-forge/deploys", MANIFEST, content_type="application/yaml")
     assert anonymous.status_code == 401
     assert Version.objects.count() == 0
+
+
+def test_a_descriptor_holding_a_5000_digit_integer_is_a_400(owner):
+    huge = '{"key": "my-app", "n": ' + "9" * 5000 + "}"
+    response = token_client(owner).post("/api/v1/descriptors/diff", {"old": huge, "new": huge}, format="json")
+    assert response.status_code == 400
+    assert "number is too long" in json.dumps(response.json())
+
+
+def test_a_json_body_nested_100000_levels_is_a_400(owner):
+    deep = "[" * 100_000 + "]" * 100_000
+    response = token_client(owner).post("/api/v1/descriptors/diff", data=deep, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def test_a_deploy_with_the_manifest_as_a_multipart_file_works_and_a_bad_one_is_a_400(owner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ListingFactory(vendor=owner.vendor_memberships.get().vendor, key="forge-file", scheme="forge")
+    client = token_client(owner)
+    ok = client.post(
+        "/api/v1/listings/forge-file/deploys",
+        {"manifest": SimpleUploadedFile("manifest.yml", MANIFEST.encode())},
+        format="multipart",
+    )
+    assert ok.status_code == 201, ok.content
+    bad = client.post(
+        "/api/v1/listings/forge-file/deploys",
+        {"manifest": SimpleUploadedFile("manifest.yml", b"\xff\xfe not text")},
+        format="multipart",
+    )
+    assert bad.status_code == 400 and "manifest" in bad.json()

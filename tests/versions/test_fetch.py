@@ -235,3 +235,131 @@ def test_https_goes_to_the_vetted_address_with_sni_and_the_certificate_checked(t
     with pytest.raises(FetchError) as exc:
         fetch_descriptor(f"https://localhost:{port}/d.json")
     assert exc.value.kind == fetch.NETWORK
+
+
+# --- the overall deadline and compressed bodies, against raw sockets on 127.0.0.1 -------------
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 whose answer is written by a function of the socket (one thread per client)."""
+
+    def __init__(self, answer):
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)  # the request
+                self.answer(conn, self.stop)
+            except OSError:
+                pass  # the client gave up: what the deadline tests want
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server():
+    servers = []
+
+    def start(answer):
+        server = RawServer(answer)
+        servers.append(server)
+        return f"http://127.0.0.1:{server.port}/d.json"
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_trickled_headers_hit_the_overall_deadline(raw_server):
+    def trickle_headers(conn, stop):
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(200):  # a header byte every 50 ms: each read succeeds well within read_timeout
+            if stop.wait(0.05):
+                return
+            conn.sendall(b"X")
+
+    url = raw_server(trickle_headers)
+    started = time.monotonic()
+    with pytest.raises(FetchError) as exc:
+        fetch_descriptor(url, connect_timeout=0.2, read_timeout=0.4)
+    elapsed = time.monotonic() - started
+    assert exc.value.kind == fetch.TIMEOUT
+    # The deadline is connect + 2 x read = 1.0 s; without it the trickle would last 10 s.
+    assert elapsed < 2.5, elapsed
+
+
+def _respond(conn, body: bytes, headers: dict[str, str]) -> None:
+    head = "".join(f"{k}: {v}\r\n" for k, v in {"Content-Length": str(len(body)), **headers}.items())
+    conn.sendall(b"HTTP/1.1 200 OK\r\n" + head.encode() + b"Connection: close\r\n\r\n" + body)
+
+
+def test_a_gzip_bomb_is_refused_without_decoding_it_in_memory(raw_server):
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MiB of zeros in about 64 KiB
+    assert len(bomb) < 200 * 1024
+    url = raw_server(lambda conn, stop: _respond(conn, bomb, {"Content-Encoding": "gzip"}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError) as exc:
+            fetch_descriptor(url, max_bytes=1024 * 1024)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert exc.value.kind == fetch.TOO_LARGE
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while refusing a 64 MiB bomb with a 1 MiB limit"
+
+
+def test_gzip_and_deflate_bodies_are_decoded(raw_server):
+    import gzip
+    import zlib
+
+    gz = raw_server(lambda conn, stop: _respond(conn, gzip.compress(BODY.encode()), {"Content-Encoding": "gzip"}))
+    assert fetch_descriptor(gz).body == BODY.encode()
+    deflated = raw_server(
+        lambda conn, stop: _respond(conn, zlib.compress(BODY.encode()), {"Content-Encoding": "deflate"})
+    )
+    assert fetch_descriptor(deflated).body == BODY.encode()
+
+
+def test_a_body_that_is_not_what_its_encoding_says_is_an_http_error(raw_server):
+    url = raw_server(lambda conn, stop: _respond(conn, b"not gzip at all", {"Content-Encoding": "gzip"}))
+    with pytest.raises(FetchError) as exc:
+        fetch_descriptor(url)
+    assert exc.value.kind == fetch.HTTP_ERROR
+    assert "gzip" in exc.value.message
+    unknown = raw_server(lambda conn, stop: _respond(conn, b"{}", {"Content-Encoding": "br"}))
+    with pytest.raises(FetchError) as exc:
+        fetch_descriptor(unknown)
+    assert "unsupported Content-Encoding: br" in exc.value.message
+
+
+def test_the_request_asks_only_for_encodings_the_fetcher_can_bound(descriptor_server):
+    url = descriptor_server.serve("/d.json", BODY)
+    fetch_descriptor(url)
+    assert descriptor_server.hits("/d.json")[0]["headers"]["Accept-Encoding"] == "gzip, deflate"

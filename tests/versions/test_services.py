@@ -38,7 +38,8 @@ def create(listing, owner, **kw):
         ({"api_version": 0}, "api_version", "between 1 and 1000"),
         ({"channel": "Bad Channel"}, "channel", "lower-case"),
         ({"compatibility": [{"product": "nope"}]}, "compatibility", "not known"),
-        ({"build_number": 0}, "build_number", "1 or more"),
+        ({"build_number": 0}, "build_number", "from 1 to 2147483647"),
+        ({"build_number": 10**30}, "build_number", "from 1 to 2147483647"),
     ],
 )
 def test_bad_input_names_the_field_and_changes_nothing(listing, owner, kwargs, field, text):

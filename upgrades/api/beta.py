@@ -40,7 +40,7 @@ class BetaLinkOutput(serializers.Serializer):
 
 class BetaInstallInput(serializers.Serializer):
     token = serializers.CharField()
-    site = serializers.IntegerField()
+    site = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class VersionBetaLinksApi(APIView):

@@ -52,7 +52,7 @@ class InstallationUpgradeApi(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int, installation_pk: int) -> Response:
         selectors.site_get_for_user(user=request.user, pk=pk)
-        upgrade = services.installation_upgrade(installation_id=installation_pk, actor=request.user)
+        upgrade = services.installation_upgrade(site_id=pk, installation_id=installation_pk, actor=request.user)
         return Response(
             {
                 "upgrade": upgrade.pk,

@@ -239,8 +239,23 @@ def consent_link_check(*, request_id: int, token: str) -> ConsentLink:
     return link
 
 
-def consent_link_use(*, request_id: int, token: str, action: str, actor: Any = None) -> UpgradeRequest:
-    """Approve or reject through an e-mailed link: once, by the recipient it was sent to."""
+def _link_recipient(link: ConsentLink, site_id: int) -> Any:
+    """The account of the site admin the link was sent to, if the address has one."""
+    admin = (
+        SiteAdmin.objects.filter(site_id=site_id, email__iexact=link.email, user__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    return admin.user if admin else None
+
+
+def consent_link_use(*, request_id: int, token: str, action: str) -> UpgradeRequest:
+    """Approve or reject through an e-mailed link: once, by the recipient it was sent to.
+
+    The decision is the recipient's, whoever's browser session the link is
+    opened in: a link forwarded to (or clicked by) another signed-in user is
+    still recorded as the admin it was sent to, never as that other user.
+    """
     if action not in ("approve", "reject"):
         raise ApplicationError("Choose Approve or Reject.", field="action")
     with transaction.atomic():
@@ -252,7 +267,7 @@ def consent_link_use(*, request_id: int, token: str, action: str, actor: Any = N
                 f"This link was already used on {when} (to {link.used_for}); each link works once. Nothing changed.",
                 field="token",
             )
-        decider = actor if getattr(actor, "is_authenticated", False) else None
+        decider = _link_recipient(link, link.request.installation.site_id)
         if action == "approve":
             upgrade_request_approve(request_id=request_id, actor=decider, email=link.email, via_link=True)
         else:
@@ -263,18 +278,22 @@ def consent_link_use(*, request_id: int, token: str, action: str, actor: Any = N
     return UpgradeRequest.objects.select_related("installation__version", "to_version").get(pk=request_id)
 
 
-def installation_upgrade(*, installation_id: int, actor: Any) -> Upgrade:
-    """The customer admin's manual "Upgrade" (OCP major upgrades, expired or rejected requests, auto-update off)."""
+def installation_upgrade(*, site_id: int, installation_id: int, actor: Any) -> Upgrade:
+    """The customer admin's manual "Upgrade" (OCP major upgrades, expired or rejected requests, auto-update off).
+
+    The site is checked first, so someone who does not administer it learns
+    nothing about which installation ids exist there.
+    """
     from upgrades.selectors import installation_update
 
+    require_site_admin(actor, site_id)
     installation = (
         Installation.objects.select_related("site__host_product", "listing", "version")
-        .filter(pk=installation_id)
+        .filter(pk=installation_id, site_id=site_id)
         .first()
     )
     if installation is None:
-        raise NotFound("No such installation.")
-    require_site_admin(actor, installation.site_id)
+        raise NotFound("No such installation on this site.")
     offer = installation_update(installation)
     if offer is None:
         raise ApplicationError(

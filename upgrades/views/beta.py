@@ -5,6 +5,8 @@ admin's sites); Install is a POST with CSRF, and pressing it is the consent."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from core.http import status_for
+from core.throttles import page_rate_limit
 from core.views import portal_view
 from upgrades import services
 from upgrades.models import BetaShareLink
@@ -24,6 +27,7 @@ from versions.selectors import version_get_for_user
 # Refusals about the link or the version end the visit; a refusal about the chosen site
 # shows the page again so the admin can pick another site.
 LINK_FIELDS = ("token", "version")
+SITE_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _page(
@@ -46,6 +50,7 @@ def _page(
     )
 
 
+@page_rate_limit("beta-link", methods=("GET", "POST"))
 def beta_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = services.beta_link_check(link_token=token)
@@ -56,7 +61,7 @@ def beta_link(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     chosen = request.POST.get("site", "")
-    if not chosen.isdigit():
+    if not SITE_ID.fullmatch(chosen):  # ASCII digits only: "²" and "١" are no site ids
         return _page(request, link, error="Choose one of your sites to install the beta on.", status=400)
     try:
         record = services.beta_install(link_token=token, site=int(chosen), actor=request.user)

@@ -7,11 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.errors import ApplicationError
+from core.throttles import page_rate_limit
 from upgrades import selectors, services
 from upgrades.models import RequestState
 from upgrades.views import link_error_page, signed_in_page
 
 
+@page_rate_limit("consent-link", methods=("GET", "POST"))
 def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     """The page an e-mailed link opens: shows the change; only the POST decides."""
     try:
@@ -22,9 +24,7 @@ def consent(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
-            upgrade_request = services.consent_link_use(
-                request_id=request_id, token=token, action=action, actor=request.user
-            )
+            upgrade_request = services.consent_link_use(request_id=request_id, token=token, action=action)
         except ApplicationError as exc:
             return link_error_page(request, exc, upgrade_request=selectors.upgrade_request_for_page(pk=request_id))
         return render(request, "upgrades/decided.html", {"upgrade_request": upgrade_request, "decider": link.email})

@@ -84,7 +84,7 @@ def site_settings(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def installation_upgrade(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     try:
-        upgrade = services.installation_upgrade(installation_id=pk, actor=request.user)
+        upgrade = services.installation_upgrade(site_id=site_pk, installation_id=pk, actor=request.user)
         messages.success(request, f"Upgraded to {upgrade.to_version.number}.")
     except ApplicationError as exc:
         messages.error(request, exc.message)

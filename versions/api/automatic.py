@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import ApplicationError
+from core.parsers import SafeJSONParser
+from core.tokens import UserTokenAuthentication
 from marketplace.selectors import listing_get_for_user
 from versions.serializers import VersionOutputSerializer
 from versions.services import automatic as services_automatic
@@ -117,9 +120,17 @@ class DeployCreateApi(generics.GenericAPIView):
     twice gives the same version (200 instead of 201).
     """
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [UserTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, YamlParser, XYamlParser, TextYamlParser, PlainTextParser, FormParser, MultiPartParser]
+    parser_classes = [
+        SafeJSONParser,
+        YamlParser,
+        XYamlParser,
+        TextYamlParser,
+        PlainTextParser,
+        FormParser,
+        MultiPartParser,
+    ]
     serializer_class = VersionOutputSerializer
 
     @extend_schema(
@@ -132,6 +143,10 @@ class DeployCreateApi(generics.GenericAPIView):
             manifest = manifest["manifest"]
         elif hasattr(manifest, "dict") and not isinstance(manifest, dict):  # a QueryDict from a form post
             manifest = manifest.get("manifest", "")
+        if isinstance(manifest, UploadedFile):  # multipart with the manifest as a file
+            if manifest.size > MAX_MANIFEST_BYTES:
+                raise ApplicationError(f"The manifest is larger than {MAX_MANIFEST_BYTES} bytes.", field="manifest")
+            manifest = manifest.read()
         deploy, created = services_automatic.deploy_create(listing=listing, actor=request.user, manifest=manifest)
         body = {"created": created, "version": VersionOutputSerializer(deploy.version).data}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

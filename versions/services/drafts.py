@@ -44,6 +44,10 @@ from versions.services._rules import (
 # --- create / update / duplicate ---------------------------------------------------
 
 
+# The column is a positive 32-bit integer on every database.
+BUILD_NUMBER_MAX = 2_147_483_647
+
+
 def version_create(
     *,
     listing: Listing,
@@ -84,9 +88,11 @@ def version_create(
         data["channel"] = channel
     cleaned = _clean_snapshot(listing, data)
     if build_number is not None and (
-        not isinstance(build_number, int) or isinstance(build_number, bool) or build_number < 1
+        not isinstance(build_number, int) or isinstance(build_number, bool) or not 1 <= build_number <= BUILD_NUMBER_MAX
     ):
-        raise ApplicationError("Build number must be a whole number of 1 or more.", field="build_number")
+        raise ApplicationError(
+            f"Build number must be a whole number from 1 to {BUILD_NUMBER_MAX}.", field="build_number"
+        )
     with transaction.atomic():
         # The listing row lock serialises build-number assignment per listing.
         locked_listing = _lock_listing(listing.pk)

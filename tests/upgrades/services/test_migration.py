@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, NotFound, PermissionDenied, TransitionNotAllowed
 from tests.factories import UserFactory, VendorFactory, VersionFactory
 from tests.upgrades.migration_world import BITBUCKET, STASH, app, install, stash_site
 from upgrades import services
@@ -201,10 +201,14 @@ def test_another_sites_admin_gets_not_found_and_nothing_changes(products, catalo
     assert not Upgrade.objects.exists()
 
 
-def test_staff_may_move_any_site(products, catalogue):
+def test_staff_may_not_move_a_site_they_do_not_administer(products, catalogue):
     site, _ = stash_site(products)
     staff = UserFactory(is_staff=True)
-    assert migrate(site, staff).migrated_by == staff
+    with pytest.raises(PermissionDenied):
+        migrate(site, staff)
+    site.refresh_from_db()
+    assert site.host_product.key == "stash"
+    assert not ProductMigration.objects.filter(site=site).exists()
 
 
 # --- one click --------------------------------------------------------------------------------
@@ -246,7 +250,7 @@ def test_accept_twice_changes_nothing_the_second_time(products, catalogue):
         first.accepted_at,
         first.upgrade_id,
     )
-    second = services.migration_offer_accept(offer=offer.pk, actor=UserFactory(is_staff=True))
+    second = services.migration_offer_accept(offer=offer.pk, actor=admin)
     installation.refresh_from_db()
     assert (
         Upgrade.objects.count(),

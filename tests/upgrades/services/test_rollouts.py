@@ -169,7 +169,9 @@ def test_ocp_minor_applies_with_lifecycle_hooks_and_major_waits(db, catalogue, d
     assert Installation.objects.filter(version=v2).count() == 3
     # The admin's manual Upgrade applies it (and records the hooks).
     admin = world.admins[0].user
-    upgrade = services.installation_upgrade(installation_id=world.installations[0].pk, actor=admin)
+    upgrade = services.installation_upgrade(
+        site_id=world.sites[0].pk, installation_id=world.installations[0].pk, actor=admin
+    )
     assert upgrade.to_version == v3 and upgrade.approved_by == admin
     assert [h["hook"] for h in upgrade.hooks] == ["onUpgrade", "onFinalizeUpgrade"]
     request.refresh_from_db()

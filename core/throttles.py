@@ -1,0 +1,129 @@
+"""Rate limits: DRF throttles for the API, and one cache-based limit for pages.
+
+Rates are read from settings on every check (not frozen at import), as
+"N/second|minute|hour|day": API_THROTTLE_RATES for the API, PAGE_RATE_LIMITS
+for pages. An exceeded limit answers 429 with Retry-After, and says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from rest_framework.exceptions import Throttled
+from rest_framework.throttling import SimpleRateThrottle
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """("10/minute") -> (10, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip()[0]]
+
+
+def client_ip(request: Any) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is the client's to write unless a trusted proxy sets it.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """One bucket per caller: a signed-in user, a site or mirror token (not the IP a
+    thousand customer instances may share behind one proxy), or else the IP address."""
+
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        raise NotImplementedError
+
+
+class AuthenticatedRateThrottle(ClientRateThrottle):
+    scope = "authenticated"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        elif request.auth is not None and getattr(request.auth, "pk", None) is not None:
+            ident = f"{type(request.auth).__name__.lower()}:{request.auth.pk}"
+        else:
+            return None  # anonymous: AnonymousRateThrottle
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AnonymousRateThrottle(ClientRateThrottle):
+    scope = "anonymous"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if (request.user and request.user.is_authenticated) or request.auth is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+
+def _failure_key(request: Any, window: int) -> str:
+    return f"ratelimit:token-failures:{client_ip(request)}:{window}"
+
+
+def token_failures_check(request: Any) -> None:
+    """Refuse (429) an address that sent too many unknown tokens: guessing tokens is throttled
+    before any lookup, since DRF checks throttles only after authentication succeeded."""
+    rate = settings.API_THROTTLE_RATES.get("token-failures")
+    if not rate:
+        return
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    if (cache.get(_failure_key(request, window)) or 0) >= limit:
+        raise Throttled(wait=max(1, int((window + 1) * period - time.time())))
+
+
+def token_failure_record(request: Any) -> None:
+    rate = settings.API_THROTTLE_RATES.get("token-failures")
+    if not rate:
+        return
+    _limit, period = parse_rate(rate)
+    key = _failure_key(request, int(time.time() // period))
+    cache.add(key, 0, timeout=period + 1)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=period + 1)
+
+
+def page_rate_limit(scope: str, *, methods: tuple[str, ...] = ("POST",)) -> Callable:
+    """Limit a page per client IP (a fixed window in the cache); over the limit it answers 429."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            rate = settings.PAGE_RATE_LIMITS.get(scope)
+            if rate and request.method in methods:
+                limit, period = parse_rate(rate)
+                window = int(time.time() // period)
+                key = f"ratelimit:{scope}:{client_ip(request)}:{window}"
+                cache.add(key, 0, timeout=period + 1)
+                try:
+                    count = cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.set(key, 1, timeout=period + 1)
+                    count = 1
+                if count > limit:
+                    retry_after = max(1, int((window + 1) * period - time.time()))
+                    response = render(
+                        request,
+                        "rate_limited.html",
+                        {"retry_after": retry_after},
+                        status=429,
+                    )
+                    response["Retry-After"] = str(retry_after)
+                    return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,76 @@
+"""Rate limits: the API per caller (user, site token, IP) and the sign-in, consent and beta pages
+per address. Over the limit: 429, Retry-After, a sentence that says to wait, and nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tests.factories import SiteFactory, UserFactory
+from upgrades import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_site_token_is_throttled_by_token_with_retry_after(settings):
+    settings.API_THROTTLE_RATES = {"authenticated": "3/minute", "anonymous": "100/minute"}
+    site, other = SiteFactory(), SiteFactory()
+    _, raw = services.site_token_create(site=site)
+    _, other_raw = services.site_token_create(site=other)
+    client = APIClient()
+    codes = [
+        client.get(f"/api/v1/sites/{site.pk}/updates", HTTP_AUTHORIZATION=f"Site {raw}").status_code for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get(f"/api/v1/sites/{site.pk}/updates", HTTP_AUTHORIZATION=f"Site {raw}")
+    assert int(refused["Retry-After"]) >= 1
+    assert "throttled" in refused.json()["detail"]
+    # Another site's token (the same address) has its own bucket.
+    assert client.get(f"/api/v1/sites/{other.pk}/updates", HTTP_AUTHORIZATION=f"Site {other_raw}").status_code == 200
+
+
+@pytest.mark.parametrize("keyword", ["Token", "Site", "Mirror"])
+def test_guessing_tokens_is_throttled_by_address_before_any_lookup(settings, keyword):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token-failures": "3/minute"}
+    site = SiteFactory()
+    _, raw = services.site_token_create(site=site)
+    client = APIClient()
+    path = f"/api/v1/sites/{site.pk}/updates" if keyword != "Mirror" else "/api/v1/mirror/listings"
+    codes = [client.get(path, HTTP_AUTHORIZATION=f"{keyword} guess-{n}").status_code for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+    refused = client.get(path, HTTP_AUTHORIZATION=f"{keyword} guess-5")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    if keyword == "Site":  # even the right token waits: the address is blocked, not the token
+        assert client.get(path, HTTP_AUTHORIZATION=f"Site {raw}").status_code == 429
+
+
+def test_sign_in_is_rate_limited_per_address(settings):
+    settings.PAGE_RATE_LIMITS = {**settings.PAGE_RATE_LIMITS, "sign-in": "3/minute"}
+    UserFactory(username="alice", password="right-password")
+    client = Client()
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}).status_code == 200
+    limited = client.post("/accounts/login/", {"username": "alice", "password": "right-password"})
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) >= 1
+    assert "too many times" in limited.content.decode()
+    assert "_auth_user_id" not in client.session  # even the right password did not sign in
+    assert client.get("/accounts/login/").status_code == 200  # looking is not limited
+    admin_limited = client.post("/admin/login/", {"username": "alice", "password": "wrong"})
+    assert admin_limited.status_code == 429
+
+
+def test_consent_links_are_rate_limited_per_address(settings):
+    settings.PAGE_RATE_LIMITS = {**settings.PAGE_RATE_LIMITS, "consent-link": "2/minute"}
+    client = Client()
+    codes = [client.get("/upgrades/consent/1/not-a-token/").status_code for _ in range(3)]
+    assert codes == [400, 400, 429]
