@@ -51,16 +51,17 @@ class SiteTokenInline(admin.TabularInline):
         return False  # tokens are shown once when made: use the site's "create a token" action
 
 
-# Changed on an existing site only through services (audited): the product by a move
-# (services.site_migrate_product), the settings by services.site_update_settings.
+# Changed on an existing site only by its own admins, through services (audited): the product
+# by a move (services.site_migrate_product), the settings by services.site_update_settings.
+# Staff see them here but decide nothing for a customer.
 SITE_PRODUCT_FIELDS = ["host_product", "host_version"]
 SITE_SETTINGS_FIELDS = ["auto_update", "maintenance_windows"]
 
 
 @admin.register(Site)
 class SiteAdminPage(admin.ModelAdmin):
-    """Staff add sites and fix their name, time zone and admins; a site's product moves only on its
-    page (the move switches its apps off and offers upgrades), and settings go through the service."""
+    """Staff add sites and fix their name, time zone and admins; a site's product and settings are
+    its admins' decisions, made on the site's page (the move switches its apps off and offers upgrades)."""
 
     list_display = ["name", "host_product", "host_version", "time_zone", "auto_update", "sandbox_vendor"]
     list_filter = ["host_product", "auto_update"]
@@ -69,14 +70,10 @@ class SiteAdminPage(admin.ModelAdmin):
     actions = ["create_token"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        return [*super().get_readonly_fields(request, obj), *(SITE_PRODUCT_FIELDS if obj is not None else [])]
+        fixed = [*SITE_PRODUCT_FIELDS, *SITE_SETTINGS_FIELDS] if obj is not None else []
+        return [*super().get_readonly_fields(request, obj), *fixed]
 
     def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:
-        settings_changed = change and any(name in form.changed_data for name in SITE_SETTINGS_FIELDS)
-        if settings_changed:
-            stored = Site.objects.get(pk=obj.pk)
-            auto_update, windows_ = obj.auto_update, obj.maintenance_windows
-            obj.auto_update, obj.maintenance_windows = stored.auto_update, stored.maintenance_windows
         super().save_model(request, obj, form, change)  # name, time zone, sandbox vendor
         if not change:
             audit_record(
@@ -86,13 +83,6 @@ class SiteAdminPage(admin.ModelAdmin):
                 object_repr=obj.name,
                 to_state=f"{obj.host_product.key} {obj.host_version}".strip(),
             )
-        if settings_changed:
-            try:
-                services.site_update_settings(
-                    site=obj, actor=request.user, auto_update=auto_update, maintenance_windows=windows_
-                )
-            except ApplicationError as exc:
-                self.message_user(request, f"Settings not changed: {exc.message}", messages.ERROR)
 
     @admin.action(description="Create an API token for the update check")
     def create_token(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
+from tests.browser.login import login
 from tests.factories import (
     ListingFactory,
     MembershipFactory,

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from core.errors import NotFound, PermissionDenied
 from tests.factories import HostProductFactory, ReviewerFactory, UserFactory
-from tests.upgrades.conftest import make_world
+from tests.upgrades.world import make_world
 from upgrades import services
 from upgrades.models import Installation, RequestState, Site, UpgradeRequest
 from upgrades.permissions import require_site_admin
