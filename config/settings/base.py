@@ -136,7 +136,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
@@ -150,6 +150,13 @@ SPECTACULAR_SETTINGS = {
         "VersionStateEnum": "versions.models.State",
         "SchemeEnum": "versions.schemes.SCHEME_CHOICES",
         "DescriptorSchemeEnum": [("connect", "connect"), ("forge", "forge")],
+        # Prices and licences are the same two words everywhere.
+        "PricingEnum": "versions.models.Pricing",
+        "InstallationStateEnum": "upgrades.models.InstallationState",
+        "UpgradeStateEnum": "upgrades.models.UpgradeState",
+        "UpgradeRequestStateEnum": "upgrades.models.RequestState",
+        "RolloutStateEnum": "upgrades.models.RolloutState",
+        "MigrationOfferStateEnum": "upgrades.models.OfferState",
     },
 }
 
