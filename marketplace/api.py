@@ -31,7 +31,9 @@ class ListingListCreateApi(generics.GenericAPIView):
             return Listing.objects.none()
         return listing_list(user=self.request.user).prefetch_related("host_products")
 
-    @extend_schema(operation_id="listings_list", responses=ListingOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="listings_list", responses={200: ListingOutputSerializer(many=True), **error_responses(404)}
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ListingOutputSerializer(page, many=True).data)

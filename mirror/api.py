@@ -68,7 +68,7 @@ class MirrorFeedApi(generics.GenericAPIView):
         responses={
             200: FeedListingSerializer(many=True),
             304: OpenApiResponse(description="Not modified: the ETag sent in If-None-Match still holds"),
-            **error_responses(401, 403, 404),
+            **error_responses(403, 404),
         }
     )
     def get(self, request: Request) -> Response:

@@ -146,6 +146,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Listings, versions, deploys, installations, upgrade requests and the update check.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.document_unauthenticated"],
     "ENUM_NAME_OVERRIDES": {
         "VersionStateEnum": "versions.models.State",
         "SchemeEnum": "versions.schemes.SCHEME_CHOICES",

@@ -31,7 +31,7 @@ class SiteMigrationsApi(generics.GenericAPIView):
     pagination_class = SitePagination
     filter_backends: list = []
 
-    @extend_schema(responses={200: ProductMigrationOutputSerializer(many=True), **error_responses(401, 403, 404)})
+    @extend_schema(responses={200: ProductMigrationOutputSerializer(many=True), **error_responses(403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         site = site_for_request(request, pk)
         page = self.paginate_queryset(migration_selectors.product_migration_list(site=site))
@@ -40,7 +40,7 @@ class SiteMigrationsApi(generics.GenericAPIView):
 
     @extend_schema(
         request=MigrationInputSerializer,
-        responses={201: ProductMigrationOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={201: ProductMigrationOutputSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         if isinstance(request.auth, Site):
@@ -70,7 +70,7 @@ class MigrationOffersApi(generics.GenericAPIView):
     serializer_class = ProductMigrationOutputSerializer
     pagination_class = None
 
-    @extend_schema(responses={200: ProductMigrationOutputSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(responses={200: ProductMigrationOutputSerializer, **error_responses(403, 404)})
     def get(self, request: Request, pk: int, migration_pk: int) -> Response:
         site = site_for_request(request, pk)
         migration = (

@@ -40,7 +40,7 @@ class UpgradeRequestListApi(generics.GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("state", str, enum=[*RequestState.values, "all"], description="default: pending")],
-        responses={200: UpgradeRequestOutputSerializer(many=True), **error_responses(400)},
+        responses={200: UpgradeRequestOutputSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
         state = request.query_params.get("state", RequestState.PENDING)

@@ -26,7 +26,7 @@ class SiteUpdatesApi(generics.GenericAPIView):
     serializer_class = SiteUpdatesSerializer
     pagination_class = None
 
-    @extend_schema(responses={200: SiteUpdatesSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(responses={200: SiteUpdatesSerializer, **error_responses(403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(SiteUpdatesSerializer(selectors.site_updates(site=site_for_request(request, pk))).data)
 
@@ -40,7 +40,7 @@ class InstallationListApi(generics.GenericAPIView):
     pagination_class = SitePagination
     filter_backends: list = []
 
-    @extend_schema(responses={200: InstallationOutputSerializer(many=True), **error_responses(401, 403, 404)})
+    @extend_schema(responses={200: InstallationOutputSerializer(many=True), **error_responses(403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         site = site_for_request(request, pk)
         page = self.paginate_queryset(selectors.installation_list(site=site))

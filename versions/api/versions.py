@@ -42,7 +42,7 @@ class VersionListCreateApi(generics.GenericAPIView):
             OpenApiParameter("number_min", str, description="Lowest version number (SemVer precedence)"),
             OpenApiParameter("number_max", str, description="Highest version number (SemVer precedence)"),
         ],
-        responses={200: VersionOutputSerializer(many=True), **error_responses(400)},
+        responses={200: VersionOutputSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
         qs = version_list(user=request.user, filters=request.query_params)
