@@ -1,5 +1,5 @@
-"""REST API: the update check (site token or site admin), installations,
-upgrade requests, and rollout control for vendors. Thin: selectors and services."""
+"""REST API of upgrade requests: a site admin lists the requests of their sites and approves or
+rejects one. Thin: selectors and services."""
 
 from __future__ import annotations
 

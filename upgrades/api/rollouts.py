@@ -1,5 +1,5 @@
-"""REST API: the update check (site token or site admin), installations,
-upgrade requests, and rollout control for vendors. Thin: selectors and services."""
+"""REST API of rollouts for vendors: a listing's rollouts with their progress, halt and resume.
+Thin: selectors and services."""
 
 from __future__ import annotations
 

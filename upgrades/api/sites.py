@@ -1,5 +1,5 @@
-"""REST API: the update check (site token or site admin), installations,
-upgrade requests, and rollout control for vendors. Thin: selectors and services."""
+"""REST API of a site: the update check (site token or site admin), its installations, and a
+site admin's manual upgrade. Thin: selectors and services."""
 
 from __future__ import annotations
 
