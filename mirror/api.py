@@ -12,12 +12,13 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.pagination import PageNumberPagination
+from core.serializers import error_responses
 from core.tokens import HashedTokenAuthentication
 from mirror import selectors
 from mirror.feed import FEED_FORMAT
@@ -42,7 +43,13 @@ class HasMirrorToken(permissions.BasePermission):
 
 
 class FeedPagination(PageNumberPagination):
+    """Feed pages say which feed format they are in and which snapshot of the feed they come from."""
+
     max_page_size = 500
+    extra_schema = {
+        "format": {"type": "string", "enum": [FEED_FORMAT], "description": "The feed's format (mirror.feed)"},
+        "snapshot": {"type": "string", "description": "Fingerprint of the whole feed; it changes with any listing"},
+    }
 
     def get_page_size(self, request: Request) -> int:
         return settings.MIRROR_FEED_PAGE_SIZE
@@ -57,7 +64,13 @@ class MirrorFeedApi(generics.GenericAPIView):
     serializer_class = FeedListingSerializer
     filter_backends: list = []
 
-    @extend_schema(responses=FeedListingSerializer(many=True))
+    @extend_schema(
+        responses={
+            200: FeedListingSerializer(many=True),
+            304: OpenApiResponse(description="Not modified: the ETag sent in If-None-Match still holds"),
+            **error_responses(403, 404),
+        }
+    )
     def get(self, request: Request) -> Response:
         snapshot = selectors.feed_snapshot()
         page_number = request.query_params.get("page", "1")
@@ -69,15 +82,12 @@ class MirrorFeedApi(generics.GenericAPIView):
         if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
             return Response(status=304, headers={"ETag": etag})
         page = self.paginate_queryset(selectors.feed_listings())
-        body = {
-            "format": FEED_FORMAT,
-            "snapshot": snapshot,
-            "count": self.paginator.page.paginator.count,
-            "next": self.paginator.get_next_link(),
-            "previous": self.paginator.get_previous_link(),
-            "results": FeedListingSerializer(page, many=True).data,
-        }
-        return Response(body, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+        response = self.paginator.get_paginated_response(
+            FeedListingSerializer(page, many=True).data, format=FEED_FORMAT, snapshot=snapshot
+        )
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
 
 
 class MirrorTokenScheme(OpenApiAuthenticationExtension):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from versions.models import Pricing, Version, VersionTransition
@@ -68,3 +70,50 @@ class VersionOutputSerializer(serializers.ModelSerializer):
             "submitted_at",
             "published_at",
         ]
+
+
+class VersionDuplicateInputSerializer(serializers.Serializer):
+    number = serializers.CharField(
+        max_length=255, required=False, allow_null=True, help_text="The copy's number (default: the next free one)"
+    )
+
+
+class DiffInputSerializer(serializers.Serializer):
+    old = serializers.JSONField(help_text="The current descriptor: its text, or (JSON) the object itself")
+    new = serializers.JSONField(help_text="The new descriptor: its text, or (JSON) the object itself")
+    scheme = serializers.ChoiceField(choices=["connect", "forge"], default="connect")
+    # `from` is a Python keyword: the field is declared below.
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(required=False, allow_null=True, max_length=255)
+        return fields
+
+
+class DescriptorDiffOutputSerializer(serializers.Serializer):
+    """What a new descriptor would do (versions.descriptors.DiffReport.as_dict)."""
+
+    bump = serializers.ChoiceField(choices=["major", "minor", "patch", "none"])
+    next = serializers.CharField(allow_null=True, help_text="The next version number, when the current one was given")
+    reasons = serializers.ListField(child=serializers.CharField())
+    consent_required = serializers.BooleanField()
+    scopes_added = serializers.ListField(child=serializers.CharField())
+    scopes_removed = serializers.ListField(child=serializers.CharField())
+    free_to_paid = serializers.BooleanField()
+
+
+class DeployInputSerializer(serializers.Serializer):
+    manifest = serializers.CharField(help_text="The forge manifest's YAML text")
+
+
+class ShareInputSerializer(serializers.Serializer):
+    major = serializers.IntegerField(help_text="MAJOR, typed by the vendor; the MINOR counts shares of it")
+    components = serializers.JSONField(help_text='[{"name": "api", "version": "2026.11.1"}, ...]')
+    update_notes = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
+class DeployOutputSerializer(serializers.Serializer):
+    """A deploy or a share: the version it made, or (created false) the one it already was."""
+
+    created = serializers.BooleanField()
+    version = VersionOutputSerializer()

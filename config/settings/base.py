@@ -169,7 +169,7 @@ REST_FRAMEWORK = {
         "core.throttles.AnonymousRateThrottle",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
@@ -183,10 +183,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.document_unauthenticated"],
     "ENUM_NAME_OVERRIDES": {
         "VersionStateEnum": "versions.models.State",
         "SchemeEnum": "versions.schemes.SCHEME_CHOICES",
         "DescriptorSchemeEnum": [("connect", "connect"), ("forge", "forge")],
+        # Prices and licences are the same two words everywhere.
+        "PricingEnum": "versions.models.Pricing",
+        "InstallationStateEnum": "upgrades.models.InstallationState",
+        "UpgradeStateEnum": "upgrades.models.UpgradeState",
+        "UpgradeRequestStateEnum": "upgrades.models.RequestState",
+        "RolloutStateEnum": "upgrades.models.RolloutState",
+        "MigrationOfferStateEnum": "upgrades.models.OfferState",
     },
 }
 

@@ -9,6 +9,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from core.pagination import PageNumberPagination
 from core.tokens import HashedTokenAuthentication
 from upgrades import selectors
 from upgrades.models import Site
@@ -31,6 +32,12 @@ class SiteOrSiteAdmin(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.auth, Site) or bool(request.user and request.user.is_authenticated)
+
+
+class SitePagination(PageNumberPagination):
+    """A page of one site's rows: the site's id rides along, as it did before lists were paged."""
+
+    extra_schema = {"site": {"type": "integer", "description": "The site the rows belong to"}}
 
 
 def site_for_request(request: Request, pk: int) -> Site:

@@ -1,18 +1,19 @@
-"""REST API: the update check (site token or site admin), installations,
-upgrade requests, and rollout control for vendors. Thin: selectors and services."""
+"""REST API of rollouts for vendors: a listing's rollouts with their progress, halt and resume.
+Thin: selectors and services."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core.serializers import error_responses
 from marketplace.selectors import listing_get_for_user
 from upgrades import selectors, services
+from upgrades.serializers import ListingRolloutsSerializer, RolloutStateSerializer
 
 
 def _rollout_data(item: dict[str, Any]) -> dict[str, Any]:
@@ -21,28 +22,33 @@ def _rollout_data(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": r.pk, "version": r.version.number, "state": r.state, "created_at": r.created_at, "counts": counts}
 
 
-class ListingRolloutsApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+class ListingRolloutsApi(generics.GenericAPIView):
+    """The listing's latest rollouts with their progress, and how many installations run each version."""
+
+    serializer_class = ListingRolloutsSerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: ListingRolloutsSerializer, **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
         listing = listing_get_for_user(user=request.user, key=key)
         panel = selectors.listing_rollout_panel(listing=listing)
-        return Response(
-            {
-                "listing": listing.key,
-                "rollouts": [_rollout_data(i) for i in panel["rollouts"]],
-                "adoption": panel["adoption"],
-            }
-        )
+        body = {
+            "listing": listing.key,
+            "rollouts": [_rollout_data(i) for i in panel["rollouts"]],
+            "adoption": panel["adoption"],
+        }
+        return Response(ListingRolloutsSerializer(body).data)
 
 
-class RolloutControlApi(APIView):
+class RolloutControlApi(generics.GenericAPIView):
     action = "halt"
+    serializer_class = RolloutStateSerializer
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={200: RolloutStateSerializer, **error_responses(403, 404, 409)})
     def post(self, request: Request, pk: int) -> Response:
         rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
         if self.action == "halt":
             rollout = services.rollout_halt(rollout=rollout, actor=request.user)
         else:
             rollout = services.rollout_resume(rollout=rollout, actor=request.user)
-        return Response({"id": rollout.pk, "state": rollout.state})
+        return Response(RolloutStateSerializer(rollout).data)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -15,9 +15,16 @@ from rest_framework.response import Response
 
 from core.errors import ApplicationError
 from core.parsers import SafeJSONParser
+from core.serializers import error_responses
 from core.tokens import UserTokenAuthentication
 from marketplace.selectors import listing_get_for_user
-from versions.serializers import VersionOutputSerializer
+from versions.serializers import (
+    DeployInputSerializer,
+    DeployOutputSerializer,
+    DescriptorDiffOutputSerializer,
+    DiffInputSerializer,
+    ShareInputSerializer,
+)
 from versions.services import automatic as services_automatic
 from versions.services.bundles import bundle_share
 
@@ -52,32 +59,6 @@ class PlainTextParser(ManifestTextParser):
     media_type = "text/plain"
 
 
-class DiffInputSerializer(serializers.Serializer):
-    old = serializers.JSONField(help_text="The current descriptor: its text, or (JSON) the object itself")
-    new = serializers.JSONField(help_text="The new descriptor: its text, or (JSON) the object itself")
-    scheme = serializers.ChoiceField(choices=["connect", "forge"], default="connect")
-    # `from` is a Python keyword: the field is declared below.
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        fields["from"] = serializers.CharField(required=False, allow_null=True, max_length=255)
-        return fields
-
-
-DiffOutput = inline_serializer(
-    "DescriptorDiffOutput",
-    {
-        "bump": serializers.ChoiceField(choices=["major", "minor", "patch", "none"]),
-        "next": serializers.CharField(allow_null=True),
-        "reasons": serializers.ListField(child=serializers.CharField()),
-        "consent_required": serializers.BooleanField(),
-        "scopes_added": serializers.ListField(child=serializers.CharField()),
-        "scopes_removed": serializers.ListField(child=serializers.CharField()),
-        "free_to_paid": serializers.BooleanField(),
-    },
-)
-
-
 def _document(value: Any, name: str) -> Any:
     if isinstance(value, str | dict):
         return value
@@ -89,7 +70,7 @@ class DescriptorDiffApi(generics.GenericAPIView):
 
     serializer_class = DiffInputSerializer
 
-    @extend_schema(request=DiffInputSerializer, responses=DiffOutput)
+    @extend_schema(request=DiffInputSerializer, responses={200: DescriptorDiffOutputSerializer, **error_responses(400)})
     def post(self, request: Request) -> Response:
         data = DiffInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -100,16 +81,7 @@ class DescriptorDiffApi(generics.GenericAPIView):
             scheme=values["scheme"],
             from_number=values.get("from"),
         )
-        return Response(report.as_dict())
-
-
-DeployOutput = inline_serializer(
-    "DeployOutput",
-    {
-        "created": serializers.BooleanField(),
-        "version": VersionOutputSerializer(),
-    },
-)
+        return Response(DescriptorDiffOutputSerializer(report.as_dict()).data)
 
 
 class DeployCreateApi(generics.GenericAPIView):
@@ -131,10 +103,15 @@ class DeployCreateApi(generics.GenericAPIView):
         FormParser,
         MultiPartParser,
     ]
-    serializer_class = VersionOutputSerializer
+    serializer_class = DeployOutputSerializer
 
     @extend_schema(
-        request={"application/yaml": str, "application/json": dict}, responses={201: DeployOutput, 200: DeployOutput}
+        request={"application/yaml": str, "application/json": DeployInputSerializer},
+        responses={
+            201: OpenApiResponse(DeployOutputSerializer, description="A new version"),
+            200: OpenApiResponse(DeployOutputSerializer, description="The same manifest as an earlier deploy"),
+            **error_responses(400, 403, 404, 409),
+        },
     )
     def post(self, request: Request, key: str) -> Response:
         listing = listing_get_for_user(user=request.user, key=key)
@@ -148,14 +125,8 @@ class DeployCreateApi(generics.GenericAPIView):
                 raise ApplicationError(f"The manifest is larger than {MAX_MANIFEST_BYTES} bytes.", field="manifest")
             manifest = manifest.read()
         deploy, created = services_automatic.deploy_create(listing=listing, actor=request.user, manifest=manifest)
-        body = {"created": created, "version": VersionOutputSerializer(deploy.version).data}
+        body = DeployOutputSerializer({"created": created, "version": deploy.version}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-class ShareInputSerializer(serializers.Serializer):
-    major = serializers.IntegerField(help_text="MAJOR, typed by the vendor; the MINOR counts shares of it")
-    components = serializers.JSONField(help_text='[{"name": "api", "version": "2026.11.1"}, ...]')
-    update_notes = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
 
 class BundleShareApi(generics.GenericAPIView):
@@ -166,11 +137,18 @@ class BundleShareApi(generics.GenericAPIView):
 
     serializer_class = ShareInputSerializer
 
-    @extend_schema(request=ShareInputSerializer, responses={201: DeployOutput, 200: DeployOutput})
+    @extend_schema(
+        request=ShareInputSerializer,
+        responses={
+            201: OpenApiResponse(DeployOutputSerializer, description="A new version"),
+            200: OpenApiResponse(DeployOutputSerializer, description="The live version: the same components"),
+            **error_responses(400, 403, 404, 409),
+        },
+    )
     def post(self, request: Request, key: str) -> Response:
         listing = listing_get_for_user(user=request.user, key=key)
         data = ShareInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version, created = bundle_share(listing=listing, actor=request.user, **data.validated_data)
-        body = {"created": created, "version": VersionOutputSerializer(version).data}
+        body = DeployOutputSerializer({"created": created, "version": version}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -7,11 +7,14 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.serializers import error_responses
 from marketplace.selectors import listing_get_for_user
 from versions import services
+from versions.models import Version
 from versions.selectors import VersionFilter, version_get_for_user, version_history, version_list
 from versions.serializers import (
     TransitionInputSerializer,
+    VersionDuplicateInputSerializer,
     VersionInputSerializer,
     VersionOutputSerializer,
     VersionTransitionSerializer,
@@ -28,6 +31,7 @@ VENDOR_TRANSITIONS = {
 class VersionListCreateApi(generics.GenericAPIView):
     serializer_class = VersionOutputSerializer
     filterset_class = VersionFilter
+    queryset = Version.objects.none()  # names the model for the schema's filters; rows come from version_list
 
     @extend_schema(
         operation_id="versions_list",
@@ -38,13 +42,16 @@ class VersionListCreateApi(generics.GenericAPIView):
             OpenApiParameter("number_min", str, description="Lowest version number (SemVer precedence)"),
             OpenApiParameter("number_max", str, description="Highest version number (SemVer precedence)"),
         ],
+        responses={200: VersionOutputSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
         qs = version_list(user=request.user, filters=request.query_params)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(VersionOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=VersionInputSerializer, responses={201: VersionOutputSerializer})
+    @extend_schema(
+        request=VersionInputSerializer, responses={201: VersionOutputSerializer, **error_responses(400, 403, 404, 409)}
+    )
     def post(self, request: Request) -> Response:
         data = VersionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -57,10 +64,13 @@ class VersionListCreateApi(generics.GenericAPIView):
 class VersionDetailApi(generics.GenericAPIView):
     serializer_class = VersionOutputSerializer
 
+    @extend_schema(responses={200: VersionOutputSerializer, **error_responses(404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(VersionOutputSerializer(version_get_for_user(user=request.user, pk=pk)).data)
 
-    @extend_schema(request=VersionUpdateSerializer, responses=VersionOutputSerializer)
+    @extend_schema(
+        request=VersionUpdateSerializer, responses={200: VersionOutputSerializer, **error_responses(400, 403, 404, 409)}
+    )
     def patch(self, request: Request, pk: int) -> Response:
         version = version_get_for_user(user=request.user, pk=pk)
         data = VersionUpdateSerializer(data=request.data, partial=True)
@@ -70,8 +80,13 @@ class VersionDetailApi(generics.GenericAPIView):
 
 
 class VersionHistoryApi(generics.GenericAPIView):
-    serializer_class = VersionTransitionSerializer
+    """The version's transitions, newest first (a version has a handful: not paged)."""
 
+    serializer_class = VersionTransitionSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(responses={200: VersionTransitionSerializer(many=True), **error_responses(404)})
     def get(self, request: Request, pk: int) -> Response:
         version = version_get_for_user(user=request.user, pk=pk)
         return Response(VersionTransitionSerializer(version_history(version=version), many=True).data)
@@ -81,7 +96,10 @@ class VersionTransitionApi(generics.GenericAPIView):
     serializer_class = TransitionInputSerializer
     transition: str = ""
 
-    @extend_schema(request=TransitionInputSerializer, responses=VersionOutputSerializer)
+    @extend_schema(
+        request=TransitionInputSerializer,
+        responses={200: VersionOutputSerializer, **error_responses(400, 403, 404, 409)},
+    )
     def post(self, request: Request, pk: int) -> Response:
         version = version_get_for_user(user=request.user, pk=pk)
         data = TransitionInputSerializer(data=request.data)
@@ -91,11 +109,15 @@ class VersionTransitionApi(generics.GenericAPIView):
 
 
 class VersionDuplicateApi(generics.GenericAPIView):
-    serializer_class = VersionOutputSerializer
+    serializer_class = VersionDuplicateInputSerializer
 
-    @extend_schema(request=None, responses={201: VersionOutputSerializer})
+    @extend_schema(
+        request=VersionDuplicateInputSerializer,
+        responses={201: VersionOutputSerializer, **error_responses(400, 403, 404, 409)},
+    )
     def post(self, request: Request, pk: int) -> Response:
         version = version_get_for_user(user=request.user, pk=pk)
-        number = request.data.get("number") if hasattr(request.data, "get") else None
-        copy = services.version_duplicate(version=version, actor=request.user, number=number)
+        data = VersionDuplicateInputSerializer(data=request.data if hasattr(request.data, "get") else {})
+        data.is_valid(raise_exception=True)
+        copy = services.version_duplicate(version=version, actor=request.user, number=data.validated_data.get("number"))
         return Response(VersionOutputSerializer(copy).data, status=status.HTTP_201_CREATED)

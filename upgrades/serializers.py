@@ -1,0 +1,325 @@
+"""What the upgrades API returns (and the few bodies it takes), one serializer per shape.
+
+Serializers only rename and nest: which version is offered, why consent is
+needed, a link's status, are decided by selectors and services (their `*_data`
+builders hand over plain dicts these serializers describe).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from marketplace.scopes import SENSITIVITY_NAMES
+from upgrades import migration_policy
+from upgrades.models import (
+    BetaInstall,
+    Installation,
+    InstallationState,
+    OfferState,
+    RequestState,
+    Rollout,
+    RolloutState,
+    Upgrade,
+    UpgradeState,
+)
+from upgrades.services.beta import BETA_LINK_DEFAULT_DAYS, BETA_LINK_MAX_DAYS
+from versions import policies
+
+# --- shared pieces -----------------------------------------------------------------------
+
+
+class ConsentReasonSerializer(serializers.Serializer):
+    """One reason a site's admin must approve an upgrade (versions.policies.Reason.as_dict)."""
+
+    code = serializers.ChoiceField(
+        choices=[policies.SCOPE_ADDED, policies.FREE_TO_PAID, policies.MAJOR_UPGRADE, policies.AUTO_UPDATE_OFF]
+    )
+    text = serializers.CharField(help_text="The reason in words, for the admin")
+    scope = serializers.CharField(required=False, help_text="scope_added only: the new scope")
+    sensitivity = serializers.ChoiceField(
+        choices=list(SENSITIVITY_NAMES.values()), required=False, help_text="scope_added only"
+    )
+
+
+class ComponentChangeSerializer(serializers.Serializer):
+    """A component an app group's upgrade adds (from null), changes or removes (to null)."""
+
+    name = serializers.CharField()
+
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword: the field can't be declared in the class body.
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(allow_null=True)
+        fields["to"] = serializers.CharField(allow_null=True)
+        return fields
+
+
+# --- the update check --------------------------------------------------------------------
+
+
+class InstalledVersionSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    build_number = serializers.IntegerField()
+
+
+class PendingRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=[RequestState.PENDING])
+
+
+class UpdateOfferSerializer(serializers.Serializer):
+    """The newest version an installation may move to."""
+
+    number = serializers.CharField()
+    build_number = serializers.IntegerField()
+    coordinates = serializers.CharField(help_text="<listing key>@<number>")
+    channel = serializers.CharField()
+    update_notes = serializers.CharField()
+    consent_required = serializers.BooleanField(help_text="True when `reasons` is not empty")
+    reasons = ConsentReasonSerializer(many=True, help_text="Why an admin must approve (empty: applied automatically)")
+    components = ComponentChangeSerializer(many=True, help_text="App groups only: the components it updates")
+    request = PendingRequestSerializer(allow_null=True, help_text="The open upgrade request for this version")
+    scheduled_at = serializers.DateTimeField(allow_null=True, help_text="When the scheduled upgrade is due")
+
+
+class SiteUpdateItemSerializer(serializers.Serializer):
+    installation = serializers.IntegerField()
+    listing = serializers.CharField(help_text="Listing key")
+    name = serializers.CharField()
+    state = serializers.ChoiceField(choices=InstallationState.choices)
+    installed = InstalledVersionSerializer()
+    update = UpdateOfferSerializer(allow_null=True, help_text="null: the installation is up to date")
+
+
+class SiteUpdatesSerializer(serializers.Serializer):
+    """The update check (upgrades.selectors.site_updates)."""
+
+    site = serializers.IntegerField()
+    checked_at = serializers.DateTimeField()
+    installations = serializers.IntegerField(help_text="How many installations `items` lists")
+    updates_available = serializers.IntegerField()
+    items = SiteUpdateItemSerializer(many=True)
+
+
+# --- installations -----------------------------------------------------------------------
+
+
+class InstallationOutputSerializer(serializers.ModelSerializer):
+    listing = serializers.CharField(source="listing.key")
+    version = serializers.CharField(source="version.number")
+    build_number = serializers.IntegerField(source="version.build_number")
+    granted_scopes = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Installation
+        fields = ["id", "listing", "version", "build_number", "granted_scopes", "license", "state"]
+
+
+class UpgradeHookSerializer(serializers.Serializer):
+    """An OCP lifecycle hook called for the upgrade."""
+
+    hook = serializers.CharField()
+    at = serializers.DateTimeField()
+    to = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class InstallationUpgradeOutputSerializer(serializers.ModelSerializer):
+    upgrade = serializers.IntegerField(source="pk")
+    state = serializers.ChoiceField(choices=UpgradeState.choices)
+    version = serializers.CharField(source="to_version.number")
+    hooks = UpgradeHookSerializer(many=True)
+
+    class Meta:
+        model = Upgrade
+        fields = ["upgrade", "state", "version", "hooks"]
+
+
+# --- upgrade requests --------------------------------------------------------------------
+
+
+class UpgradeRequestOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    site = serializers.IntegerField()
+    installation = serializers.IntegerField()
+    listing = serializers.CharField(help_text="Listing key")
+    reasons = ConsentReasonSerializer(many=True)
+    state = serializers.ChoiceField(choices=RequestState.choices)
+    decided_by = serializers.CharField(allow_null=True, help_text="null until decided; `system` when no person did")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword; the keys keep their order (from and to follow listing).
+        declared = super().get_fields()
+        head = {name: declared.pop(name) for name in ["id", "site", "installation", "listing"]}
+        head["from"] = serializers.CharField(help_text="The installed version's number")
+        head["to"] = serializers.CharField(help_text="The version asked for")
+        return {**head, **declared}
+
+
+# --- rollouts ----------------------------------------------------------------------------
+
+
+class RolloutCountsSerializer(serializers.Serializer):
+    applied = serializers.IntegerField()
+    scheduled = serializers.IntegerField()
+    awaiting_consent = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class RolloutOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.CharField(help_text="The version's number")
+    state = serializers.ChoiceField(choices=RolloutState.choices)
+    created_at = serializers.DateTimeField()
+    counts = RolloutCountsSerializer()
+
+
+class VersionAdoptionSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    installations = serializers.IntegerField()
+    percent = serializers.FloatField()
+
+
+class ListingRolloutsSerializer(serializers.Serializer):
+    listing = serializers.CharField(help_text="Listing key")
+    rollouts = RolloutOutputSerializer(many=True, help_text="The latest rollouts, newest first")
+    adoption = VersionAdoptionSerializer(many=True, help_text="Active installations per version, newest first")
+
+
+class RolloutStateSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(choices=RolloutState.choices)
+
+    class Meta:
+        model = Rollout
+        fields = ["id", "state"]
+
+
+# --- product migrations ------------------------------------------------------------------
+
+
+class MigrationInputSerializer(serializers.Serializer):
+    """Checked by the service (upgrades.services.site_migrate_product), which names the field at fault."""
+
+    host_product = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="Product key")
+    host_version = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text=migration_policy.HOST_VERSION_RULE
+    )
+
+
+class MigrationOfferOutputSerializer(serializers.Serializer):
+    """One installation's offer after a move (upgrades.selectors.migration.migration_offer_data)."""
+
+    id = serializers.IntegerField()
+    installation = serializers.IntegerField()
+    listing = serializers.CharField(help_text="Listing key")
+    name = serializers.CharField()
+    installed = serializers.CharField(help_text="The installed version's number")
+    state = serializers.ChoiceField(choices=OfferState.choices)
+    code = serializers.ChoiceField(
+        choices=[
+            migration_policy.OFFERED,
+            migration_policy.NOT_GREATER,
+            migration_policy.INCOMPATIBLE,
+            migration_policy.NOT_AVAILABLE,
+        ]
+    )
+    offered = serializers.CharField(allow_null=True, help_text="The offered version's number")
+    reason = serializers.CharField(allow_null=True, help_text="Why nothing is offered")
+    consent_required = serializers.BooleanField()
+    consent_reasons = ConsentReasonSerializer(many=True)
+    accepted_by = serializers.CharField(allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    acceptable = serializers.BooleanField(help_text="The offer can still be accepted")
+
+
+class ProductRefSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="Host product key")
+    version = serializers.CharField()
+
+
+class ProductMigrationOutputSerializer(serializers.Serializer):
+    """A site's move to another host product (upgrades.selectors.migration.product_migration_data)."""
+
+    id = serializers.IntegerField()
+    site = serializers.IntegerField()
+    migrated_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    deactivated = serializers.IntegerField(help_text="Installations switched off by the move")
+    requests_superseded = serializers.IntegerField()
+    upgrades_superseded = serializers.IntegerField()
+    offers = MigrationOfferOutputSerializer(many=True)
+
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword; the keys keep their order (from and to follow site).
+        declared = super().get_fields()
+        head = {name: declared.pop(name) for name in ["id", "site"]}
+        head["from"] = ProductRefSerializer(help_text="The product the site ran")
+        head["to"] = ProductRefSerializer(help_text="The product it runs now")
+        return {**head, **declared}
+
+
+# --- beta links --------------------------------------------------------------------------
+
+
+class BetaLinkCreateInputSerializer(serializers.Serializer):
+    expires_in_days = serializers.IntegerField(
+        required=False, default=BETA_LINK_DEFAULT_DAYS, help_text=f"1 to {BETA_LINK_MAX_DAYS} days"
+    )
+
+
+class BetaLinkOutputSerializer(serializers.Serializer):
+    """A beta share link as the vendor sees it (upgrades.selectors.beta.beta_link_data)."""
+
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    url = serializers.CharField(help_text="Absolute URL to give the customer")
+    token = serializers.CharField(help_text="What POST /beta-links/install takes")
+    status = serializers.ChoiceField(choices=["active", "expired", "revoked"])
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    installs = serializers.IntegerField()
+
+
+class BetaInstallInputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    site = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class BetaInstallOutputSerializer(serializers.ModelSerializer):
+    """An installation made (or upgraded) through a beta link: what the admin consented to."""
+
+    installation = serializers.IntegerField(source="installation_id")
+    site = serializers.IntegerField(source="installation.site_id")
+    listing = serializers.CharField(source="installation.listing.key")
+    version = serializers.CharField(source="version.number")
+    from_version = serializers.CharField(
+        source="from_version.number", allow_null=True, help_text="null: a new installation"
+    )
+    granted_scopes = serializers.ListField(child=serializers.CharField())
+    consent_reasons = ConsentReasonSerializer(many=True)
+    upgrade = serializers.IntegerField(source="upgrade_id", allow_null=True)
+    state = serializers.ChoiceField(source="installation.state", choices=InstallationState.choices)
+
+    class Meta:
+        model = BetaInstall
+        fields = [
+            "installation",
+            "site",
+            "listing",
+            "version",
+            "from_version",
+            "granted_scopes",
+            "license",
+            "consent_reasons",
+            "upgrade",
+            "state",
+        ]
