@@ -140,7 +140,7 @@ def seed(stdout: TextIO) -> bool:
     for site, raw in tokens[:1]:
         stdout.write(
             f"Update check for {site.name}: curl -H 'Authorization: Site {raw}' "
-            f"http://127.0.0.1:8000/api/v1/sites/{site.pk}/updates\n"
+            f"{settings.PORTAL_BASE_URL}/api/v1/sites/{site.pk}/updates\n"
         )
     seed_product_migration(stdout)
     seed_beta_share(stdout)
@@ -212,7 +212,7 @@ def seed_product_migration(stdout: TextIO) -> bool:
         services.installation_create(site=site, listing=hooks, version=hooks_stash)
         services.installation_create(site=site, listing=guard, version=stash_build)
     stdout.write(
-        f"Product migration demo: sign in as siteadmin and open http://127.0.0.1:8000/upgrades/sites/{site.pk}/ "
+        f"Product migration demo: sign in as siteadmin and open {settings.PORTAL_BASE_URL}/upgrades/sites/{site.pk}/ "
         "(Move to another product: Bitbucket Server 4.0): globex-stash-hooks is offered 1.3.0, "
         "globex-branch-guard says why 2.0.0-bitbucket is not offered.\n"
     )

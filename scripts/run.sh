@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Exported: the portal, the worker and beat build absolute links from HOST and PORT (config/settings/base.py).
+export HOST PORT
 mkdir -p var/log var/mail var/celery/broker var/celery/processed
 # The demo connect listing polls a descriptor the portal serves itself on 127.0.0.1;
 # loopback is allowed for this development server only (private ranges stay refused).

@@ -74,6 +74,9 @@ def seed(stdout: Any) -> None:
             pricing="free",
             descriptor_url=f"{settings.PORTAL_BASE_URL}/demo/descriptors/{DEMO_KEY}.json",
         )
+    demo_url = f"{settings.PORTAL_BASE_URL}/demo/descriptors/{DEMO_KEY}.json"
+    if listing.descriptor_url != demo_url:  # the portal now runs on another host or port
+        Listing.objects.filter(pk=listing.pk).update(descriptor_url=demo_url)
     if not Version.objects.filter(listing=listing).exists():
         descriptor_ingest(listing=listing, raw=json.dumps(DEMO_DESCRIPTOR), source="poll")
     stdout.write(

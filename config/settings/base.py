@@ -148,7 +148,12 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
 else:
     vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Marketplace <noreply@marketplace.localhost>")
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links (e-mails, share links, the demo descriptor, what seed_demo prints) follow the
+# server's HOST and PORT (the variables `make run` uses) unless PORTAL_BASE_URL names the public URL.
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL",
+    default=f"http://{env.str('HOST', default='127.0.0.1')}:{env.int('PORT', default=8000)}",
+).rstrip("/")
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -15,7 +15,11 @@ PROBE = (
 
 
 def clean_env(tmp_path, settings_module="config.settings.dev", **env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "EMAIL_", "PORTAL_")) and k not in ("HOST", "PORT")
+    }
     return clean | {"DJANGO_SETTINGS_MODULE": settings_module, "PORTAL_VAR_DIR": str(tmp_path)} | env
 
 
@@ -109,3 +113,23 @@ def test_check_deploy_is_clean_with_the_production_example(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_links_follow_the_servers_port_unless_the_base_url_is_set(tmp_path):
+    show = "import django; from django.conf import settings; django.setup(); print(settings.PORTAL_BASE_URL)"
+
+    def base_url(**env):
+        result = subprocess.run(
+            [sys.executable, "-c", show],
+            cwd=ROOT,
+            env=clean_env(tmp_path, **env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert base_url() == "http://127.0.0.1:8000"
+    assert base_url(PORT="8200") == "http://127.0.0.1:8200"
+    assert base_url(PORT="8200", PORTAL_BASE_URL="https://market.example.com/") == "https://market.example.com"

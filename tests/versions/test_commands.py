@@ -67,3 +67,19 @@ def test_seed_demo_creates_every_state_and_is_idempotent(capsys):
     reviewer = authenticate(username="reviewer", password="reviewer-demo-pass")
     assert reviewer is not None and reviewer.has_perm("versions.review_version")
     assert authenticate(username="admin", password="admin-demo-pass").is_superuser
+
+
+@pytest.mark.django_db
+def test_seed_demo_links_follow_the_portal_base_url(capsys, settings, tmp_path):
+    settings.PORTAL_VAR_DIR = str(tmp_path)
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8200"
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8200/" in out and ":8000" not in out
+    from marketplace.models import Listing
+
+    assert Listing.objects.get(key="demo-connect-app").descriptor_url.startswith("http://127.0.0.1:8200/")
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8300"  # the portal moved: a new seed follows it
+    call_command("seed_demo")
+    assert Listing.objects.get(key="demo-connect-app").descriptor_url.startswith("http://127.0.0.1:8300/")
+    assert ":8200" not in capsys.readouterr().out
