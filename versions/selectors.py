@@ -17,6 +17,7 @@ from marketplace.scopes import normalise_scopes, scope_change
 from versions.models import (
     DUPLICABLE_STATES,
     EDITABLE_STATES,
+    SUBMITTED_STATES,
     WAITING_FOR_REVIEW,
     State,
     Version,
@@ -309,6 +310,8 @@ def version_vendor_actions(version: Version) -> list[str]:
         actions.append("edit")
     if state == State.DRAFT:
         actions.append("submit")
+    if state in SUBMITTED_STATES:
+        actions.append("withdraw")
     if state == State.APPROVED:
         actions.append("publish")
     if state in (State.DRAFT, *WAITING_FOR_REVIEW):

@@ -1,7 +1,8 @@
 """Creating, editing and duplicating versions (the vendor's drafts).
 
-Editing a version that waits for review, was approved or was rejected sends it
-back to draft: what was reviewed is no longer what would be published.
+A submitted version (pending approval, in review, approved) is read-only: the
+vendor withdraws it to draft first (lifecycle.version_withdraw, audited). Editing
+a rejected version sends it back to draft: it needs a new submission.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from versions.models import (
     EDIT_RETURNS_TO_DRAFT,
     FROZEN_STATES,
     SNAPSHOT_FIELDS,
+    SUBMITTED_STATES,
     Source,
     State,
     Version,
@@ -134,9 +136,10 @@ def version_create(
 def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
     """Change fields of a version that is not yet live.
 
-    Editing a version that is pending, in review, approved or rejected sends it
-    back to draft: what was reviewed is no longer what would be published, so it
-    needs a new submission (scopes and members are locked while it waits).
+    Submitted versions (pending approval, in review, approved) are read-only:
+    what the reviewer sees is what would be published, scopes and members
+    included. The vendor withdraws one to draft (version_withdraw) to change it.
+    Editing a rejected version sends it back to draft for a new submission.
     """
     unknown = set(data) - set(SNAPSHOT_FIELDS) - {"build_number"}
     if unknown:
@@ -151,6 +154,12 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
             )
         if version.state == State.CANCELED:
             raise ApplicationError(f"{version} is canceled: duplicate it to start again.", field="state")
+        if version.state in SUBMITTED_STATES:
+            raise TransitionNotAllowed(
+                f"{version} is {version.get_state_display().lower()} and read-only: withdraw it to draft to "
+                "edit it (or cancel it); nothing changed.",
+                field="state",
+            )
         if "build_number" in data:
             raise ApplicationError("The build number is assigned when the version is created.", field="build_number")
         cleaned = _clean_snapshot(version.listing, data)
