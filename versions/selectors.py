@@ -122,6 +122,13 @@ def live_versions(*, listing_id: int) -> QuerySet[Version]:
     return Version.objects.filter(listing_id=listing_id, state=State.PUBLISHED).order_by("channel")
 
 
+def version_test_sites(*, version: Version) -> int:
+    """On how many sites the version's members installed it for testing (a count: no vendor sees sites)."""
+    if version.is_frozen:
+        return 0
+    return version.installations.count()
+
+
 def review_comments(*, version: Version) -> list[VersionTransition]:
     return list(version.transitions.filter(name="reject").select_related("actor").order_by("-at"))
 

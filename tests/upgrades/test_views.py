@@ -318,3 +318,14 @@ def test_nobody_but_a_member_sees_the_version(world):
         assert client.post(page_url, {"site": str(world.sites[0].pk)}).status_code == 404
     assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1
     assert Client().get(page_url).status_code == 302  # sign in first
+
+
+def test_the_vendor_sees_how_many_test_sites_run_the_version(world):
+    admin, version = _member_world(world)
+    from upgrades.services import member_install
+
+    member_install(version_id=version.pk, site=world.sites[0].pk, actor=admin.user)
+    client = Client()
+    client.force_login(world.vendor_user)
+    html = client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+    assert "It runs on 1 of their site," in html and world.sites[0].name not in html

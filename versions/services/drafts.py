@@ -166,6 +166,7 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
         changed = {k: v for k, v in cleaned.items() if getattr(version, k) != v}
         if not changed:
             return version
+        _check_not_on_test_sites(version, changed)
         if "number" in changed:
             _check_number_free(version.listing, changed["number"], exclude_pk=version.pk)
         for name, value in changed.items():
@@ -177,6 +178,29 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
         else:
             version.save()
     return version
+
+
+# What a member's test install keeps meaning: the sites run this number with these scopes and price.
+FIXED_ONCE_ON_TEST_SITES = ("number", "channel", "scopes", "pricing", "api_version", "compatibility", "components")
+
+
+def _check_not_on_test_sites(version: Version, changed: dict[str, Any]) -> None:
+    """A version its members installed (private testing) keeps what those sites run.
+
+    Changing its scopes or price in place would let the published version reach
+    those sites without asking them (the rollout sees the same version installed).
+    """
+    fixed = [name for name in FIXED_ONCE_ON_TEST_SITES if name in changed]
+    if not fixed:
+        return
+    sites = version.installations.count()
+    if sites:
+        raise ApplicationError(
+            f"{version} runs on {sites} test site{'s' if sites != 1 else ''} of its members: its "
+            f"{fixed[0].replace('_', ' ')} can't change any more (only the update notes and members can). "
+            "Create a new version for the change; nothing changed.",
+            field=fixed[0],
+        )
 
 
 def version_duplicate(*, version: Version, actor: Any, number: str | None = None) -> Version:

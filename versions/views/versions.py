@@ -29,6 +29,7 @@ from versions.selectors import (
     version_get_for_user,
     version_history,
     version_number_check,
+    version_test_sites,
     version_vendor_actions,
 )
 from versions.services.bundles import bundle_share
@@ -142,6 +143,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if not version.is_frozen
             else None,
             "returns_to_draft": version.state in EDIT_RETURNS_TO_DRAFT,
+            "test_sites": version_test_sites(version=version),
             "comment_form": TransitionCommentForm(),
             "duplicate_form": DuplicateForm(),
         },

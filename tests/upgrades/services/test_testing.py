@@ -135,3 +135,18 @@ def test_an_ocp_dev_version_under_review_reaches_only_the_vendors_sandbox(tester
     tester.site.sandbox_vendor = membership.vendor
     tester.site.save()
     assert services.member_install(version_id=dev.pk, site=tester.site.pk, actor=tester).version == dev
+
+
+def test_a_version_on_test_sites_keeps_its_scopes_after_a_withdrawal(tester, under_review):
+    """Withdrawn and edited, it would otherwise be published with more scopes than the testers granted."""
+    services.member_install(version_id=under_review.pk, site=tester.site.pk, actor=tester)
+    vendor = under_review.listing.vendor.users.first()
+    version_services.version_withdraw(version=under_review, actor=vendor, comment="one more scope")
+    with pytest.raises(ApplicationError, match="runs on 1 test site") as exc:
+        version_services.version_update(
+            version=under_review, actor=vendor, scopes=["read:jira-work", "write:jira-work"]
+        )
+    assert exc.value.field == "scopes"
+    version_services.version_update(version=under_review, actor=vendor, update_notes="Clearer notes.")
+    under_review.refresh_from_db()
+    assert under_review.scopes == ["read:jira-work"] and under_review.update_notes == "Clearer notes."
