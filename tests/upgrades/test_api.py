@@ -176,6 +176,9 @@ def test_a_member_lists_and_installs_a_version_under_review(world):
     r = client.post(f"/api/v1/testing/versions/{version.pk}/install", {"site": world.sites[0].pk}, format="json")
     assert r.status_code == 201, r.json()
     assert (r.json()["version"], r.json()["site"]) == ("2.0.0", world.sites[0].pk)
+    site = world.sites[0]
+    (item,) = site_client(site).get(f"/api/v1/sites/{site.pk}/updates").json()["items"]
+    assert item["installed"] == {"number": "2.0.0", "build_number": version.build_number, "under_test": True}
 
 
 def test_a_non_member_gets_404_and_a_site_token_is_refused(world):

@@ -303,6 +303,7 @@ def test_a_member_sees_the_version_on_the_sites_page_and_installs_it(world):
     assert Installation.objects.get(pk=world.installations[1].pk).version == world.v1
     response = client.post(page_url, {"site": str(world.sites[0].pk), "csrfmiddlewaretoken": token}, follow=True)
     assert "runs on" in response.content.decode()
+    assert "under test</span>" in response.content.decode()  # the site's page marks the unpublished version
     assert Installation.objects.get(pk=world.installations[0].pk).version == version
 
 
