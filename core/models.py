@@ -117,6 +117,8 @@ ACTION_WORDS = {
     "version.supersede": "superseded",
     "version.cancel": "canceled",
     "version.return_to_draft": "returned to draft (edited)",
+    "version.withdraw": "withdrew to draft",
+    "version.release_to_queue": "released to the review queue",
     "rollout.start": "started",
     "rollout.halt": "halted",
     "rollout.resume": "resumed",

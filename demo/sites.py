@@ -229,6 +229,7 @@ BETA_LISTING = "acme-ocp-sync"
 BETA_NUMBER = "1.1.0-beta.1"
 NEXT_BETA = ("1.1.0-beta.2", "Beta 2: retries when the data platform rate-limits the sync.")
 NEXT_BETA_SCOPES = ["read:jira-user", "storage:app"]
+NEXT_BETA_MEMBERS = ["siteadmin@customer.example.com"]
 
 
 def seed_beta_share(stdout: TextIO) -> bool:
@@ -255,8 +256,14 @@ def seed_beta_share(stdout: TextIO) -> bool:
                 beta = version_publish(version=beta, actor=vendor, comment="Beta for early customers.")
             number, notes = NEXT_BETA
             if not Version.objects.filter(listing=listing, number=number).exists():
+                # siteadmin is one of its members: they test it on their sites while it is in review.
                 nxt = version_create(
-                    listing=listing, actor=vendor, number=number, update_notes=notes, scopes=NEXT_BETA_SCOPES
+                    listing=listing,
+                    actor=vendor,
+                    number=number,
+                    update_notes=notes,
+                    scopes=NEXT_BETA_SCOPES,
+                    members=NEXT_BETA_MEMBERS,
                 )
                 version_submit(version=nxt, actor=vendor)
                 version_start_review(version=nxt, actor=reviewer)

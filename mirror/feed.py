@@ -19,7 +19,7 @@ from jsonschema.exceptions import best_match
 
 from core.errors import ApplicationError
 from versions.numbers import VersionNumberError
-from versions.schemes import AUTOMATIC_SCHEMES, MANUAL, SCHEMES, validate_number
+from versions.schemes import AUTOMATIC_SCHEMES, MANUAL, OCP, OCP_TAGS, SCHEMES, ocp_audience, validate_number
 from versions.validation import MAX_COMPONENTS, MAX_SCOPES, UPDATE_NOTES_MAX
 
 FEED_FORMAT = "marketplace-mirror/1"
@@ -192,6 +192,14 @@ def _version(scheme: str, raw: dict[str, Any], where: str) -> FeedVersion:
         number = validate_number(scheme, raw["number"])
     except VersionNumberError as exc:
         raise ApplicationError(f"{where}.number: {raw['number']!r} is invalid: {exc.message}.", field=f"{where}.number")
+    if scheme == OCP and ocp_audience(number) in OCP_TAGS:
+        # An upstream portal never lists them (mirror.selectors.feed_versions): a -dev version runs only
+        # on its vendor's sandbox, -beta and -private only where that vendor let them.
+        raise ApplicationError(
+            f"{where}.number: {number.text} is an OCP -{ocp_audience(number)} version: those stay on their "
+            "own portal and are never mirrored.",
+            field=f"{where}.number",
+        )
     try:
         published_at = datetime.fromisoformat(raw["published_at"].replace("Z", "+00:00"))
     except ValueError:

@@ -111,7 +111,13 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     search_help_text = "Search by listing key or name, or version number."
     ordering = ["submitted_at", "pk"]
     list_per_page = 50
-    actions = ["start_review_selected", "approve_selected", "reject_selected", "cancel_selected"]
+    actions = [
+        "start_review_selected",
+        "release_selected",
+        "approve_selected",
+        "reject_selected",
+        "cancel_selected",
+    ]
     inlines = [HistoryInline]
     fieldsets = [
         (None, {"fields": ["listing", "number", "build_number", "channel", "state", "reviewer", "submitted_at"]}),
@@ -250,6 +256,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
             path("<int:object_id>/approve/", wrap(self.approve_view), name=f"{prefix}_approve"),
             path("<int:object_id>/reject/", wrap(self.reject_view), name=f"{prefix}_reject"),
             path("<int:object_id>/cancel/", wrap(self.cancel_view), name=f"{prefix}_cancel"),
+            path("<int:object_id>/release/", wrap(self.release_view), name=f"{prefix}_release"),
             *super().get_urls(),
         ]
 
@@ -305,6 +312,20 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         self._decide(request, object_id, lifecycle.version_start_review, "You are now reviewing {version}.")
+        return self._back(object_id)
+
+    def release_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Release to queue: the reviewer gives the version back for any reviewer to pick up."""
+        self._guard(request)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._decide(
+            request,
+            object_id,
+            lifecycle.version_release_to_queue,
+            "Released {version} to the queue: any reviewer may pick it up.",
+            comment=request.POST.get("comment", "").strip(),
+        )
         return self._back(object_id)
 
     def approve_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -390,6 +411,10 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     @admin.action(description="Start review of the selected versions", permissions=["review"])
     def start_review_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._bulk(request, queryset, lifecycle.version_start_review, "You are now reviewing")
+
+    @admin.action(description="Release the selected versions to the queue", permissions=["review"])
+    def release_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._bulk(request, queryset, lifecycle.version_release_to_queue, "Released to the queue")
 
     @admin.action(description="Approve the selected versions", permissions=["review"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

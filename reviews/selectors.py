@@ -113,12 +113,13 @@ class OfferedTransitions:
     approve: bool = False
     reject: bool = False
     cancel: bool = False
+    release: bool = False
     # Why the review buttons are missing, when the state would allow them.
     refusal: str = ""
 
     @property
     def any(self) -> bool:
-        return self.start_review or self.approve or self.reject or self.cancel
+        return self.start_review or self.approve or self.reject or self.cancel or self.release
 
 
 def review_transitions_offered(*, version: Version, user: Any) -> OfferedTransitions:
@@ -133,6 +134,7 @@ def review_transitions_offered(*, version: Version, user: Any) -> OfferedTransit
         approve=may_review and can_proceed(version.approve),
         reject=may_review and can_proceed(version.reject),
         cancel=can_proceed(version.cancel),
+        release=may_review and can_proceed(version.release_to_queue),
         refusal=(
             f"You belong to {version.listing.vendor}, so you may not review this version."
             if own_vendor and state_allows_review

@@ -70,11 +70,14 @@ class SiteAdminPage(admin.ModelAdmin):
     actions = ["create_token"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        fixed = [*SITE_PRODUCT_FIELDS, *SITE_SETTINGS_FIELDS] if obj is not None else []
+        # The sandbox is chosen when the site is added and never changes: turning a customer's
+        # site into a vendor's sandbox would let that vendor's OCP -dev versions onto it, and
+        # unsetting it would leave -dev installations on a site that is no sandbox.
+        fixed = [*SITE_PRODUCT_FIELDS, *SITE_SETTINGS_FIELDS, "sandbox_vendor"] if obj is not None else []
         return [*super().get_readonly_fields(request, obj), *fixed]
 
     def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)  # name, time zone, sandbox vendor
+        super().save_model(request, obj, form, change)  # name, time zone (and the sandbox vendor when added)
         if not change:
             audit_record(
                 actor=request.user,

@@ -9,7 +9,8 @@ from upgrades.api import migration as migration_api
 from upgrades.api import requests as requests_api
 from upgrades.api import rollouts as rollouts_api
 from upgrades.api import sites as sites_api
-from upgrades.views import beta, consent, migration, rollouts, sites
+from upgrades.api import testing as testing_api
+from upgrades.views import beta, consent, migration, rollouts, sites, testing
 
 urlpatterns = [
     path("", sites.site_list, name="sites"),
@@ -37,6 +38,8 @@ urlpatterns = [
     path("rollouts/<int:pk>/resume/", rollouts.rollout_control, {"action": "resume"}, name="rollout-resume"),
     # OCP beta share links: the page a vendor's signed link opens.
     path("beta/<str:token>/", beta.beta_link, name="beta-link"),
+    # Private testing: a version's members see and install it before it is published.
+    path("testing/<int:pk>/", testing.tested_version, name="tested-version"),
 ]
 
 # The vendor's buttons on a beta version's page.
@@ -96,4 +99,10 @@ api_urlpatterns = [
         name="api-version-beta-link",
     ),
     path("beta-links/install", beta_api.BetaInstallApi.as_view(), name="api-beta-install"),
+    path("testing/versions", testing_api.TestedVersionListApi.as_view(), name="api-tested-versions"),
+    path(
+        "testing/versions/<int:pk>/install",
+        testing_api.TestedVersionInstallApi.as_view(),
+        name="api-tested-version-install",
+    ),
 ]

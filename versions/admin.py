@@ -1,11 +1,13 @@
 """Versions in the admin: read-only snapshots. Changes go through the services
-(the reviewer workspace adds the review actions)."""
+(the reviewer workspace adds the review actions; staff publish approved versions here)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdminMixin
+from core.errors import ApplicationError
+from versions import services
 from versions.models import (
     WAITING_FOR_REVIEW,
     AutoVersionNotice,
@@ -46,6 +48,7 @@ class VersionAdmin(admin.ModelAdmin):
     search_fields = ["listing__key", "listing__name", "number"]
     list_select_related = ["listing"]
     inlines = [VersionTransitionInline]
+    actions = ["publish_selected"]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -55,6 +58,23 @@ class VersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="Publish the selected approved versions (starts their rollouts)")
+    def publish_selected(self, request, queryset):
+        """ "You or the admin can proceed to Publish": each version through versions.services.version_publish
+        (staff only; it checks the state under the row lock and writes the audit row)."""
+        published = []
+        for version in queryset.select_related("listing").order_by("listing_id", "sort_key"):
+            try:
+                services.version_publish(version=version, actor=request.user, comment="published by marketplace staff")
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                published.append(str(version))
+        if published:
+            self.message_user(
+                request, f"Published {', '.join(published)}: the rollouts to customer sites start.", messages.SUCCESS
+            )
 
     @admin.display(description="review")
     def review_page(self, obj):

@@ -82,7 +82,11 @@ class VersionForm(forms.Form):
     members = forms.CharField(
         label="Members",
         required=False,
-        help_text="E-mail addresses that may see the version before it is public; one per line or comma-separated.",
+        help_text=(
+            "People who may test the version before it is published: once it is submitted, each can see it "
+            "and install it on the sites they administer (nobody else can). E-mail addresses, one per line "
+            "or comma-separated."
+        ),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     pricing = forms.ChoiceField(label="Pricing", choices=Pricing.choices)

@@ -228,8 +228,14 @@ def audience_refusal(
     if listing_private and not site_allowed:
         return "the listing is private and this site is not among its allowed sites"
     if scheme == OCP:
-        if channel == OCP_DEV and site_sandbox_vendor_id != listing_vendor_id:
-            return "-dev versions reach only the vendor's own sandbox site"
+        sandbox = sandbox_refusal(
+            scheme=scheme,
+            channel=channel,
+            listing_vendor_id=listing_vendor_id,
+            site_sandbox_vendor_id=site_sandbox_vendor_id,
+        )
+        if sandbox:
+            return sandbox
         if channel == OCP_BETA and installed_channel != OCP_BETA:
             return "-beta versions reach only installations that joined through a beta share link"
         if channel == OCP_PRIVATE and not site_allowed:
@@ -238,6 +244,48 @@ def audience_refusal(
     if channel == "release" or installed_channel == channel:
         return ""
     return f"the {channel} channel reaches only installations already on it"
+
+
+def sandbox_refusal(*, scheme: str, channel: str, listing_vendor_id: int, site_sandbox_vendor_id: int | None) -> str:
+    """'' unless this is an OCP -dev version and the site is not its vendor's own sandbox.
+
+    OCP: "-dev versions are limited to running in your associated account, are
+    not shareable". Every path that puts a version on a site asks this (through
+    audience_refusal or directly): rollouts, the update check and manual
+    upgrade, product-migration offers, members' installs, installation_create.
+    """
+    if scheme == OCP and channel == OCP_DEV and site_sandbox_vendor_id != listing_vendor_id:
+        return "-dev versions reach only the vendor's own sandbox site"
+    return ""
+
+
+def install_refusal(
+    *,
+    scheme: str,
+    channel: str,
+    listing_private: bool,
+    listing_vendor_id: int,
+    site_sandbox_vendor_id: int | None,
+    site_allowed: bool,
+    invited: bool = False,
+) -> str:
+    """'' when a version of this channel may be installed on a site that does not run the listing yet.
+
+    The audience rules of a rollout, for a first install: an OCP -dev version
+    only on the vendor's own sandbox site, -private only on allowed sites, a
+    private listing only on its allowed sites. An OCP -beta needs an invitation
+    (`invited`: a beta share link, or the version's members chosen by the vendor).
+    """
+    ocp_beta_uninvited = scheme == OCP and channel == OCP_BETA and not invited
+    return audience_refusal(
+        scheme=scheme,
+        channel=channel,
+        listing_private=listing_private,
+        listing_vendor_id=listing_vendor_id,
+        site_sandbox_vendor_id=site_sandbox_vendor_id,
+        site_allowed=site_allowed,
+        installed_channel="" if ocp_beta_uninvited else channel,
+    )
 
 
 def version_in_audience(**audience: Any) -> bool:
@@ -272,6 +320,42 @@ def version_reaches(version: Any, *, listing: Any, installation: Any, site: Any,
         site_allowed=site_allowed,
         installed_channel=installation.version.channel,
     ) and host_compatible(version.compatibility, site.host_product.key, site.host_version)
+
+
+# --- members: private testing before publication (pure) ---------------------------------------
+
+# The states in which a version's members may see and install it: submitted, its snapshot
+# (members included) read-only. A draft still changes; once published it is everyone's.
+MEMBER_ACCESS_STATES = ("pending_approval", "in_review", "approved")
+
+
+def normalise_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def is_version_member(members: Iterable[str], email: str | None) -> bool:
+    """Is this address among the version's members? (addresses compare case-insensitively)"""
+    wanted = normalise_email(email)
+    return bool(wanted) and any(normalise_email(m) == wanted for m in members or ())
+
+
+def member_access_refusal(version: Any, email: str | None) -> str:
+    """'' when the holder of `email` may see and install this version before it is published.
+
+    DESIGN.md section 10: members chosen by the vendor test a version on their own
+    sites while it is under review (a private testing channel); nobody else sees it.
+    `version.listing` is loaded. The message names no member and says nothing about
+    the version to someone who is not one of them.
+    """
+    if not is_version_member(version.members, email):
+        return "No such version among the versions you were invited to test."
+    if version.state not in MEMBER_ACCESS_STATES:
+        if version.state in RELEASED_STATES:
+            return f"{version.number} is published: it reaches sites through its rollout, not the test channel."
+        return f"{version.number} is {version.get_state_display().lower()}: it is not open for testing now."
+    if version.listing.archived_at is not None:
+        return f"Listing {version.listing.key} is archived: nothing of it can be installed."
+    return ""
 
 
 # --- the manual scheme's bump (pure) ----------------------------------------------------------

@@ -17,6 +17,7 @@ from marketplace.scopes import normalise_scopes, scope_change
 from versions.models import (
     DUPLICABLE_STATES,
     EDITABLE_STATES,
+    SUBMITTED_STATES,
     WAITING_FOR_REVIEW,
     State,
     Version,
@@ -119,6 +120,13 @@ def last_published(listing: Any, channel: str) -> Version | None:
 def live_versions(*, listing_id: int) -> QuerySet[Version]:
     """One published version per channel."""
     return Version.objects.filter(listing_id=listing_id, state=State.PUBLISHED).order_by("channel")
+
+
+def version_test_sites(*, version: Version) -> int:
+    """On how many sites the version's members installed it for testing (a count: no vendor sees sites)."""
+    if version.is_frozen:
+        return 0
+    return version.installations.count()
 
 
 def review_comments(*, version: Version) -> list[VersionTransition]:
@@ -309,6 +317,8 @@ def version_vendor_actions(version: Version) -> list[str]:
         actions.append("edit")
     if state == State.DRAFT:
         actions.append("submit")
+    if state in SUBMITTED_STATES:
+        actions.append("withdraw")
     if state == State.APPROVED:
         actions.append("publish")
     if state in (State.DRAFT, *WAITING_FOR_REVIEW):

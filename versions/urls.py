@@ -23,6 +23,7 @@ portal_urlpatterns = [
     path("versions/<int:pk>/edit/", version_views.version_edit, name="version-edit"),
     path("versions/<int:pk>/submit/", version_views.version_submit, name="version-submit"),
     path("versions/<int:pk>/cancel/", version_views.version_cancel, name="version-cancel"),
+    path("versions/<int:pk>/withdraw/", version_views.version_withdraw, name="version-withdraw"),
     path("versions/<int:pk>/publish/", version_views.version_publish, name="version-publish"),
     path("versions/<int:pk>/duplicate/", version_views.version_duplicate, name="version-duplicate"),
 ]

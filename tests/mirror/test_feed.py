@@ -136,6 +136,17 @@ def test_ocp_numbers_follow_the_ocp_rules():
         validate_feed_page(doc)
 
 
+@pytest.mark.parametrize("number", ["1.3.0-dev.1", "1.3.0-beta.1", "1.3.0-private"])
+def test_an_ocp_dev_beta_or_private_version_in_a_feed_is_refused(number):
+    """Issue 10, item 10: a misbehaving upstream can't bring a -dev version onto this portal's sites."""
+    doc = document()
+    doc["results"][0]["scheme"] = "ocp"
+    doc["results"][0]["versions"][0]["number"] = number
+    with pytest.raises(ApplicationError, match=r"results\[0\].versions\[0\].number: .* never mirrored") as exc:
+        validate_feed_page(doc)
+    assert exc.value.field == "results[0].versions[0].number"
+
+
 def test_keys_and_origins():
     assert mirrored_key("up-", "acme-group") == "up-acme-group"
     assert mirrored_key("", "acme-group") == "acme-group"

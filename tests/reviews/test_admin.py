@@ -376,3 +376,80 @@ def test_all_versions_list_links_waiting_versions_to_the_review_queue(client, gr
     html = response.content.decode()
     assert f'href="{version_url(pending)}">open in the review queue</a>' in html
     assert html.count("open in the review queue") == 1  # the published 1.0.0 has no link
+
+
+# --- release to queue; staff publish (issue 10, item 4) ---------------------------------
+
+
+def test_release_to_queue_from_the_version_page(client, group_reviewer, vendor_listing):
+    version = waiting_version(vendor_listing, "1.0.1", state="in_review", reviewer=group_reviewer)
+    client.force_login(group_reviewer)
+    assert 'id="review-release"' in client.get(version_url(version)).content.decode()
+    assert client.get(version_url(version, "release")).status_code == 405
+    response = client.post(version_url(version, "release"), {"comment": "on leave"}, follow=True)
+    version.refresh_from_db()
+    assert (version.state, version.reviewer) == ("pending_approval", None)
+    assert messages_of(response) == [f"Released {version} to the queue: any reviewer may pick it up."]
+    row = version.transitions.get(name="release_to_queue")
+    assert (row.actor, row.from_state, row.to_state, row.comment) == (
+        group_reviewer,
+        "in_review",
+        "pending_approval",
+        "on leave",
+    )
+
+
+def test_release_to_queue_is_refused_for_a_pending_version(client, group_reviewer, pending):
+    client.force_login(group_reviewer)
+    assert 'id="review-release"' not in client.get(version_url(pending)).content.decode()
+    response = client.post(QUEUE_URL, {"action": "release_selected", "_selected_action": [pending.pk]}, follow=True)
+    assert messages_of(response) == [f"Cannot release to the queue {pending}: it is pending approval."]
+    pending.refresh_from_db()
+    assert pending.state == "pending_approval" and not pending.transitions.exists()
+
+
+def test_staff_publish_an_approved_version_from_the_admin(
+    client, staff_without_group, vendor_listing, django_capture_on_commit_callbacks
+):
+    from core.models import AuditEvent
+
+    approved = VersionFactory(listing=vendor_listing, number="2.0.0", state="approved")
+    draft = VersionFactory(listing=vendor_listing, number="2.1.0", state="draft")
+    staff_without_group.user_permissions.add(*_perms("view_version"))
+    client.force_login(staff_without_group)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            "/admin/versions/version/",
+            {"action": "publish_selected", "_selected_action": [approved.pk, draft.pk]},
+            follow=True,
+        )
+    approved.refresh_from_db()
+    draft.refresh_from_db()
+    assert (approved.state, draft.state) == ("published", "draft")
+    assert sorted(messages_of(response)) == sorted(
+        [
+            f"Cannot publish {draft}: it is draft (only approved versions can be published).",
+            f"Published {approved}: the rollouts to customer sites start.",
+        ]
+    )
+    assert approved.transitions.get(name="publish").actor == staff_without_group
+    assert AuditEvent.objects.filter(action="version.publish", object_id=approved.pk).count() == 1
+    assert callbacks  # the rollout is enqueued after commit
+
+
+def test_a_vendor_cannot_publish_through_the_admin(client, vendor_listing):
+    approved = VersionFactory(listing=vendor_listing, number="2.0.0", state="approved")
+    vendor = MembershipFactory(vendor=vendor_listing.vendor).user
+    client.force_login(vendor)
+    response = client.post(
+        "/admin/versions/version/", {"action": "publish_selected", "_selected_action": [approved.pk]}
+    )
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    approved.refresh_from_db()
+    assert approved.state == "approved"
+
+
+def _perms(*codenames):
+    from django.contrib.auth.models import Permission
+
+    return list(Permission.objects.filter(content_type__app_label="versions", codename__in=codenames))

@@ -159,3 +159,37 @@ def test_vendor_rollouts_api(world, django_capture_on_commit_callbacks):
     stranger.force_authenticate(UserFactory())
     assert stranger.get(f"/api/v1/listings/{world.listing.key}/rollouts").status_code == 404
     assert stranger.post(f"/api/v1/rollouts/{rollout.pk}/halt").status_code == 404
+
+
+# --- private testing: a version's members (issue 10, item 5) -------------------------------------
+
+
+def test_a_member_lists_and_installs_a_version_under_review(world):
+    admin = world.admins[0]
+    version = VersionFactory(listing=world.listing, number="2.0.0", state="approved", members=[admin.email])
+    client = APIClient()
+    client.force_authenticate(admin.user)
+    listed = client.get("/api/v1/testing/versions").json()["results"]
+    assert [(v["id"], v["state"], v["listing"]) for v in listed] == [(version.pk, "approved", world.listing.key)]
+    r = client.post(f"/api/v1/testing/versions/{version.pk}/install", {"site": "x"}, format="json")
+    assert r.status_code == 400 and "site" in r.json()
+    r = client.post(f"/api/v1/testing/versions/{version.pk}/install", {"site": world.sites[0].pk}, format="json")
+    assert r.status_code == 201, r.json()
+    assert (r.json()["version"], r.json()["site"]) == ("2.0.0", world.sites[0].pk)
+    site = world.sites[0]
+    (item,) = site_client(site).get(f"/api/v1/sites/{site.pk}/updates").json()["items"]
+    assert item["installed"] == {"number": "2.0.0", "build_number": version.build_number, "under_test": True}
+
+
+def test_a_non_member_gets_404_and_a_site_token_is_refused(world):
+    version = VersionFactory(listing=world.listing, number="2.0.0", state="in_review", members=["qa@example.com"])
+    client = APIClient()
+    client.force_authenticate(world.admins[0].user)
+    assert client.get("/api/v1/testing/versions").json()["results"] == []
+    r = client.post(f"/api/v1/testing/versions/{version.pk}/install", {"site": world.sites[0].pk}, format="json")
+    assert r.status_code == 404
+    r = site_client(world.sites[0]).post(
+        f"/api/v1/testing/versions/{version.pk}/install", {"site": world.sites[0].pk}, format="json"
+    )
+    assert r.status_code in (401, 403)
+    assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1

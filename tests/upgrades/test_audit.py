@@ -340,6 +340,18 @@ def test_the_site_admin_form_cannot_move_a_site_or_change_its_settings(world):
     assert not events("site.move_product")
 
 
+def test_the_site_admin_form_cannot_turn_a_customer_site_into_a_sandbox(world):
+    """Issue 10, item 10: a site's sandbox vendor is fixed when it is added, or staff could open a
+    customer's site to a vendor's OCP -dev versions (or strand -dev installations outside a sandbox)."""
+    site = world.sites[0]
+    response = _staff_client().post(
+        f"/admin/upgrades/site/{site.pk}/change/", _site_form(site, sandbox_vendor=world.listing.vendor_id)
+    )
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.sandbox_vendor_id is None
+
+
 def test_a_site_added_in_the_admin_writes_its_row(world):
     site = world.sites[0]
     client = _staff_client()

@@ -432,6 +432,10 @@ def test_demo_publishes_a_beta_with_one_link_that_siteadmin_can_use(db):
     berlin = Installation.objects.get(listing=link.version.listing, site__name="Acme Customer Jira (Berlin)")
     record = services.beta_install(link_token=token, site=berlin.site_id, actor=siteadmin)
     assert record.from_version.number == "1.0.0" and record.installation.version == link.version
+    # siteadmin is a member of beta.2 (in review): the private testing channel shows it to them.
+    from upgrades.selectors.testing import versions_for_member
+
+    assert [v.number for v in versions_for_member(user=siteadmin)] == ["1.1.0-beta.2"]
 
 
 def test_a_link_does_not_open_a_private_listing_to_other_sites(bw):

@@ -262,3 +262,71 @@ def test_site_admin_changes_settings_and_bad_input_changes_nothing(pending):
     assert stranger.post(url, {"auto_update": "on"}).status_code == 404
     site.refresh_from_db()
     assert site.auto_update is False
+
+
+# --- private testing: a version's members (issue 10, item 5) -------------------------------------
+
+
+def _member_world(world):
+    """A version in review whose members include the first site's admin."""
+    from tests.factories import VersionFactory
+
+    admin = world.admins[0]
+    version = VersionFactory(
+        listing=world.listing,
+        number="2.0.0",
+        state="in_review",
+        scopes=["read:jira-work"],
+        members=[admin.email.lower()],
+        update_notes="The new timer.",
+    )
+    return admin, version
+
+
+def test_a_member_sees_the_version_on_the_sites_page_and_installs_it(world):
+    admin, version = _member_world(world)
+    client = _csrf_client()
+    client.force_login(admin.user)
+    listing_page = client.get(reverse("upgrades:sites")).content.decode()
+    page_url = reverse("upgrades:tested-version", args=[version.pk])
+    assert page_url in listing_page and "2.0.0" in listing_page
+    response = client.get(page_url)
+    html = response.content.decode()
+    assert response.status_code == 200 and "The new timer." in html and "In review".lower() in html
+    assert "upgrades 1.0.0 to 2.0.0" in html
+    # A missing or foreign site: the message is next to the site choice, nothing changes.
+    token = response.cookies["csrftoken"].value
+    response = client.post(page_url, {"site": "²", "csrfmiddlewaretoken": token})
+    assert response.status_code == 400 and "Site: choose one of your sites" in response.content.decode()
+    response = client.post(page_url, {"site": str(world.sites[1].pk), "csrfmiddlewaretoken": token})
+    assert response.status_code == 404 and "No such site among the sites you administer" in response.content.decode()
+    assert Installation.objects.get(pk=world.installations[1].pk).version == world.v1
+    response = client.post(page_url, {"site": str(world.sites[0].pk), "csrfmiddlewaretoken": token}, follow=True)
+    assert "runs on" in response.content.decode()
+    assert "under test</span>" in response.content.decode()  # the site's page marks the unpublished version
+    assert Installation.objects.get(pk=world.installations[0].pk).version == version
+
+
+def test_nobody_but_a_member_sees_the_version(world):
+    _, version = _member_world(world)
+    page_url = reverse("upgrades:tested-version", args=[version.pk])
+    for user in (world.admins[1].user, world.vendor_user, UserFactory(is_staff=True, is_superuser=True)):
+        client = Client()
+        client.force_login(user)
+        assert version.number not in client.get(reverse("upgrades:sites")).content.decode()
+        response = client.get(page_url)
+        assert response.status_code == 404 and "2.0.0" not in response.content.decode()
+        assert client.post(page_url, {"site": str(world.sites[0].pk)}).status_code == 404
+    assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1
+    assert Client().get(page_url).status_code == 302  # sign in first
+
+
+def test_the_vendor_sees_how_many_test_sites_run_the_version(world):
+    admin, version = _member_world(world)
+    from upgrades.services import member_install
+
+    member_install(version_id=version.pk, site=world.sites[0].pk, actor=admin.user)
+    client = Client()
+    client.force_login(world.vendor_user)
+    html = client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+    assert "It runs on 1 of their site," in html and world.sites[0].name not in html

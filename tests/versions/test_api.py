@@ -115,3 +115,17 @@ def test_a_build_number_beyond_the_column_is_a_400_naming_the_field(api, owner):
     assert response.status_code == 400
     assert "build_number" in response.json()
     assert not Version.objects.filter(listing=listing).exists()
+
+
+def test_withdraw_a_submitted_version_then_edit_it(api, owner):
+    version = VersionFactory(listing=ListingFactory(vendor=owner.vendor), number="1.0.0", state="in_review")
+    r = api.patch(f"/api/v1/versions/{version.pk}", {"update_notes": "Changed"}, format="json")
+    assert r.status_code == 409, r.json()
+    assert "read-only: withdraw it to draft" in r.json()["state"][0]
+    r = api.post(f"/api/v1/versions/{version.pk}/withdraw", {"comment": "wrong notes"}, format="json")
+    assert r.status_code == 200 and r.json()["state"] == "draft"
+    assert api.patch(f"/api/v1/versions/{version.pk}", {"update_notes": "Changed"}, format="json").status_code == 200
+    history = api.get(f"/api/v1/versions/{version.pk}/history").json()
+    assert [(h["name"], h["comment"]) for h in history][:1] == [("withdraw", "wrong notes")]
+    r = api.post(f"/api/v1/versions/{version.pk}/withdraw", {}, format="json")
+    assert r.status_code == 409 and "Cannot withdraw to draft" in str(r.json())

@@ -4,6 +4,7 @@ forbidden transition of DESIGN.md section 4, permissions, audit rows."""
 import pytest
 
 from core.errors import ApplicationError, NotFound, PermissionDenied, TransitionNotAllowed
+from core.models import AuditEvent
 from tests.factories import ListingFactory, MembershipFactory, ReviewerFactory, UserFactory, VersionFactory
 from versions import services
 from versions.models import State, Version, VersionTransition
@@ -18,13 +19,10 @@ ALLOWED = {
     "approve": {"in_review": "approved"},
     "reject": {"in_review": "rejected"},
     "publish": {"approved": "published"},
-    "edit": {
-        "draft": "draft",
-        "pending_approval": "draft",
-        "in_review": "draft",
-        "approved": "draft",
-        "rejected": "draft",
-    },
+    # Submitted versions are read-only (DESIGN.md section 4): only drafts and rejections are edited.
+    "edit": {"draft": "draft", "rejected": "draft"},
+    "withdraw": {"pending_approval": "draft", "in_review": "draft", "approved": "draft"},
+    "release_to_queue": {"in_review": "pending_approval"},
 }
 
 
@@ -50,6 +48,10 @@ def _run(action, version, people):
         return services.version_publish(version=version, actor=vendor)
     if action == "edit":
         return services.version_update(version=version, actor=vendor, update_notes="Edited notes.")
+    if action == "withdraw":
+        return services.version_withdraw(version=version, actor=vendor, comment="forgot a scope")
+    if action == "release_to_queue":
+        return services.version_release_to_queue(version=version, actor=reviewer)
     raise AssertionError(action)
 
 
@@ -187,10 +189,66 @@ def test_staff_may_cancel_and_publish_but_not_edit(people):
         )
 
 
-def test_editing_scopes_of_a_pending_version_returns_it_to_draft(people):
-    version = VersionFactory(
-        listing=people["listing"], number="1.0.0", state="pending_approval", scopes=["read:jira-work"]
+@pytest.mark.parametrize("state", ["pending_approval", "in_review", "approved"])
+def test_a_submitted_version_is_read_only_until_withdrawn(people, state):
+    version = VersionFactory(listing=people["listing"], number="1.0.0", state=state, scopes=["read:jira-work"])
+    with pytest.raises(TransitionNotAllowed) as exc:
+        services.version_update(version=version, actor=people["vendor"], scopes=["read:jira-work", "write:jira-work"])
+    assert exc.value.field == "state" and "withdraw it to draft" in exc.value.message
+    version.refresh_from_db()
+    assert version.state == state and version.scopes == ["read:jira-work"] and not version.transitions.exists()
+
+    services.version_withdraw(version=version, actor=people["vendor"], comment="  adding write access  ")
+    services.version_update(version=version, actor=people["vendor"], scopes=["read:jira-work", "write:jira-work"])
+    version.refresh_from_db()
+    assert version.state == "draft" and version.scopes == ["read:jira-work", "write:jira-work"]
+    assert version.submitted_at is None and version.reviewer is None
+    row = version.transitions.get(name="withdraw")
+    assert (row.from_state, row.to_state, row.actor, row.comment) == (
+        state,
+        "draft",
+        people["vendor"],
+        "adding write access",
     )
+    event = AuditEvent.objects.get(action="version.withdraw")
+    assert (event.from_state, event.to_state, event.object_id) == (state, "draft", version.pk)
+
+
+def test_withdraw_without_a_reason_and_only_by_the_vendor(people):
+    version = VersionFactory(listing=people["listing"], number="1.0.0", state="pending_approval")
+    with pytest.raises(NotFound):
+        services.version_withdraw(version=version, actor=MembershipFactory().user)
+    with pytest.raises(NotFound):
+        services.version_withdraw(version=version, actor=UserFactory(is_staff=True))
+    assert Version.objects.get(pk=version.pk).state == "pending_approval"
+    services.version_withdraw(version=version, actor=people["vendor"])
+    assert version.transitions.get().comment == ""
+
+
+def test_release_to_queue_gives_the_version_back_to_any_reviewer(people):
+    version = VersionFactory(listing=people["listing"], number="1.0.0", state="pending_approval")
+    services.version_start_review(version=version, actor=people["reviewer"])
+    submitted_at = Version.objects.get(pk=version.pk).submitted_at
+    with pytest.raises(PermissionDenied):
+        services.version_release_to_queue(version=version, actor=people["vendor"])
+    services.version_release_to_queue(version=version, actor=people["reviewer"], comment="out this week")
+    version.refresh_from_db()
+    assert version.state == "pending_approval" and version.reviewer is None
+    assert version.submitted_at == submitted_at  # it keeps its place in the queue
+    row = version.transitions.first()
+    assert (row.name, row.from_state, row.to_state, row.comment) == (
+        "release_to_queue",
+        "in_review",
+        "pending_approval",
+        "out this week",
+    )
+    other = ReviewerFactory()
+    services.version_start_review(version=version, actor=other)
+    assert Version.objects.get(pk=version.pk).reviewer == other
+
+
+def test_editing_a_rejected_version_returns_it_to_draft(people):
+    version = VersionFactory(listing=people["listing"], number="1.0.0", state="rejected", scopes=["read:jira-work"])
     services.version_update(version=version, actor=people["vendor"], scopes=["read:jira-work", "write:jira-work"])
     version.refresh_from_db()
     assert version.state == "draft" and version.scopes == ["read:jira-work", "write:jira-work"]
@@ -199,10 +257,10 @@ def test_editing_scopes_of_a_pending_version_returns_it_to_draft(people):
 
 
 def test_an_unchanged_edit_changes_nothing(people):
-    version = VersionFactory(listing=people["listing"], number="1.0.0", state="approved", update_notes="Same.")
+    version = VersionFactory(listing=people["listing"], number="1.0.0", state="rejected", update_notes="Same.")
     services.version_update(version=version, actor=people["vendor"], update_notes="Same.")
     version.refresh_from_db()
-    assert version.state == "approved" and not version.transitions.exists()
+    assert version.state == "rejected" and not version.transitions.exists()
 
 
 def test_ocp_dev_versions_skip_review(people):

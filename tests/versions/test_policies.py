@@ -282,3 +282,70 @@ def test_beta_link_refusal_names_what_is_wrong():
     assert beta_link_refusal(beta()) is None
     assert "superseded" in beta_link_refusal(beta(state="superseded"))
     assert "-beta.N" in beta_link_refusal(beta(channel="release", number="1.2.0"))
+
+
+# --- fresh installs, the sandbox and members (issue 10, items 5 and 10) --------------------------
+
+
+def _install(**overrides):
+    from versions.policies import install_refusal
+
+    audience = {
+        "scheme": "ocp",
+        "channel": "release",
+        "listing_private": False,
+        "listing_vendor_id": 1,
+        "site_sandbox_vendor_id": None,
+        "site_allowed": False,
+    }
+    return install_refusal(**{**audience, **overrides})
+
+
+def test_install_refusal_keeps_each_ocp_audience():
+    assert _install() == ""
+    assert "sandbox" in _install(channel="dev")
+    assert "sandbox" in _install(channel="dev", site_sandbox_vendor_id=2)
+    assert "sandbox" in _install(channel="dev", invited=True)  # not even the version's members
+    assert _install(channel="dev", site_sandbox_vendor_id=1) == ""
+    assert "share link" in _install(channel="beta")
+    assert _install(channel="beta", invited=True) == ""
+    assert "allowed" in _install(channel="private", invited=True)
+    assert _install(channel="private", site_allowed=True) == ""
+    assert "private" in _install(scheme="manual", listing_private=True, invited=True)
+    assert _install(scheme="manual", channel="nightly") == ""
+
+
+def test_sandbox_refusal_is_only_about_ocp_dev():
+    from versions.policies import sandbox_refusal
+
+    assert sandbox_refusal(scheme="ocp", channel="dev", listing_vendor_id=1, site_sandbox_vendor_id=None)
+    assert not sandbox_refusal(scheme="ocp", channel="dev", listing_vendor_id=1, site_sandbox_vendor_id=1)
+    assert not sandbox_refusal(scheme="manual", channel="dev", listing_vendor_id=1, site_sandbox_vendor_id=None)
+
+
+def test_member_access_is_for_members_of_a_submitted_version():
+    from types import SimpleNamespace
+
+    from versions.policies import MEMBER_ACCESS_STATES, is_version_member, member_access_refusal
+
+    listing = SimpleNamespace(key="acme", archived_at=None)
+
+    def version(state, members=("qa@example.com",)):
+        return SimpleNamespace(
+            number="2.0.0",
+            state=state,
+            members=list(members),
+            listing=listing,
+            get_state_display=lambda: state.replace("_", " ").title(),
+        )
+
+    assert is_version_member(["qa@example.com"], " QA@Example.COM ")
+    assert not is_version_member(["qa@example.com"], "aqa@example.com")
+    assert not is_version_member(["qa@example.com"], "")
+    for state in MEMBER_ACCESS_STATES:
+        assert member_access_refusal(version(state), "qa@example.com") == ""
+        assert "No such version" in member_access_refusal(version(state), "other@example.com")
+    assert "not open for testing" in member_access_refusal(version("draft"), "qa@example.com")
+    assert "published" in member_access_refusal(version("published"), "qa@example.com")
+    listing.archived_at = "yesterday"
+    assert "archived" in member_access_refusal(version("in_review"), "qa@example.com")

@@ -214,9 +214,9 @@ def test_version_page_shows_reviewer_comments_when_rejected(client, listing, own
     ("state", "actions"),
     [
         ("draft", ["edit", "submit", "cancel"]),
-        ("pending_approval", ["edit", "cancel"]),
-        ("in_review", ["edit", "cancel"]),
-        ("approved", ["edit", "publish"]),
+        ("pending_approval", ["withdraw", "cancel"]),
+        ("in_review", ["withdraw", "cancel"]),
+        ("approved", ["withdraw", "publish"]),
         ("rejected", ["edit", "duplicate"]),
         ("published", ["duplicate"]),
         ("superseded", ["duplicate"]),
@@ -240,25 +240,52 @@ def test_edit_draft(client, listing, owner):
     assert (version.update_notes, version.state) == ("New notes.", "draft")
 
 
-def test_editing_a_pending_version_warns_and_returns_it_to_draft(client, listing, owner):
-    version = services.version_create(listing=listing, actor=owner, number="1.0.0", update_notes="Old.")
-    services.version_submit(version=version, actor=owner)
-    url = reverse("portal:version-edit", args=[version.pk])
-    assert "sends it back to <strong>draft</strong>" in client.get(url).content.decode()
-    response = client.post(url, version_post(update_notes="Changed."), follow=True)
-    assert "went back to draft" in response.content.decode()
+@pytest.mark.parametrize("state", ["pending_approval", "in_review", "approved"])
+def test_a_submitted_version_is_read_only_on_the_page_until_withdrawn(client, listing, owner, state):
+    version = VersionFactory(listing=listing, number="1.0.0", state=state, update_notes="Old.")
+    detail = reverse("portal:version-detail", args=[version.pk])
+    edit = reverse("portal:version-edit", args=[version.pk])
+    html = client.get(detail).content.decode()
+    assert edit not in html and "Withdraw to draft" in html and "read-only" in html
+    # The edit page (GET or POST) refuses, says why and changes nothing.
+    response = client.post(edit, version_post(update_notes="Changed."), follow=True)
+    assert "read-only: withdraw it to draft" in unescape(response.content.decode())
+    version.refresh_from_db()
+    assert (version.update_notes, version.state) == ("Old.", state)
+    # Withdraw (with a reason), then edit.
+    response = client.post(
+        reverse("portal:version-withdraw", args=[version.pk]), {"comment": "notes were wrong"}, follow=True
+    )
+    assert "is back in draft" in unescape(response.content.decode())
     version.refresh_from_db()
     assert version.state == "draft"
-    assert version.transitions.first().name == "return_to_draft"
+    row = version.transitions.first()
+    assert (row.name, row.from_state, row.comment) == ("withdraw", state, "notes were wrong")
+    assert client.post(edit, version_post(update_notes="Changed.")).status_code == 302
+    version.refresh_from_db()
+    assert (version.update_notes, version.state) == ("Changed.", "draft")
+
+
+def test_withdrawing_a_draft_says_why_and_changes_nothing(client, listing, owner):
+    version = services.version_create(listing=listing, actor=owner, number="1.0.0", update_notes="Old.")
+    response = client.post(reverse("portal:version-withdraw", args=[version.pk]), follow=True)
+    assert "Cannot withdraw to draft" in unescape(response.content.decode())
+    assert not version.transitions.filter(name="withdraw").exists()
+
+
+def test_another_vendor_cannot_withdraw(client, listing):
+    other = VersionFactory(number="1.0.0", state="pending_approval")
+    assert client.post(reverse("portal:version-withdraw", args=[other.pk])).status_code == 404
+    other.refresh_from_db()
+    assert other.state == "pending_approval"
 
 
 def test_edit_refusal_changes_nothing(client, listing, owner):
     version = services.version_create(listing=listing, actor=owner, number="1.0.0", update_notes="Old.")
-    services.version_submit(version=version, actor=owner)
     response = client.post(reverse("portal:version-edit", args=[version.pk]), version_post(number="1.0"))
     assert "missing PATCH number" in response.context["form"].errors["number"][0]
     version.refresh_from_db()
-    assert (version.number, version.state) == ("1.0.0", "pending_approval")
+    assert (version.number, version.state) == ("1.0.0", "draft")
 
 
 def test_manual_patch_edit_that_adds_a_scope_is_refused(client, listing, owner):

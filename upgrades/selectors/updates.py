@@ -133,6 +133,7 @@ def site_updates(*, site: Site) -> dict[str, Any]:
             "version__build_number",
             "version__channel",
             "version__components",
+            "version__state",
         )
         .order_by("listing__key")
     )
@@ -185,7 +186,12 @@ def site_updates(*, site: Site) -> dict[str, Any]:
                 "listing": installation.listing.key,
                 "name": installation.listing.name,
                 "state": installation.state,
-                "installed": {"number": installation.version.number, "build_number": installation.version.build_number},
+                "installed": {
+                    "number": installation.version.number,
+                    "build_number": installation.version.build_number,
+                    # A member installed it to test it before publication (upgrades.services.testing).
+                    "under_test": installation.version.state not in policies.RELEASED_STATES,
+                },
                 "update": update,
             }
         )

@@ -41,6 +41,7 @@ from upgrades.services.sites import (
     site_token_create,
     site_update_settings,
 )
+from upgrades.services.testing import member_install, member_version_check
 
 __all__ = [
     "OCP_HOOKS",
@@ -53,6 +54,8 @@ __all__ = [
     "consent_link_use",
     "installation_create",
     "installation_upgrade",
+    "member_install",
+    "member_version_check",
     "migration_offer_accept",
     "migration_offer_keep",
     "rollout_halt",

@@ -17,6 +17,7 @@ from upgrades.models import (
     SiteToken,
 )
 from upgrades.permissions import require_site_admin
+from versions import policies
 from versions.models import Version
 from versions.policies import RELEASED_STATES
 
@@ -70,11 +71,25 @@ def installation_create(
     license: str | None = None,
     actor: Any = None,
 ) -> Installation:
-    """Install a listing on a site (the portal records it; demo data and tests use this)."""
+    """Install a listing on a site (the portal records it; demo data and tests use this).
+
+    An OCP -dev version is refused on any site but its vendor's sandbox, as on every other
+    path (versions.policies.sandbox_refusal).
+    """
     if version.listing_id != listing.pk:
         raise ApplicationError(f"Version {version.number} is not a version of {listing.key}.", field="version")
     if version.state not in RELEASED_STATES:
         raise ApplicationError(f"{version} is not released: only published versions can be installed.", field="version")
+    refusal = policies.sandbox_refusal(
+        scheme=listing.scheme,
+        channel=version.channel,
+        listing_vendor_id=listing.vendor_id,
+        site_sandbox_vendor_id=site.sandbox_vendor_id,
+    )
+    if refusal:
+        raise ApplicationError(
+            f"{version} can't be installed on {site.name}: {refusal}; nothing changed.", field="site"
+        )
     with transaction.atomic():
         installation, created = Installation.objects.get_or_create(
             site=site,

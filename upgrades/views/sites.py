@@ -12,6 +12,7 @@ from core.views import paginate
 from upgrades import selectors, services
 from upgrades.forms import ProductMigrationForm
 from upgrades.selectors import migration as migration_selectors
+from upgrades.selectors.testing import versions_for_member
 from upgrades.views import signed_in_page
 from upgrades.windows import describe_windows, parse_windows_text, windows_as_text
 
@@ -24,6 +25,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
         {
             "sites": selectors.site_list_for_user(user=request.user),
             "pending": selectors.upgrade_request_list(user=request.user)[:50],
+            "to_test": versions_for_member(user=request.user),
         },
     )
 

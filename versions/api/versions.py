@@ -24,6 +24,8 @@ from versions.serializers import (
 VENDOR_TRANSITIONS = {
     "submit": services.version_submit,
     "cancel": services.version_cancel,
+    # Back to draft from pending approval, in review or approved (optional "comment": why).
+    "withdraw": services.version_withdraw,
     "publish": services.version_publish,
 }
 

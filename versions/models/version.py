@@ -49,9 +49,12 @@ class Pricing(models.TextChoices):
 
 # States in which no field may change any more (only published -> superseded): the released ones.
 FROZEN_STATES = RELEASED_STATES
-# States a vendor's edit sends back to draft (the edit needs a new submission).
-EDIT_RETURNS_TO_DRAFT = (State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROVED, State.REJECTED)
+# States a vendor's edit sends back to draft (the edit needs a new submission): only a rejection.
+EDIT_RETURNS_TO_DRAFT = (State.REJECTED,)
 EDITABLE_STATES = (State.DRAFT, *EDIT_RETURNS_TO_DRAFT)
+# Submitted and read-only for the vendor (DESIGN.md section 4): what the reviewer sees is what
+# would be published. To change anything the vendor withdraws the version to draft first.
+SUBMITTED_STATES = (State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROVED)
 DUPLICABLE_STATES = (State.CANCELED, State.PUBLISHED, State.SUPERSEDED, State.REJECTED)
 WAITING_FOR_REVIEW = (State.PENDING_APPROVAL, State.IN_REVIEW)
 # Fields that describe the snapshot (what duplicate copies, what immutability guards).
@@ -259,6 +262,17 @@ class Version(models.Model):
     @transition(field=state, source=list(EDIT_RETURNS_TO_DRAFT), target=State.DRAFT)
     def return_to_draft(self) -> None:
         self.submitted_at = None
+        self.reviewer = None
+
+    @transition(field=state, source=list(SUBMITTED_STATES), target=State.DRAFT)
+    def withdraw(self) -> None:
+        """The vendor takes a submitted version back to edit it; it leaves the queue (or its approval)."""
+        self.submitted_at = None
+        self.reviewer = None
+
+    @transition(field=state, source=State.IN_REVIEW, target=State.PENDING_APPROVAL)
+    def release_to_queue(self) -> None:
+        """The reviewer gives the version back to the queue; it keeps its place (submitted_at)."""
         self.reviewer = None
 
 

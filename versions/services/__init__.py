@@ -1,7 +1,8 @@
 """Every write on versions, split by subject:
 
 - drafts: create, update and duplicate (the vendor's drafts);
-- lifecycle: the state-machine transitions (submit, review, publish, cancel);
+- lifecycle: the state-machine transitions (submit, withdraw, review, release to
+  the queue, publish, cancel);
 - automatic: versions the portal makes itself (descriptor polls, deploys);
 - bundles: app-group shares (bundle scheme).
 
@@ -15,8 +16,10 @@ from versions.services.lifecycle import (
     version_cancel,
     version_publish,
     version_reject,
+    version_release_to_queue,
     version_start_review,
     version_submit,
+    version_withdraw,
 )
 
 __all__ = [
@@ -27,7 +30,9 @@ __all__ = [
     "version_duplicate",
     "version_publish",
     "version_reject",
+    "version_release_to_queue",
     "version_start_review",
     "version_submit",
     "version_update",
+    "version_withdraw",
 ]

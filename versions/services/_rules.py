@@ -39,6 +39,8 @@ TRANSITION_LABELS = {
     "supersede": "supersede",
     "cancel": "cancel",
     "return_to_draft": "edit",
+    "withdraw": "withdraw to draft",
+    "release_to_queue": "release to the queue",
 }
 
 

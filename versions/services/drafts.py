@@ -1,7 +1,8 @@
 """Creating, editing and duplicating versions (the vendor's drafts).
 
-Editing a version that waits for review, was approved or was rejected sends it
-back to draft: what was reviewed is no longer what would be published.
+A submitted version (pending approval, in review, approved) is read-only: the
+vendor withdraws it to draft first (lifecycle.version_withdraw, audited). Editing
+a rejected version sends it back to draft: it needs a new submission.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from versions.models import (
     EDIT_RETURNS_TO_DRAFT,
     FROZEN_STATES,
     SNAPSHOT_FIELDS,
+    SUBMITTED_STATES,
     Source,
     State,
     Version,
@@ -134,9 +136,10 @@ def version_create(
 def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
     """Change fields of a version that is not yet live.
 
-    Editing a version that is pending, in review, approved or rejected sends it
-    back to draft: what was reviewed is no longer what would be published, so it
-    needs a new submission (scopes and members are locked while it waits).
+    Submitted versions (pending approval, in review, approved) are read-only:
+    what the reviewer sees is what would be published, scopes and members
+    included. The vendor withdraws one to draft (version_withdraw) to change it.
+    Editing a rejected version sends it back to draft for a new submission.
     """
     unknown = set(data) - set(SNAPSHOT_FIELDS) - {"build_number"}
     if unknown:
@@ -151,12 +154,19 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
             )
         if version.state == State.CANCELED:
             raise ApplicationError(f"{version} is canceled: duplicate it to start again.", field="state")
+        if version.state in SUBMITTED_STATES:
+            raise TransitionNotAllowed(
+                f"{version} is {version.get_state_display().lower()} and read-only: withdraw it to draft to "
+                "edit it (or cancel it); nothing changed.",
+                field="state",
+            )
         if "build_number" in data:
             raise ApplicationError("The build number is assigned when the version is created.", field="build_number")
         cleaned = _clean_snapshot(version.listing, data)
         changed = {k: v for k, v in cleaned.items() if getattr(version, k) != v}
         if not changed:
             return version
+        _check_not_on_test_sites(version, changed)
         if "number" in changed:
             _check_number_free(version.listing, changed["number"], exclude_pk=version.pk)
         for name, value in changed.items():
@@ -168,6 +178,29 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
         else:
             version.save()
     return version
+
+
+# What a member's test install keeps meaning: the sites run this number with these scopes and price.
+FIXED_ONCE_ON_TEST_SITES = ("number", "channel", "scopes", "pricing", "api_version", "compatibility", "components")
+
+
+def _check_not_on_test_sites(version: Version, changed: dict[str, Any]) -> None:
+    """A version its members installed (private testing) keeps what those sites run.
+
+    Changing its scopes or price in place would let the published version reach
+    those sites without asking them (the rollout sees the same version installed).
+    """
+    fixed = [name for name in FIXED_ONCE_ON_TEST_SITES if name in changed]
+    if not fixed:
+        return
+    sites = version.installations.count()
+    if sites:
+        raise ApplicationError(
+            f"{version} runs on {sites} test site{'s' if sites != 1 else ''} of its members: its "
+            f"{fixed[0].replace('_', ' ')} can't change any more (only the update notes and members can). "
+            "Create a new version for the change; nothing changed.",
+            field=fixed[0],
+        )
 
 
 def version_duplicate(*, version: Version, actor: Any, number: str | None = None) -> Version:

@@ -129,6 +129,26 @@ def version_cancel(*, version: Version, actor: Any, comment: str = "") -> Versio
         return _transition(version, "cancel", actor=actor, comment=comment)
 
 
+def version_withdraw(*, version: Version, actor: Any, comment: str = "") -> Version:
+    """The vendor takes a submitted (pending, in review or approved) version back to draft to edit it.
+
+    The optional comment (why) goes into the audit row; the version leaves the
+    review queue and needs a new submission and review.
+    """
+    with transaction.atomic():
+        version = _lock(version)
+        require_vendor_member(actor, version.listing.vendor_id)
+        return _transition(version, "withdraw", actor=actor, comment=(comment or "").strip())
+
+
+def version_release_to_queue(*, version: Version, actor: Any, comment: str = "") -> Version:
+    """A reviewer gives up an in-review version: it goes back to the queue for any reviewer to pick up."""
+    with transaction.atomic():
+        version = _lock(version)
+        require_reviewer_for(actor, version.listing.vendor_id)
+        return _transition(version, "release_to_queue", actor=actor, comment=(comment or "").strip())
+
+
 def version_publish(*, version: Version, actor: Any, comment: str = "") -> Version:
     """Make an approved version live; the channel's previous live version is superseded."""
     with transaction.atomic():

@@ -21,7 +21,7 @@ from core.views import paginate, portal_view, posted
 from marketplace.selectors import listing_get_for_user
 from versions import services
 from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
-from versions.models import EDIT_RETURNS_TO_DRAFT, Version
+from versions.models import EDIT_RETURNS_TO_DRAFT, SUBMITTED_STATES, Version
 from versions.schemes import OCP, channel_for, validate_number
 from versions.selectors import (
     review_comments,
@@ -29,6 +29,7 @@ from versions.selectors import (
     version_get_for_user,
     version_history,
     version_number_check,
+    version_test_sites,
     version_vendor_actions,
 )
 from versions.services.bundles import bundle_share
@@ -96,9 +97,11 @@ def version_create(request: HttpRequest, key: str) -> HttpResponse:
 def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     version = version_get_for_user(user=request.user, pk=pk)
     if "edit" not in version_vendor_actions(version):
-        messages.error(
-            request, f"{version} is {version.get_state_display().lower()} and can't be edited: duplicate it instead."
-        )
+        state = version.get_state_display().lower()
+        if version.state in SUBMITTED_STATES:
+            messages.error(request, f"{version} is {state} and read-only: withdraw it to draft to edit it.")
+        else:
+            messages.error(request, f"{version} is {state} and can't be edited: duplicate it instead.")
         return redirect("portal:version-detail", pk=version.pk)
     form = VersionForm(posted(request), listing=version.listing, version=version)
     if request.method == "POST" and form.is_valid():
@@ -140,6 +143,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if not version.is_frozen
             else None,
             "returns_to_draft": version.state in EDIT_RETURNS_TO_DRAFT,
+            "test_sites": version_test_sites(version=version),
             "comment_form": TransitionCommentForm(),
             "duplicate_form": DuplicateForm(),
         },
@@ -166,6 +170,9 @@ def _transition_view(service: Callable[..., Version], done: str) -> Callable[[Ht
 
 version_submit = _transition_view(services.version_submit, "was submitted for review")
 version_cancel = _transition_view(services.version_cancel, "was canceled")
+version_withdraw = _transition_view(
+    services.version_withdraw, "is back in draft: edit it, then submit it again for review"
+)
 version_publish = _transition_view(services.version_publish, "is published: the rollout to customer sites starts")
 
 
