@@ -62,6 +62,9 @@ class ComponentChangeSerializer(serializers.Serializer):
 class InstalledVersionSerializer(serializers.Serializer):
     number = serializers.CharField()
     build_number = serializers.IntegerField()
+    under_test = serializers.BooleanField(
+        help_text="The site runs a version before its release, as a member testing it (private testing)"
+    )
 
 
 class PendingRequestSerializer(serializers.Serializer):
@@ -323,3 +326,32 @@ class BetaInstallOutputSerializer(serializers.ModelSerializer):
             "upgrade",
             "state",
         ]
+
+
+class TestedVersionSerializer(serializers.Serializer):
+    """A version the signed-in user was invited to test (a member of it), before its release."""
+
+    id = serializers.IntegerField(source="pk")
+    listing = serializers.CharField(source="listing.key")
+    name = serializers.CharField(source="listing.name")
+    vendor = serializers.CharField(source="listing.vendor.name")
+    number = serializers.CharField()
+    build_number = serializers.IntegerField()
+    state = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    pricing = serializers.CharField()
+    update_notes = serializers.CharField()
+
+
+class TestedVersionInstallInputSerializer(serializers.Serializer):
+    site = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class TestedVersionInstallOutputSerializer(serializers.Serializer):
+    installation = serializers.IntegerField(source="pk")
+    site = serializers.IntegerField(source="site_id")
+    listing = serializers.CharField(source="listing.key")
+    version = serializers.CharField(source="version.number")
+    granted_scopes = serializers.ListField(child=serializers.CharField())
+    license = serializers.CharField()
+    state = serializers.CharField()

@@ -7,40 +7,28 @@ Installing records the admin's consent to the scopes and price, so a site token
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core.serializers import error_responses
 from upgrades import services
 from upgrades.api.auth import SITE_AUTH
 from upgrades.models import Site
 from upgrades.selectors import testing as testing_selectors
+from upgrades.serializers import (
+    TestedVersionInstallInputSerializer,
+    TestedVersionInstallOutputSerializer,
+    TestedVersionSerializer,
+)
+from versions.models import Version
 
 
-class TestedVersionInstallInput(serializers.Serializer):
-    site = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-
-
-def _version_data(version) -> dict:
-    return {
-        "id": version.pk,
-        "listing": version.listing.key,
-        "name": version.listing.name,
-        "vendor": version.listing.vendor.name,
-        "number": version.number,
-        "build_number": version.build_number,
-        "state": version.state,
-        "scopes": version.scopes,
-        "pricing": version.pricing,
-        "update_notes": version.update_notes,
-    }
-
-
-class _SignedInPerson(APIView):
+class _SignedInPerson(generics.GenericAPIView):
     authentication_classes = SITE_AUTH
+    queryset = Version.objects.none()  # the schema's model; every read goes through a selector
+    filter_backends: list = []
 
     def permission_denied(self, request: Request, message=None, code=None):
         if isinstance(request.auth, Site):
@@ -53,37 +41,33 @@ class _SignedInPerson(APIView):
 class TestedVersionListApi(_SignedInPerson):
     """The versions open for testing whose members include your e-mail address."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, auth=[{"tokenAuth": []}, {"cookieAuth": []}])
+    serializer_class = TestedVersionSerializer
+
+    @extend_schema(
+        responses={200: TestedVersionSerializer(many=True), **error_responses(403)},
+        auth=[{"tokenAuth": []}, {"cookieAuth": []}],
+    )
     def get(self, request: Request) -> Response:
         if isinstance(request.auth, Site):
             self.permission_denied(request)
-        versions = testing_selectors.versions_for_member(user=request.user)
-        return Response({"results": [_version_data(v) for v in versions]})
+        page = self.paginate_queryset(testing_selectors.versions_for_member(user=request.user))
+        return self.get_paginated_response(TestedVersionSerializer(page, many=True).data)
 
 
 class TestedVersionInstallApi(_SignedInPerson):
     """Install a version you were invited to test on a site you administer (or upgrade the site to it)."""
 
+    serializer_class = TestedVersionInstallInputSerializer
+
     @extend_schema(
-        request=TestedVersionInstallInput,
-        responses={201: OpenApiTypes.OBJECT},
+        request=TestedVersionInstallInputSerializer,
+        responses={201: TestedVersionInstallOutputSerializer, **error_responses(400, 403, 404, 409)},
         auth=[{"tokenAuth": []}, {"cookieAuth": []}],
     )
     def post(self, request: Request, pk: int) -> Response:
         if isinstance(request.auth, Site):
             self.permission_denied(request)
-        data = TestedVersionInstallInput(data=request.data)
+        data = TestedVersionInstallInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         installation = services.member_install(version_id=pk, site=data.validated_data["site"], actor=request.user)
-        return Response(
-            {
-                "installation": installation.pk,
-                "site": installation.site_id,
-                "listing": installation.listing.key,
-                "version": installation.version.number,
-                "granted_scopes": installation.granted_scopes,
-                "license": installation.license,
-                "state": installation.state,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(TestedVersionInstallOutputSerializer(installation).data, status=status.HTTP_201_CREATED)
