@@ -8,9 +8,13 @@ the rows and hands them in as plain values or loaded objects.
 
 Consent, by numbering scheme (DESIGN.md section 5):
 
-- manual, connect, forge: the app asks for more than the customer granted
-  (every scope that widens access is a reason of its own, named), or its price
-  goes from free to paid;
+- manual: the app asks for more than the customer granted (every scope that
+  widens access is a reason of its own, named), or its price goes from free to
+  paid;
+- connect, forge (the source documents' classes: the MINOR, resp. MAJOR, the
+  portal makes because scopes changed or the price went free -> paid): every
+  scope added, replaced by another or removed is a reason of its own, named
+  ("scope removed: read:jira-work"), and so is free -> paid;
 - ocp: a MAJOR upgrade waits for the customer admin's manual "Upgrade";
   MINOR and PATCH upgrades are applied automatically;
 - bundle: never (an installation follows its components);
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ApplicationError, TransitionNotAllowed
-from marketplace.scopes import SENSITIVITY_NAMES, scope_change
+from marketplace.scopes import SENSITIVITY_NAMES, scope_change, scope_resource
 from versions.numbers import VersionNumber, VersionNumberError, parse_version
 from versions.schemes import BUNDLE, MANUAL, OCP, OCP_BETA, OCP_DEV, OCP_PRIVATE, check_manual_bump
 from versions.validation import product_version_in_range
@@ -45,11 +49,16 @@ PRIVATE_VISIBILITY = "private"
 DEACTIVATED_INSTALLATION = "deactivated"
 
 SCOPE_ADDED = "scope_added"
+SCOPE_REMOVED = "scope_removed"
+SCOPE_REPLACED = "scope_replaced"
 FREE_TO_PAID = "free_to_paid"
 MAJOR_UPGRADE = "major_upgrade"
 AUTO_UPDATE_OFF = "auto_update_off"
 
 SCHEMES_ASKING_FOR_SCOPES_AND_PRICE = ("manual", "connect", "forge")
+# The descriptor-driven schemes ask about every scope change, not only increases: their
+# version classes (connect MINOR, forge MAJOR) are made by any change of the scope list.
+SCHEMES_ASKING_FOR_EVERY_SCOPE_CHANGE = ("connect", "forge")
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,11 @@ def upgrade_requires_consent(
     scheme = listing if isinstance(listing, str) else getattr(listing, "scheme", None) or listing["scheme"]
     old, new = Snapshot.of(installed), Snapshot.of(candidate)
     reasons: list[Reason] = []
-    if scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE:
+    if scheme in SCHEMES_ASKING_FOR_EVERY_SCOPE_CHANGE:
+        reasons += scope_change_reasons(old.scopes, new.scopes, catalogue)
+        if free_to_paid(old.pricing, new.pricing):
+            reasons.append(_free_to_paid_reason())
+    elif scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE:
         change = scope_change(old.scopes, new.scopes, catalogue or {})
         for scope in change.increased:
             level = SENSITIVITY_NAMES[change.sensitivity[scope]]
@@ -133,13 +146,7 @@ def upgrade_requires_consent(
             )
             reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level, short=f"new scope {scope}"))
         if free_to_paid(old.pricing, new.pricing):
-            reasons.append(
-                Reason(
-                    FREE_TO_PAID,
-                    "price: free -> paid (the site starts paying for the app)",
-                    short="price: free -> paid",
-                )
-            )
+            reasons.append(_free_to_paid_reason())
     elif scheme == "ocp":
         before, after = parse_version(old.number), parse_version(new.number)
         if after.major > before.major:
@@ -150,6 +157,67 @@ def upgrade_requires_consent(
                     short=f"major upgrade {before.major}.x -> {after.major}.x",
                 )
             )
+    return reasons
+
+
+def _free_to_paid_reason() -> Reason:
+    return Reason(FREE_TO_PAID, "price: free -> paid (the site starts paying for the app)", short="price: free -> paid")
+
+
+def _level_note(scope: str, level: str, catalogue: Mapping[str, int] | None) -> str:
+    known = catalogue is not None and scope in catalogue
+    return f"({level})" if known else f"(not in the catalogue: treated as {level})"
+
+
+def scope_change_reasons(
+    old_scopes: Iterable[str], new_scopes: Iterable[str], catalogue: Mapping[str, int] | None = None
+) -> list[Reason]:
+    """Connect and forge: one named reason per scope added, replaced or removed.
+
+    A scope removed and one added on the same resource (read:jira-work ->
+    write:jira-work) is one replacement; every other change stands alone.
+    Removing a scope narrows what the app may do, but the source documents
+    still class the version as one the customer approves.
+    """
+    change = scope_change(old_scopes, new_scopes, catalogue or {})
+    added_by_resource: dict[str, list[str]] = {}
+    for scope in change.added:
+        added_by_resource.setdefault(scope_resource(scope), []).append(scope)
+    reasons: list[Reason] = []
+    replaced: set[str] = set()
+    for scope in change.removed:
+        partners = added_by_resource.get(scope_resource(scope), [])
+        partner = next((p for p in partners if p not in replaced), None)
+        if partner is None:
+            reasons.append(
+                Reason(SCOPE_REMOVED, f"scope removed: {scope}", scope=scope, short=f"scope removed: {scope}")
+            )
+            continue
+        replaced.add(partner)
+        level = SENSITIVITY_NAMES[change.sensitivity[partner]]
+        reasons.append(
+            Reason(
+                SCOPE_REPLACED,
+                f"scope replaced: {scope} -> {partner} {_level_note(partner, level, catalogue)}",
+                scope=partner,
+                sensitivity=level,
+                short=f"scope replaced: {scope} -> {partner}",
+                extra={"replaces": scope},
+            )
+        )
+    for scope in change.added:
+        if scope in replaced:
+            continue
+        level = SENSITIVITY_NAMES[change.sensitivity[scope]]
+        reasons.append(
+            Reason(
+                SCOPE_ADDED,
+                f"new scope {scope} {_level_note(scope, level, catalogue)}",
+                scope=scope,
+                sensitivity=level,
+                short=f"new scope {scope}",
+            )
+        )
     return reasons
 
 

@@ -232,7 +232,9 @@ def consent_preview_from(
         else f"the {scheme} scheme does not ask for scopes"
     )
     notes = [f"new scope {s} ({why})" for s in change.added if s not in asked]
-    notes += [f"scope removed {s}" for s in change.removed]
+    # Connect and forge ask about removed (and replaced) scopes too: those are reasons, not notes.
+    asked |= {r.extra["replaces"] for r in reasons if "replaces" in r.extra}
+    notes += [f"scope removed {s}" for s in change.removed if s not in asked]
     if live_pricing == "paid" and pricing == "free":
         notes.append("price: paid -> free")
     return ConsentPreview(live_number=live_number, reasons=tuple(str(r) for r in reasons), notes=tuple(notes))
