@@ -22,7 +22,7 @@ Consent, by numbering scheme (DESIGN.md section 5):
 
 Also here: which states count as released, whether a version reaches an
 installation (audience, private listings, sandboxes, host compatibility), the
-manual scheme's bump check, and why a beta can't be shared or installed.
+bump check of vendor-typed numbers (manual; breaking changes in manual and OCP), and why a beta can't be shared or installed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 from core.errors import ApplicationError, TransitionNotAllowed
 from marketplace.scopes import SENSITIVITY_NAMES, scope_change, scope_resource
-from versions.numbers import VersionNumber, VersionNumberError, parse_version
+from versions.numbers import MAJOR, VersionNumber, VersionNumberError, parse_version
 from versions.schemes import BUNDLE, MANUAL, OCP, OCP_BETA, OCP_DEV, OCP_PRIVATE, check_manual_bump
 from versions.validation import product_version_in_range
 
@@ -56,6 +56,8 @@ MAJOR_UPGRADE = "major_upgrade"
 AUTO_UPDATE_OFF = "auto_update_off"
 
 SCHEMES_ASKING_FOR_SCOPES_AND_PRICE = ("manual", "connect", "forge")
+# Schemes whose vendor types the number, so marking a version as breaking asks for a MAJOR bump.
+BREAKING_SCHEMES = ("manual", "ocp")
 # The descriptor-driven schemes ask about every scope change, not only increases: their
 # version classes (connect MINOR, forge MAJOR) are made by any change of the scope list.
 SCHEMES_ASKING_FOR_EVERY_SCOPE_CHANGE = ("connect", "forge")
@@ -353,14 +355,43 @@ def manual_bump_check(
     scopes: Iterable[str],
     pricing: str | None,
     catalogue: Mapping[str, int],
+    breaking: bool = False,
+    release_live: Any | None = None,
 ) -> None:
-    """Manual scheme: refuse a bump too small for the change versus the channel's live version.
+    """Refuse a number too small for the change versus what is live (the vendor-typed schemes).
 
-    `live` is the channel's live version (anything with `number`, `scopes` and
-    `pricing`; None when nothing is live). `pricing=None` means the price stays
-    as it is live. The version form's live check and the services ask this one
-    rule. Raises ApplicationError on the number field.
+    Manual: the bump must fit the change versus the channel's live version
+    (`live`: anything with `number`, `scopes` and `pricing`; None when nothing
+    is live); a breaking change needs MAJOR, a new scope or free -> paid at
+    least MINOR. `pricing=None` means the price stays as it is live.
+
+    OCP: a breaking change must raise MAJOR above the generally available
+    version (`release_live`, what sites run), so that sites get it as a MAJOR
+    upgrade, which waits for their admin's manual Upgrade.
+
+    Connect, forge and bundle numbers are made by the portal (a new apiVersion,
+    a typed MAJOR at share time), so `breaking` is refused there.
+
+    The version form's live check and the services ask this one rule. Raises
+    ApplicationError on the number field (or `breaking` for the wrong scheme).
     """
+    if breaking and scheme not in BREAKING_SCHEMES:
+        raise ApplicationError(
+            f"Breaking change: {scheme} listings are numbered by the portal, so a version can't be marked "
+            "as breaking here (connect: a new apiVersion makes a MAJOR; bundle: type the MAJOR when you share).",
+            field="breaking",
+        )
+    if scheme == OCP:
+        if breaking and release_live is not None:
+            previous = parse_version(release_live.number)
+            if number.major <= previous.major:
+                raise ApplicationError(
+                    f"Version number: {number} keeps MAJOR {number.major}, but a breaking change needs a MAJOR "
+                    f"bump over the generally available {previous} (for example {previous.bump(MAJOR)}), so "
+                    "sites get it as a MAJOR upgrade their admin starts.",
+                    field="number",
+                )
+        return
     if scheme != MANUAL or live is None:
         return
     change = scope_change(live.scopes, scopes, catalogue)
@@ -370,6 +401,7 @@ def manual_bump_check(
             number,
             change,
             free_to_paid=free_to_paid(live.pricing, pricing or live.pricing),
+            breaking=breaking,
         )
     except VersionNumberError as exc:
         raise ApplicationError(f"Version number: {exc.message}.", field="number") from exc

@@ -30,7 +30,7 @@ from versions.policies import (
     manual_bump_check,
     upgrade_requires_consent,
 )
-from versions.schemes import channel_for, pre_release_blocks_upgrade_warning, validate_number
+from versions.schemes import DEFAULT_CHANNEL, channel_for, pre_release_blocks_upgrade_warning, validate_number
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -267,6 +267,7 @@ def version_number_check(
     pricing: str | None = None,
     channel: str | None = None,
     exclude_pk: int | None = None,
+    breaking: bool = False,
 ) -> dict[str, Any]:
     """The live check behind the version form: the server's own number rules, nothing extra.
 
@@ -297,6 +298,8 @@ def version_number_check(
                 scopes=normalise_scopes(list(scopes)),
                 pricing=pricing,
                 catalogue=scope_catalogue(),
+                breaking=breaking,
+                release_live=last_published(listing, DEFAULT_CHANNEL) if breaking else None,
             )
         except ApplicationError as exc:
             return {**result, "ok": False, "field": exc.field or "number", "error": exc.message}

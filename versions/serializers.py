@@ -15,6 +15,11 @@ class VersionInputSerializer(serializers.Serializer):
     compatibility = serializers.JSONField(required=False, default=list)
     components = serializers.JSONField(required=False, default=list)
     build_number = serializers.IntegerField(required=False, min_value=1, max_value=2_147_483_647)
+    breaking = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Breaks compatibility with the live version: manual and OCP numbers must then bump MAJOR.",
+    )
 
 
 class VersionUpdateSerializer(serializers.Serializer):
@@ -27,6 +32,10 @@ class VersionUpdateSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, required=False)
     compatibility = serializers.JSONField(required=False)
     components = serializers.JSONField(required=False)
+    breaking = serializers.BooleanField(
+        required=False,
+        help_text="Breaks compatibility with the live version: manual and OCP numbers must then bump MAJOR.",
+    )
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -64,6 +73,7 @@ class VersionOutputSerializer(serializers.ModelSerializer):
             "descriptor_hash",
             "compatibility",
             "components",
+            "breaking",
             "created_at",
             "submitted_at",
             "published_at",

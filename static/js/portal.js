@@ -63,6 +63,8 @@
     if (pricing) query.set("pricing", pricing.value);
     var channel = form.querySelector("[name=channel]");
     if (channel) query.set("channel", channel.value);
+    var breaking = form.querySelector("[name=breaking]");
+    if (breaking && breaking.checked) query.set("breaking", "1");
     return query;
   }
 

@@ -115,3 +115,19 @@ def test_a_build_number_beyond_the_column_is_a_400_naming_the_field(api, owner):
     assert response.status_code == 400
     assert "build_number" in response.json()
     assert not Version.objects.filter(listing=listing).exists()
+
+
+def test_breaking_version_must_bump_major_through_the_api(api, owner):
+    listing = ListingFactory(vendor=owner.vendor, scheme="manual")
+    VersionFactory(listing=listing, number="1.0.0", state="published")
+    body = {"listing": listing.key, "number": "1.1.0", "update_notes": "Drops the v1 REST API.", "breaking": True}
+    r = api.post("/api/v1/versions", body, format="json")
+    assert r.status_code == 400
+    assert "a breaking change needs a MAJOR bump (for example 2.0.0)" in r.json()["number"][0]
+    assert not Version.objects.filter(listing=listing, number="1.1.0").exists()
+    r = api.post("/api/v1/versions", {**body, "number": "2.0.0"}, format="json")
+    assert r.status_code == 201 and r.json()["breaking"] is True
+    r = api.post("/api/v1/versions", {**body, "number": "1.1.0", "breaking": False}, format="json")
+    assert r.status_code == 201 and r.json()["breaking"] is False
+    r = api.patch(f"/api/v1/versions/{r.json()['id']}", {"breaking": True}, format="json")
+    assert r.status_code == 400 and "MAJOR" in r.json()["number"][0]

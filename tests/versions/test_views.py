@@ -501,3 +501,27 @@ def test_consent_preview_follows_the_schemes_consent_rule():
     assert not bundle.needs_consent
     connect = consent_preview_from(scheme="connect", number="1.1.0", scopes=["read:a", "write:b"], **common)
     assert connect.reasons == ("new scope write:b", "price: free -> paid")
+
+
+def test_breaking_change_box_asks_for_a_major_bump(client, listing):
+    VersionFactory(listing=listing, number="1.4.2", state="published")
+    page = client.get(create_url(listing)).content.decode()
+    assert 'name="breaking"' in page and "must then be a MAJOR bump over the live version" in page
+    refused = client.post(create_url(listing), version_post(number="1.5.0", breaking="on"))
+    assert refused.status_code == 200
+    assert "a breaking change needs a MAJOR bump (for example 2.0.0)" in refused.context["form"].errors["number"][0]
+    assert not Version.objects.filter(listing=listing, number="1.5.0").exists()
+    url = reverse("portal:version-check-number")
+    live = client.get(url, {"listing": listing.key, "number": "1.5.0", "scopes": "", "breaking": "1"}).json()
+    assert not live["ok"] and "breaking change needs a MAJOR" in live["error"]
+    assert client.get(url, {"listing": listing.key, "number": "1.5.0", "scopes": ""}).json()["ok"]
+    created = client.post(create_url(listing), version_post(number="2.0.0", breaking="on"))
+    assert created.status_code == 302
+    version = Version.objects.get(listing=listing, number="2.0.0")
+    assert version.breaking
+    assert "Breaking change" in client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+
+
+def test_breaking_box_is_not_offered_where_the_portal_makes_the_number(client, vendor):
+    connect = ListingFactory(vendor=vendor, key="connect-app", scheme="connect")
+    assert 'name="breaking"' not in client.get(create_url(connect)).content.decode()

@@ -24,7 +24,7 @@ from versions.models import (
 )
 from versions.numbers import PATCH, VersionNumber
 from versions.policies import NUMBER_RELEASED_STATES, manual_bump_check
-from versions.schemes import channel_for
+from versions.schemes import DEFAULT_CHANNEL, OCP, channel_for
 from versions.selectors import last_published
 
 SYSTEM_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE, Source.MIRROR)
@@ -128,7 +128,7 @@ def _check_greater_than_released(listing: Listing, channel: str, number: Version
 
 
 def _check_manual_bump(version: Version) -> None:
-    """Manual scheme: the bump must fit the change versus the channel's live version (versions.policies)."""
+    """Vendor-typed numbers: the bump must fit the change (and `breaking`) versus what is live (versions.policies)."""
     if version.source == Source.MIRROR:
         return  # the upstream portal numbered it under its own scope catalogue
     listing = version.listing
@@ -139,7 +139,15 @@ def _check_manual_bump(version: Version) -> None:
         scopes=version.scopes,
         pricing=version.pricing,
         catalogue=scope_catalogue(),
+        breaking=version.breaking,
+        release_live=last_published(listing, DEFAULT_CHANNEL) if version.breaking and listing.scheme == OCP else None,
     )
+
+
+def _clean_breaking(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ApplicationError("Breaking change must be true or false.", field="breaking")
+    return value
 
 
 def _clean_snapshot(listing: Listing, data: dict[str, Any]) -> dict[str, Any]:

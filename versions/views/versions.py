@@ -210,6 +210,7 @@ def version_check_number(request: HttpRequest) -> JsonResponse:
         pricing=request.GET.get("pricing") or None,
         channel=request.GET.get("channel") or None,
         exclude_pk=version_pk,
+        breaking=request.GET.get("breaking") in ("1", "true", "on"),
     )
     return JsonResponse(result)
 
