@@ -13,7 +13,7 @@ from core.errors import ApplicationError, NotFound
 from core.models import AuditEvent
 from core.selectors import audit_for_objects
 from marketplace.models import Vendor
-from marketplace.scopes import normalise_scopes, scope_change
+from marketplace.scopes import MissingScope, missing_required_scopes, normalise_scopes, scope_change
 from versions.models import (
     DUPLICABLE_STATES,
     EDITABLE_STATES,
@@ -257,6 +257,16 @@ def version_consent_preview(
         number=number,
         catalogue=scope_catalogue(),
     )
+
+
+def scopes_missing_requirements(scopes: Iterable[str]) -> list[MissingScope]:
+    """The catalogue's required scopes these scopes lack (write:jira-work without read:jira-work).
+
+    Raises ApplicationError on the scopes field for a scope that can't be read.
+    """
+    from marketplace.selectors import scope_requirements
+
+    return missing_required_scopes(normalise_scopes(list(scopes)), scope_requirements())
 
 
 def version_number_check(

@@ -1,5 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from marketplace.scopes import missing_required_scopes
+from marketplace.selectors import scope_requirements
 from versions.models import Pricing, Version, VersionTransition
 
 
@@ -50,9 +53,27 @@ class VersionTransitionSerializer(serializers.ModelSerializer):
         fields = ["name", "from_state", "to_state", "actor", "comment", "at"]
 
 
+class MissingScopeSerializer(serializers.Serializer):
+    scope = serializers.CharField(help_text="A scope the version asks for")
+    requires = serializers.CharField(help_text="The scope it requires, which the version lacks")
+    add = serializers.CharField(help_text="The scope to add (PATCH scopes with it) before submitting")
+    message = serializers.CharField()
+
+
 class VersionOutputSerializer(serializers.ModelSerializer):
     listing = serializers.CharField(source="listing.key")
     coordinates = serializers.CharField()
+    missing_required_scopes = serializers.SerializerMethodField(
+        help_text="Scopes the catalogue says this version's scopes require but it lacks; submit is refused "
+        "until they are added."
+    )
+
+    @extend_schema_field(MissingScopeSerializer(many=True))
+    def get_missing_required_scopes(self, obj: Version) -> list[dict[str, str]]:
+        # The requirements are read once per response (the selector caches them too).
+        if "scope_requirements" not in self.context:
+            self.context["scope_requirements"] = scope_requirements()
+        return [m.as_dict() for m in missing_required_scopes(obj.scopes, self.context["scope_requirements"])]
 
     class Meta:
         model = Version
@@ -67,6 +88,7 @@ class VersionOutputSerializer(serializers.ModelSerializer):
             "source",
             "update_notes",
             "scopes",
+            "missing_required_scopes",
             "members",
             "pricing",
             "api_version",

@@ -161,3 +161,35 @@ def test_submit_checks_the_breaking_bump_against_what_went_live_since(owner, lis
     assert exc.value.field == "number" and "breaking change needs a MAJOR" in exc.value.message
     draft.refresh_from_db()
     assert draft.state == "draft"
+
+
+# --- scopes that require others (issue 10 item 6) ------------------------------------------
+
+
+@pytest.fixture
+def scope_requirements(db):
+    from marketplace.services import scope_create
+
+    scope_create(name="read:jira-work", sensitivity=1)
+    scope_create(name="write:jira-work", sensitivity=2, requires=["read:jira-work"])
+
+
+def test_submission_is_refused_until_the_required_scope_is_added(owner, listing, scope_requirements):
+    draft = create(listing, owner, scopes=["write:jira-work"])  # a draft may lack it while the vendor works
+    with pytest.raises(ApplicationError) as exc:
+        services.version_submit(version=draft, actor=owner.user)
+    assert exc.value.field == "scopes" and exc.value.code == "missing_required_scope"
+    assert "write:jira-work requires read:jira-work" in exc.value.message
+    assert "Add read:jira-work" in exc.value.message
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    draft = services.version_update(version=draft, actor=owner.user, scopes=["write:jira-work", "read:jira-work"])
+    assert services.version_submit(version=draft, actor=owner.user).state == "pending_approval"
+
+
+def test_versions_the_portal_makes_keep_the_scopes_the_app_declares(owner, scope_requirements):
+    connect = ListingFactory(vendor=owner.vendor, scheme="connect")
+    version = services.version_create(
+        listing=connect, actor=None, number="1.0.0", update_notes="Auto", scopes=["write:jira-work"], source="poll"
+    )
+    assert services.version_submit(version=version, actor=None).state == "published"

@@ -525,3 +525,33 @@ def test_breaking_change_box_asks_for_a_major_bump(client, listing):
 def test_breaking_box_is_not_offered_where_the_portal_makes_the_number(client, vendor):
     connect = ListingFactory(vendor=vendor, key="connect-app", scheme="connect")
     assert 'name="breaking"' not in client.get(create_url(connect)).content.decode()
+
+
+def test_form_offers_to_add_a_missing_required_scope_and_submit_is_refused(client, listing):
+    from marketplace.services import scope_create
+
+    scope_create(name="read:jira-work", sensitivity=1)
+    scope_create(name="write:jira-work", sensitivity=2, requires=["read:jira-work"])
+    preview = client.get(
+        reverse("portal:version-preview"), {"listing": listing.key, "number": "1.0.0", "scopes": "write:jira-work"}
+    ).json()
+    assert [(m["scope"], m["add"]) for m in preview["missing_scopes"]] == [("write:jira-work", "read:jira-work")]
+    # Without JavaScript the "Add read:jira-work" button posts the form back with the scope ticked; nothing is saved.
+    added = client.post(create_url(listing), version_post(scopes=["write:jira-work"], add_scope="read:jira-work"))
+    assert added.status_code == 200 and not Version.objects.filter(listing=listing).exists()
+    page = added.content.decode()
+    assert 'value="read:jira-work" id="id_scopes_0" checked' in page
+    assert 'value="write:jira-work" id="id_scopes_1" checked' in page
+    assert added.context["missing_scopes"] == []
+    missing = client.post(create_url(listing), version_post(scopes=["write:jira-work"], update_notes="x", number=""))
+    page = missing.content.decode()
+    assert 'name="add_scope" value="read:jira-work"' in page and "Add read:jira-work" in page
+    # The draft may be saved; the version page says what is missing and submit is refused with the reason.
+    client.post(create_url(listing), version_post(scopes=["write:jira-work"]))
+    version = Version.objects.get(listing=listing, number="1.0.0")
+    detail = client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+    assert 'id="missing-scopes"' in detail and "requires <code>read:jira-work</code>" in detail
+    response = client.post(reverse("portal:version-submit", args=[version.pk]), follow=True)
+    assert "write:jira-work requires read:jira-work" in unescape(response.content.decode())
+    version.refresh_from_db()
+    assert version.state == "draft"

@@ -14,7 +14,8 @@ from django_fsm import can_proceed
 from core.errors import ApplicationError, TransitionNotAllowed
 from core.services import audit_record
 from marketplace.models import HostProduct, Listing
-from marketplace.selectors import scope_catalogue
+from marketplace.scopes import missing_required_scopes, missing_scopes_message
+from marketplace.selectors import scope_catalogue, scope_requirements
 from versions import validation
 from versions.models import (
     FROZEN_STATES,
@@ -142,6 +143,20 @@ def _check_manual_bump(version: Version) -> None:
         breaking=version.breaking,
         release_live=last_published(listing, DEFAULT_CHANNEL) if version.breaking and listing.scheme == OCP else None,
     )
+
+
+def _check_required_scopes(version: Version) -> None:
+    """Every scope the version asks for brings the scopes it requires (the catalogue says which).
+
+    Checked when a vendor submits; drafts may lack one while the vendor works
+    on them (the form and the API say what is missing). Versions the portal
+    makes from a descriptor or a deploy carry what the app itself declares.
+    """
+    if version.source in SYSTEM_SOURCES:
+        return
+    missing = missing_required_scopes(version.scopes, scope_requirements())
+    if missing:
+        raise ApplicationError(missing_scopes_message(missing), field="scopes", code="missing_required_scope")
 
 
 def _clean_breaking(value: Any) -> bool:
