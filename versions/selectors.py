@@ -30,7 +30,13 @@ from versions.policies import (
     manual_bump_check,
     upgrade_requires_consent,
 )
-from versions.schemes import DEFAULT_CHANNEL, channel_for, pre_release_blocks_upgrade_warning, validate_number
+from versions.schemes import (
+    DEFAULT_CHANNEL,
+    build_order_warning,
+    channel_for,
+    pre_release_blocks_upgrade_warning,
+    validate_number,
+)
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -159,12 +165,25 @@ def recent_activity(*, user: Any, limit: int = 15) -> list[VersionTransition]:
     )
 
 
-def version_numbers_in_use(*, listing_id: int, exclude_pk: int | None = None) -> list[VersionNumber]:
-    """Numbers other versions of the listing hold (canceled and rejected ones released theirs)."""
-    qs = Version.objects.filter(listing_id=listing_id).exclude(state__in=NUMBER_RELEASED_STATES)
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
-    return [parse_version(n) for n in qs.values_list("number", flat=True)]
+def version_builds_in_use(
+    *, listing_id: int, exclude_pk: int | None = None
+) -> tuple[list[tuple[VersionNumber, int]], int, bool]:
+    """(number, build) of the listing's other versions, and the build of the version at hand.
+
+    The version at hand is `exclude_pk` (its own build) or a new one (the build
+    the portal will assign: the highest so far plus one; the bool says so).
+    Canceled and rejected versions released their numbers but keep their builds.
+    """
+    rows = list(Version.objects.filter(listing_id=listing_id).values_list("pk", "number", "build_number", "state"))
+    own = next((build for pk, _, build, _ in rows if pk == exclude_pk), None)
+    others = [
+        (parse_version(number), build)
+        for pk, number, build, state in rows
+        if pk != exclude_pk and state not in NUMBER_RELEASED_STATES
+    ]
+    if own is not None:
+        return others, own, False
+    return others, max((build for _, _, build, _ in rows), default=0) + 1, True
 
 
 @dataclass(frozen=True)
@@ -294,11 +313,15 @@ def version_number_check(
         return {"ok": False, "field": "number", "error": f"Version number {text!r} is invalid: {exc.message}."}
     result: dict[str, Any] = {"ok": True, "number": parsed.text, "error": "", "warning": ""}
     result["channel"] = channel_for(listing.scheme, parsed, channel or None)
-    warning = pre_release_blocks_upgrade_warning(
-        parsed, version_numbers_in_use(listing_id=listing.pk, exclude_pk=exclude_pk)
-    )
+    others, build, build_is_next = version_builds_in_use(listing_id=listing.pk, exclude_pk=exclude_pk)
+    warnings = []
+    warning = pre_release_blocks_upgrade_warning(parsed, [n for n, _ in others])
     if warning:
-        result["warning"] = f"Product migration: {warning}."
+        warnings.append(f"Product migration: {warning}.")
+    warning = build_order_warning(parsed, build, others, build_is_next=build_is_next)
+    if warning:
+        warnings.append(f"Build numbers: {warning}.")
+    result["warning"] = " ".join(warnings)
     if scopes is not None:
         try:
             manual_bump_check(

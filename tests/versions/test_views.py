@@ -555,3 +555,15 @@ def test_form_offers_to_add_a_missing_required_scope_and_submit_is_refused(clien
     assert "write:jira-work requires read:jira-work" in unescape(response.content.decode())
     version.refresh_from_db()
     assert version.state == "draft"
+
+
+def test_check_number_warns_when_the_build_order_disagrees_with_version_order(client, listing):
+    VersionFactory(listing=listing, number="1.2.3", state="published")  # build 1
+    url = reverse("portal:version-check-number")
+    result = client.get(url, {"listing": listing.key, "number": "1.2.3-stash"}).json()
+    assert result["ok"]
+    assert "Build numbers: 1.2.3-stash would get build 2, higher than build 1 of 1.2.3" in result["warning"]
+    assert client.get(url, {"listing": listing.key, "number": "1.2.4"}).json()["warning"] == ""
+    # The server-rendered form says it too (before any JavaScript runs), and the draft can still be saved.
+    page = client.post(create_url(listing), version_post(number="1.2.3-stash", update_notes="")).content.decode()
+    assert "Build numbers: 1.2.3-stash would get build 2" in page
