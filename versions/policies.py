@@ -191,8 +191,15 @@ def scope_change_reasons(
         partners = added_by_resource.get(scope_resource(scope), [])
         partner = next((p for p in partners if p not in replaced), None)
         if partner is None:
+            level = SENSITIVITY_NAMES[change.sensitivity[scope]]
             reasons.append(
-                Reason(SCOPE_REMOVED, f"scope removed: {scope}", scope=scope, short=f"scope removed: {scope}")
+                Reason(
+                    SCOPE_REMOVED,
+                    f"scope removed: {scope}",
+                    scope=scope,
+                    sensitivity=level,
+                    short=f"scope removed: {scope}",
+                )
             )
             continue
         replaced.add(partner)

@@ -237,7 +237,7 @@ def test_connect_and_forge_versions_that_only_remove_a_scope_ask_every_site(
             "code": "scope_removed",
             "text": "scope removed: write:jira-work",
             "scope": "write:jira-work",
-            "sensitivity": "",
+            "sensitivity": "write",
         }
     ]
     assert "scope removed: write:jira-work" in mail.outbox[0].body
