@@ -42,6 +42,14 @@ SCOPES = {
     "admin": (4, "Administer the site"),
 }
 
+# Scope dependencies: an app asking for the scope must ask for these too (the form offers to add them).
+SCOPE_REQUIRES = {
+    "write:jira-work": ["read:jira-work"],
+    "delete:jira-work": ["read:jira-work", "write:jira-work"],
+    "write:confluence-content": ["read:confluence-content"],
+    "write:repository": ["read:repository"],
+}
+
 HOST_PRODUCTS = {
     "jira": "Jira",
     "confluence": "Confluence",
@@ -96,7 +104,9 @@ def seed(stdout: TextIO) -> bool:
         return False
 
     for name, (level, description) in SCOPES.items():
-        catalogue.scope_create(name=name, sensitivity=level, description=description)
+        catalogue.scope_create(
+            name=name, sensitivity=level, description=description, requires=SCOPE_REQUIRES.get(name, ())
+        )
     products = {
         key: HostProduct.objects.get_or_create(key=key, defaults={"name": n})[0] for key, n in HOST_PRODUCTS.items()
     }

@@ -41,6 +41,7 @@ class ScopeAdmin(admin.ModelAdmin):
     list_display = ["name", "sensitivity", "description"]
     list_filter = ["sensitivity"]
     search_fields = ["name", "description"]
+    filter_horizontal = ["requires"]
 
 
 # What staff may edit on a listing's page: saved through marketplace.services.listing_update (audited).

@@ -83,6 +83,15 @@ class Scope(TimeStamped):
     name = models.CharField(max_length=100, unique=True)
     sensitivity = models.PositiveSmallIntegerField(choices=Sensitivity.choices)
     description = models.CharField(max_length=255, blank=True)
+    # Scopes an app must also ask for to use this one (write:jira-work requires read:jira-work);
+    # a version that lacks one is refused at submission (marketplace.scopes.missing_required_scopes).
+    requires = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="required_by",
+        help_text="Scopes an app must also ask for to use this one (write:jira-work requires read:jira-work).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -93,3 +93,45 @@ def scope_change(old: Iterable[str], new: Iterable[str], catalogue: Mapping[str,
         held_by_resource[res] = max(held_by_resource.get(res, 0), levels[s])
     increased = [s for s in added if s not in known or levels[s] > held_by_resource.get(scope_resource(s), 0)]
     return ScopeChange(tuple(added), tuple(removed), tuple(increased), levels)
+
+
+@dataclass(frozen=True)
+class MissingScope:
+    """`scope` is asked for, but `requires` (which it depends on) is not."""
+
+    scope: str
+    requires: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.scope} requires {self.requires}: add {self.requires}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"scope": self.scope, "requires": self.requires, "add": self.requires, "message": self.message}
+
+
+def missing_required_scopes(scopes: Iterable[str], requirements: Mapping[str, Iterable[str]]) -> list[MissingScope]:
+    """The scopes the catalogue says these scopes depend on but the list lacks, by scope name.
+
+    `requirements` is {scope: the scopes it requires} (marketplace.selectors.scope_requirements()).
+    """
+    asked = set(scopes)
+    return [
+        MissingScope(scope, required)
+        for scope in sorted(asked)
+        for required in sorted(set(requirements.get(scope, ())))
+        if required not in asked
+    ]
+
+
+def missing_scopes_message(missing: Iterable[MissingScope]) -> str:
+    """One sentence naming every missing scope and what to add ('' when nothing is missing)."""
+    missing = list(missing)
+    if not missing:
+        return ""
+    to_add = sorted({m.requires for m in missing})
+    return (
+        "A required scope is missing: "
+        + "; ".join(f"{m.scope} requires {m.requires}" for m in missing)
+        + f". Add {', '.join(to_add)} to the scopes."
+    )

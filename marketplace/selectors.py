@@ -11,6 +11,7 @@ from core.errors import NotFound
 from marketplace.models import HostProduct, Listing, Scope, Vendor
 
 SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
+SCOPE_REQUIREMENTS_CACHE_KEY = "scope-requirements:v1"
 
 
 def scope_catalogue() -> dict[str, int]:
@@ -46,6 +47,18 @@ def listing_get_for_user(*, user: Any, key: str) -> Listing:
 
 def host_product_list() -> QuerySet[HostProduct]:
     return HostProduct.objects.order_by("name")
+
+
+def scope_requirements() -> dict[str, tuple[str, ...]]:
+    """{scope name: the scope names it requires}; only scopes that require something. Cached like the catalogue."""
+    requirements = cache.get(SCOPE_REQUIREMENTS_CACHE_KEY)
+    if requirements is None:
+        collected: dict[str, list[str]] = {}
+        for scope, required in Scope.requires.through.objects.values_list("from_scope__name", "to_scope__name"):
+            collected.setdefault(scope, []).append(required)
+        requirements = {scope: tuple(sorted(names)) for scope, names in collected.items()}
+        cache.set(SCOPE_REQUIREMENTS_CACHE_KEY, requirements, 300)
+    return requirements
 
 
 def scope_list() -> QuerySet[Scope]:

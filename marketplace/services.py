@@ -25,7 +25,7 @@ from marketplace.models import (
 )
 from marketplace.permissions import require_vendor_member, require_vendor_member_or_staff, require_vendor_owner
 from marketplace.schemes import CONNECT, SCHEMES
-from marketplace.scopes import guess_sensitivity, normalise_scope
+from marketplace.scopes import guess_sensitivity, normalise_scope, normalise_scopes
 
 User = get_user_model()
 
@@ -257,10 +257,24 @@ def listing_unarchive(*, listing: Listing, actor: Any) -> Listing:
     return listing
 
 
-def scope_create(*, name: str, sensitivity: int | None = None, description: str = "") -> Scope:
+def scope_create(
+    *, name: str, sensitivity: int | None = None, description: str = "", requires: Iterable[str] = ()
+) -> Scope:
+    """Add (or update) a catalogue scope; `requires` names catalogue scopes an app must also ask for."""
     scope_name = normalise_scope(name, field_name="name")
     level = sensitivity if sensitivity is not None else guess_sensitivity(scope_name)
-    scope, _ = Scope.objects.update_or_create(
-        name=scope_name, defaults={"sensitivity": level, "description": description}
-    )
+    required_names = normalise_scopes(requires, field_name="requires")
+    if scope_name in required_names:
+        raise ApplicationError(f"Scope {scope_name} can't require itself.", field="requires")
+    with transaction.atomic():
+        required = list(Scope.objects.filter(name__in=required_names))
+        unknown = sorted(set(required_names) - {s.name for s in required})
+        if unknown:
+            raise ApplicationError(
+                f"Required scope {unknown[0]} is not in the catalogue: add it first.", field="requires"
+            )
+        scope, _ = Scope.objects.update_or_create(
+            name=scope_name, defaults={"sensitivity": level, "description": description}
+        )
+        scope.requires.set(required)
     return scope

@@ -123,7 +123,18 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         (None, {"fields": ["listing", "number", "build_number", "channel", "state", "reviewer", "submitted_at"]}),
         (
             "Snapshot",
-            {"fields": ["source", "pricing", "api_version", "scopes", "compatibility", "components", "created_by"]},
+            {
+                "fields": [
+                    "source",
+                    "breaking",
+                    "pricing",
+                    "api_version",
+                    "scopes",
+                    "compatibility",
+                    "components",
+                    "created_by",
+                ]
+            },
         ),
     ]
     readonly_fields = [
@@ -135,6 +146,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         "reviewer",
         "submitted_at",
         "source",
+        "breaking",
         "pricing",
         "api_version",
         "scopes",

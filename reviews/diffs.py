@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marketplace.scopes import SENSITIVITY_NAMES, scope_change
-from versions.policies import FREE_TO_PAID, Snapshot, free_to_paid, upgrade_requires_consent
+from versions.policies import (
+    FREE_TO_PAID,
+    SCOPE_REMOVED,
+    SCOPE_REPLACED,
+    Snapshot,
+    free_to_paid,
+    upgrade_requires_consent,
+)
 
 _MISSING = object()
 
@@ -128,7 +135,11 @@ def review_diff(
         )
         for s in change.added
     )
-    removed = tuple(ScopeRow(s, _sensitivity_name(change.sensitivity[s])) for s in change.removed)
+    # Connect and forge ask about removed and replaced scopes as well (versions.policies).
+    asked_removed = {r.extra.get("replaces") or r.scope for r in reasons if r.code in (SCOPE_REMOVED, SCOPE_REPLACED)}
+    removed = tuple(
+        ScopeRow(s, _sensitivity_name(change.sensitivity[s]), needs_consent=s in asked_removed) for s in change.removed
+    )
     pricing_change = PricingChange(previous_pricing if has_previous else None, pricing)
     return ReviewDiff(
         has_previous,

@@ -5,7 +5,8 @@ offered the newest released version that runs on the new product and may reach
 the site, but only when that version is greater by SemVer precedence than the
 one installed: the customer instance refuses anything else as a downgrade. When
 there is no such version the site admin is told exactly why, in words a vendor
-can act on (the classic trap: `1.2.3-bitbucket` sorts below `1.2.3`).
+can act on (the classic trap: `1.2.3-bitbucket` sorts below `1.2.3`), and
+the reason also says when the vendor's build numbers disagree with that order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from core.errors import ApplicationError
 from versions.numbers import VersionNumber, VersionNumberError, parse_version
 from versions.policies import host_compatible
+from versions.schemes import build_order_disagrees
 
 OFFERED = "offered"
 NOT_GREATER = "not_greater"
@@ -49,6 +51,7 @@ class Candidate:
     compatibility: Sequence[Mapping[str, str]] = ()
     refusal: str = ""
     ref: Any = field(default=None, compare=False)  # the caller's own object (a Version), handed back
+    build_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,34 @@ def not_greater_reason(best: str | VersionNumber, installed: str | VersionNumber
     )
 
 
+def build_order_note(
+    best: VersionNumber, best_build: int | None, installed: VersionNumber, installed_build: int | None
+) -> str:
+    """'' when the builds agree with SemVer order; else the sentence the offer's reason carries.
+
+    The seed's trap: tools that order updates by build number offer a higher
+    build as newer, while the upgrade itself goes by version number. The portal
+    decides by SemVer precedence; the note tells the admin (and the vendor) that
+    the vendor's build numbers say otherwise.
+    """
+    if (
+        best_build is None
+        or installed_build is None
+        or not build_order_disagrees(best, best_build, installed, installed_build)
+    ):
+        return ""
+    if best_build > installed_build:
+        return (
+            f"build numbers disagree with version order: {best} has the higher build ({best_build} > "
+            f"{installed_build}) but the lower version, so tools that go by build number would offer it as newer"
+        )
+    return (
+        f"build numbers disagree with version order: {best} is the higher version but has the lower build "
+        f"({best_build} < {installed_build}); the portal goes by version order, tools that go by build number "
+        "would not offer it"
+    )
+
+
 def choose_migration_offer(
     installed: str,
     candidates: Iterable[Candidate],
@@ -107,12 +138,15 @@ def choose_migration_offer(
     product_key: str,
     product_name: str,
     product_version: str,
+    installed_build: int | None = None,
 ) -> MigrationChoice:
     """The newest candidate for the new product that may reach the site, if it is greater than `installed`.
 
     `candidates` are the listing's released versions in any order (the
     installed one among them or not). Unparseable numbers are ignored: they
-    could never be compared, so never offered.
+    could never be compared, so never offered. When `installed_build` and the
+    candidates' build numbers are given, a build order that disagrees with
+    version order is said in the reason (offered or not).
     """
     label = _product_label(product_name, product_version)
     installed_ = parse_version(installed)
@@ -132,6 +166,8 @@ def choose_migration_offer(
             NOT_AVAILABLE, f"{newest_number} supports {label}, but it can't reach this site: {newest.refusal}"
         )
     best_number, best = max(reachable, key=lambda pair: pair[0])
+    note = build_order_note(best_number, best.build_number, installed_, installed_build)
     if best_number > installed_:
-        return MigrationChoice(OFFERED, "", best)
-    return MigrationChoice(NOT_GREATER, not_greater_reason(best_number, installed_, label), best)
+        return MigrationChoice(OFFERED, note, best)
+    reason = not_greater_reason(best_number, installed_, label)
+    return MigrationChoice(NOT_GREATER, f"{reason}; {note}" if note else reason, best)

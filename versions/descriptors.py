@@ -15,7 +15,9 @@ connect: apiVersion changed -> MAJOR equal to the new apiVersion (1.2.3 -> 2.0.0
 forge:   scopes increased or changed, or free -> paid -> MAJOR; any other change
          -> MINOR; unchanged -> no version.
 
-Customers must consent when scopes increased or the app turned from free to paid.
+Customers must consent to exactly those classes: every version whose scopes changed
+(added, replaced or removed) or that turned the app from free to paid
+(versions.policies.upgrade_requires_consent says so for both schemes).
 A changed app key is an error: it is another app, not a new version of this one.
 
 No database here: the scope catalogue is passed in.

@@ -27,9 +27,20 @@ SEMVER_RULE = (
     "(for example 1.4.0 or 2.0.0-beta.1). It must be greater than every published number of its channel."
 )
 MANUAL_BUMP_RULE = (
-    "Manual scheme: a new scope or free -> paid needs at least a MINOR bump, a breaking change a MAJOR one; "
-    "a PATCH may add no scope."
+    "Manual scheme: a new scope or free -> paid needs at least a MINOR bump, a breaking change (tick "
+    "'Breaking change' below) a MAJOR one; a PATCH may add no scope."
 )
+BREAKING_HELP = {
+    "manual": (
+        "Tick when this version breaks compatibility (a removed feature, a changed API or behaviour): its number "
+        "must then be a MAJOR bump over the live version of its channel (for example 2.0.0 after 1.4.2)."
+    ),
+    OCP: (
+        "Tick when this version breaks compatibility: its MAJOR must then be higher than the generally available "
+        "version's (for example 2.0.0 or 2.0.0-beta.1 after 1.4.2), so sites get it as a MAJOR upgrade that "
+        "their admin starts."
+    ),
+}
 
 
 def number_rule(scheme: str) -> str:
@@ -89,6 +100,7 @@ class VersionForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    breaking = forms.BooleanField(label="Breaking change", required=False)
     pricing = forms.ChoiceField(label="Pricing", choices=Pricing.choices)
     api_version = forms.CharField(
         label="API version", required=False, initial="1", widget=forms.TextInput(attrs={"inputmode": "numeric"})
@@ -119,6 +131,10 @@ class VersionForm(forms.Form):
             del self.fields["channel"]  # OCP derives the channel from the pre-release tag
         if listing.scheme != BUNDLE:
             del self.fields["components"]
+        if listing.scheme in BREAKING_HELP:
+            self.fields["breaking"].help_text = BREAKING_HELP[listing.scheme]
+        else:
+            del self.fields["breaking"]  # the portal makes these numbers (versions.policies.manual_bump_check)
         for product in self.products:
             prefix = f"compat_{product.pk}"
             self.fields[prefix] = forms.BooleanField(label=product.name, required=False)
@@ -139,6 +155,7 @@ class VersionForm(forms.Form):
             "other_scopes": " ".join(s for s in version.scopes if s not in known),
             "members": "\n".join(version.members),
             "pricing": version.pricing,
+            "breaking": version.breaking,
             "api_version": str(version.api_version),
             "components": "\n".join(f"{c['name']}={c['version']}" for c in version.components),
         }
@@ -193,6 +210,8 @@ class VersionForm(forms.Form):
             kwargs["channel"] = data["channel"].strip()
         if "components" in self.fields:
             kwargs["components"] = self._components()
+        if "breaking" in self.fields:
+            kwargs["breaking"] = bool(data.get("breaking"))
         return kwargs
 
     def _compatibility(self) -> list[dict[str, str]]:

@@ -8,9 +8,13 @@ the rows and hands them in as plain values or loaded objects.
 
 Consent, by numbering scheme (DESIGN.md section 5):
 
-- manual, connect, forge: the app asks for more than the customer granted
-  (every scope that widens access is a reason of its own, named), or its price
-  goes from free to paid;
+- manual: the app asks for more than the customer granted (every scope that
+  widens access is a reason of its own, named), or its price goes from free to
+  paid;
+- connect, forge (the source documents' classes: the MINOR, resp. MAJOR, the
+  portal makes because scopes changed or the price went free -> paid): every
+  scope added, replaced by another or removed is a reason of its own, named
+  ("scope removed: read:jira-work"), and so is free -> paid;
 - ocp: a MAJOR upgrade waits for the customer admin's manual "Upgrade";
   MINOR and PATCH upgrades are applied automatically;
 - bundle: never (an installation follows its components);
@@ -18,7 +22,7 @@ Consent, by numbering scheme (DESIGN.md section 5):
 
 Also here: which states count as released, whether a version reaches an
 installation (audience, private listings, sandboxes, host compatibility), the
-manual scheme's bump check, and why a beta can't be shared or installed.
+bump check of vendor-typed numbers (manual; breaking changes in manual and OCP), and why a beta can't be shared or installed.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ApplicationError, TransitionNotAllowed
-from marketplace.scopes import SENSITIVITY_NAMES, scope_change
-from versions.numbers import VersionNumber, VersionNumberError, parse_version
+from marketplace.scopes import SENSITIVITY_NAMES, scope_change, scope_resource
+from versions.numbers import MAJOR, VersionNumber, VersionNumberError, parse_version
 from versions.schemes import BUNDLE, MANUAL, OCP, OCP_BETA, OCP_DEV, OCP_PRIVATE, check_manual_bump
 from versions.validation import product_version_in_range
 
@@ -45,11 +49,18 @@ PRIVATE_VISIBILITY = "private"
 DEACTIVATED_INSTALLATION = "deactivated"
 
 SCOPE_ADDED = "scope_added"
+SCOPE_REMOVED = "scope_removed"
+SCOPE_REPLACED = "scope_replaced"
 FREE_TO_PAID = "free_to_paid"
 MAJOR_UPGRADE = "major_upgrade"
 AUTO_UPDATE_OFF = "auto_update_off"
 
 SCHEMES_ASKING_FOR_SCOPES_AND_PRICE = ("manual", "connect", "forge")
+# Schemes whose vendor types the number, so marking a version as breaking asks for a MAJOR bump.
+BREAKING_SCHEMES = ("manual", "ocp")
+# The descriptor-driven schemes ask about every scope change, not only increases: their
+# version classes (connect MINOR, forge MAJOR) are made by any change of the scope list.
+SCHEMES_ASKING_FOR_EVERY_SCOPE_CHANGE = ("connect", "forge")
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,11 @@ def upgrade_requires_consent(
     scheme = listing if isinstance(listing, str) else getattr(listing, "scheme", None) or listing["scheme"]
     old, new = Snapshot.of(installed), Snapshot.of(candidate)
     reasons: list[Reason] = []
-    if scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE:
+    if scheme in SCHEMES_ASKING_FOR_EVERY_SCOPE_CHANGE:
+        reasons += scope_change_reasons(old.scopes, new.scopes, catalogue)
+        if free_to_paid(old.pricing, new.pricing):
+            reasons.append(_free_to_paid_reason())
+    elif scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE:
         change = scope_change(old.scopes, new.scopes, catalogue or {})
         for scope in change.increased:
             level = SENSITIVITY_NAMES[change.sensitivity[scope]]
@@ -133,13 +148,7 @@ def upgrade_requires_consent(
             )
             reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level, short=f"new scope {scope}"))
         if free_to_paid(old.pricing, new.pricing):
-            reasons.append(
-                Reason(
-                    FREE_TO_PAID,
-                    "price: free -> paid (the site starts paying for the app)",
-                    short="price: free -> paid",
-                )
-            )
+            reasons.append(_free_to_paid_reason())
     elif scheme == "ocp":
         before, after = parse_version(old.number), parse_version(new.number)
         if after.major > before.major:
@@ -150,6 +159,74 @@ def upgrade_requires_consent(
                     short=f"major upgrade {before.major}.x -> {after.major}.x",
                 )
             )
+    return reasons
+
+
+def _free_to_paid_reason() -> Reason:
+    return Reason(FREE_TO_PAID, "price: free -> paid (the site starts paying for the app)", short="price: free -> paid")
+
+
+def _level_note(scope: str, level: str, catalogue: Mapping[str, int] | None) -> str:
+    known = catalogue is not None and scope in catalogue
+    return f"({level})" if known else f"(not in the catalogue: treated as {level})"
+
+
+def scope_change_reasons(
+    old_scopes: Iterable[str], new_scopes: Iterable[str], catalogue: Mapping[str, int] | None = None
+) -> list[Reason]:
+    """Connect and forge: one named reason per scope added, replaced or removed.
+
+    A scope removed and one added on the same resource (read:jira-work ->
+    write:jira-work) is one replacement; every other change stands alone.
+    Removing a scope narrows what the app may do, but the source documents
+    still class the version as one the customer approves.
+    """
+    change = scope_change(old_scopes, new_scopes, catalogue or {})
+    added_by_resource: dict[str, list[str]] = {}
+    for scope in change.added:
+        added_by_resource.setdefault(scope_resource(scope), []).append(scope)
+    reasons: list[Reason] = []
+    replaced: set[str] = set()
+    for scope in change.removed:
+        partners = added_by_resource.get(scope_resource(scope), [])
+        partner = next((p for p in partners if p not in replaced), None)
+        if partner is None:
+            level = SENSITIVITY_NAMES[change.sensitivity[scope]]
+            reasons.append(
+                Reason(
+                    SCOPE_REMOVED,
+                    f"scope removed: {scope}",
+                    scope=scope,
+                    sensitivity=level,
+                    short=f"scope removed: {scope}",
+                )
+            )
+            continue
+        replaced.add(partner)
+        level = SENSITIVITY_NAMES[change.sensitivity[partner]]
+        reasons.append(
+            Reason(
+                SCOPE_REPLACED,
+                f"scope replaced: {scope} -> {partner} {_level_note(partner, level, catalogue)}",
+                scope=partner,
+                sensitivity=level,
+                short=f"scope replaced: {scope} -> {partner}",
+                extra={"replaces": scope},
+            )
+        )
+    for scope in change.added:
+        if scope in replaced:
+            continue
+        level = SENSITIVITY_NAMES[change.sensitivity[scope]]
+        reasons.append(
+            Reason(
+                SCOPE_ADDED,
+                f"new scope {scope} {_level_note(scope, level, catalogue)}",
+                scope=scope,
+                sensitivity=level,
+                short=f"new scope {scope}",
+            )
+        )
     return reasons
 
 
@@ -369,14 +446,43 @@ def manual_bump_check(
     scopes: Iterable[str],
     pricing: str | None,
     catalogue: Mapping[str, int],
+    breaking: bool = False,
+    release_live: Any | None = None,
 ) -> None:
-    """Manual scheme: refuse a bump too small for the change versus the channel's live version.
+    """Refuse a number too small for the change versus what is live (the vendor-typed schemes).
 
-    `live` is the channel's live version (anything with `number`, `scopes` and
-    `pricing`; None when nothing is live). `pricing=None` means the price stays
-    as it is live. The version form's live check and the services ask this one
-    rule. Raises ApplicationError on the number field.
+    Manual: the bump must fit the change versus the channel's live version
+    (`live`: anything with `number`, `scopes` and `pricing`; None when nothing
+    is live); a breaking change needs MAJOR, a new scope or free -> paid at
+    least MINOR. `pricing=None` means the price stays as it is live.
+
+    OCP: a breaking change must raise MAJOR above the generally available
+    version (`release_live`, what sites run), so that sites get it as a MAJOR
+    upgrade, which waits for their admin's manual Upgrade.
+
+    Connect, forge and bundle numbers are made by the portal (a new apiVersion,
+    a typed MAJOR at share time), so `breaking` is refused there.
+
+    The version form's live check and the services ask this one rule. Raises
+    ApplicationError on the number field (or `breaking` for the wrong scheme).
     """
+    if breaking and scheme not in BREAKING_SCHEMES:
+        raise ApplicationError(
+            f"Breaking change: {scheme} listings are numbered by the portal, so a version can't be marked "
+            "as breaking here (connect: a new apiVersion makes a MAJOR; bundle: type the MAJOR when you share).",
+            field="breaking",
+        )
+    if scheme == OCP:
+        if breaking and release_live is not None:
+            previous = parse_version(release_live.number)
+            if number.major <= previous.major:
+                raise ApplicationError(
+                    f"Version number: {number} keeps MAJOR {number.major}, but a breaking change needs a MAJOR "
+                    f"bump over the generally available {previous} (for example {previous.bump(MAJOR)}), so "
+                    "sites get it as a MAJOR upgrade their admin starts.",
+                    field="number",
+                )
+        return
     if scheme != MANUAL or live is None:
         return
     change = scope_change(live.scopes, scopes, catalogue)
@@ -386,6 +492,7 @@ def manual_bump_check(
             number,
             change,
             free_to_paid=free_to_paid(live.pricing, pricing or live.pricing),
+            breaking=breaking,
         )
     except VersionNumberError as exc:
         raise ApplicationError(f"Version number: {exc.message}.", field="number") from exc

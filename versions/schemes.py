@@ -167,6 +167,47 @@ def pre_release_blocks_upgrade_warning(number: VersionNumber, others: Iterable[V
     return None
 
 
+def build_order_disagrees(number: VersionNumber, build: int, other: VersionNumber, other_build: int) -> bool:
+    """Build-number order and SemVer order say different things about these two versions.
+
+    Some tools (the seed's UPM) offer updates in build-number order but install
+    in version order: a higher build for a lower version (or the reverse) is
+    offered as newer and then refused as a downgrade.
+    """
+    return (build > other_build and number < other) or (build < other_build and number > other)
+
+
+def build_order_warning(
+    number: VersionNumber, build: int, others: Iterable[tuple[VersionNumber, int]], *, build_is_next: bool = False
+) -> str | None:
+    """Warn when `number` with `build` would disagree with the listing's other versions' order.
+
+    `others` are (number, build) of the listing's other versions. `build_is_next`:
+    the build is the one the portal will assign (the highest so far plus one).
+    """
+    clashes = [(n, b) for n, b in others if build_order_disagrees(number, build, n, b)]
+    if not clashes:
+        return None
+    build_text = f"would get build {build}" if build_is_next else f"has build {build}"
+    higher = [(n, b) for n, b in clashes if b < build]
+    if higher:
+        # Name the nearest version it sorts below (1.2.3 for 1.2.3-stash); suggest a number above them all.
+        other, other_build = min(higher, key=lambda pair: pair[0])
+        highest = max(n for n, _ in higher)
+        more = f" (and {len(higher) - 1} more)" if len(higher) > 1 else ""
+        return (
+            f"{number} {build_text}, higher than build {other_build} of {other}{more}, but {number} sorts below "
+            f"{other}: tools that order updates by build number offer {number} as newer than {other}, while an "
+            f"upgrade by version number refuses it; create versions in version order (a higher version gets a "
+            f"higher build) or choose a number above {highest} (for example {highest.bump(PATCH)})"
+        )
+    other, other_build = min(clashes, key=lambda pair: pair[0])
+    return (
+        f"{number} {build_text}, lower than build {other_build} of {other}, though {number} sorts above {other}: "
+        f"tools that order updates by build number would not offer {number} over {other}"
+    )
+
+
 __all__ = [
     "BUNDLE",
     "CONNECT",

@@ -13,7 +13,7 @@ from core.errors import ApplicationError, NotFound
 from core.models import AuditEvent
 from core.selectors import audit_for_objects
 from marketplace.models import Vendor
-from marketplace.scopes import normalise_scopes, scope_change
+from marketplace.scopes import MissingScope, missing_required_scopes, normalise_scopes, scope_change
 from versions.models import (
     DUPLICABLE_STATES,
     EDITABLE_STATES,
@@ -31,7 +31,13 @@ from versions.policies import (
     manual_bump_check,
     upgrade_requires_consent,
 )
-from versions.schemes import channel_for, pre_release_blocks_upgrade_warning, validate_number
+from versions.schemes import (
+    DEFAULT_CHANNEL,
+    build_order_warning,
+    channel_for,
+    pre_release_blocks_upgrade_warning,
+    validate_number,
+)
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -167,12 +173,25 @@ def recent_activity(*, user: Any, limit: int = 15) -> list[VersionTransition]:
     )
 
 
-def version_numbers_in_use(*, listing_id: int, exclude_pk: int | None = None) -> list[VersionNumber]:
-    """Numbers other versions of the listing hold (canceled and rejected ones released theirs)."""
-    qs = Version.objects.filter(listing_id=listing_id).exclude(state__in=NUMBER_RELEASED_STATES)
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
-    return [parse_version(n) for n in qs.values_list("number", flat=True)]
+def version_builds_in_use(
+    *, listing_id: int, exclude_pk: int | None = None
+) -> tuple[list[tuple[VersionNumber, int]], int, bool]:
+    """(number, build) of the listing's other versions, and the build of the version at hand.
+
+    The version at hand is `exclude_pk` (its own build) or a new one (the build
+    the portal will assign: the highest so far plus one; the bool says so).
+    Canceled and rejected versions released their numbers but keep their builds.
+    """
+    rows = list(Version.objects.filter(listing_id=listing_id).values_list("pk", "number", "build_number", "state"))
+    own = next((build for pk, _, build, _ in rows if pk == exclude_pk), None)
+    others = [
+        (parse_version(number), build)
+        for pk, number, build, state in rows
+        if pk != exclude_pk and state not in NUMBER_RELEASED_STATES
+    ]
+    if own is not None:
+        return others, own, False
+    return others, max((build for _, _, build, _ in rows), default=0) + 1, True
 
 
 @dataclass(frozen=True)
@@ -240,7 +259,9 @@ def consent_preview_from(
         else f"the {scheme} scheme does not ask for scopes"
     )
     notes = [f"new scope {s} ({why})" for s in change.added if s not in asked]
-    notes += [f"scope removed {s}" for s in change.removed]
+    # Connect and forge ask about removed (and replaced) scopes too: those are reasons, not notes.
+    asked |= {r.extra["replaces"] for r in reasons if "replaces" in r.extra}
+    notes += [f"scope removed {s}" for s in change.removed if s not in asked]
     if live_pricing == "paid" and pricing == "free":
         notes.append("price: paid -> free")
     return ConsentPreview(live_number=live_number, reasons=tuple(str(r) for r in reasons), notes=tuple(notes))
@@ -265,6 +286,16 @@ def version_consent_preview(
     )
 
 
+def scopes_missing_requirements(scopes: Iterable[str]) -> list[MissingScope]:
+    """The catalogue's required scopes these scopes lack (write:jira-work without read:jira-work).
+
+    Raises ApplicationError on the scopes field for a scope that can't be read.
+    """
+    from marketplace.selectors import scope_requirements
+
+    return missing_required_scopes(normalise_scopes(list(scopes)), scope_requirements())
+
+
 def version_number_check(
     *,
     listing: Any,
@@ -273,6 +304,7 @@ def version_number_check(
     pricing: str | None = None,
     channel: str | None = None,
     exclude_pk: int | None = None,
+    breaking: bool = False,
 ) -> dict[str, Any]:
     """The live check behind the version form: the server's own number rules, nothing extra.
 
@@ -289,11 +321,15 @@ def version_number_check(
         return {"ok": False, "field": "number", "error": f"Version number {text!r} is invalid: {exc.message}."}
     result: dict[str, Any] = {"ok": True, "number": parsed.text, "error": "", "warning": ""}
     result["channel"] = channel_for(listing.scheme, parsed, channel or None)
-    warning = pre_release_blocks_upgrade_warning(
-        parsed, version_numbers_in_use(listing_id=listing.pk, exclude_pk=exclude_pk)
-    )
+    others, build, build_is_next = version_builds_in_use(listing_id=listing.pk, exclude_pk=exclude_pk)
+    warnings = []
+    warning = pre_release_blocks_upgrade_warning(parsed, [n for n, _ in others])
     if warning:
-        result["warning"] = f"Product migration: {warning}."
+        warnings.append(f"Product migration: {warning}.")
+    warning = build_order_warning(parsed, build, others, build_is_next=build_is_next)
+    if warning:
+        warnings.append(f"Build numbers: {warning}.")
+    result["warning"] = " ".join(warnings)
     if scopes is not None:
         try:
             manual_bump_check(
@@ -303,6 +339,8 @@ def version_number_check(
                 scopes=normalise_scopes(list(scopes)),
                 pricing=pricing,
                 catalogue=scope_catalogue(),
+                breaking=breaking,
+                release_live=last_published(listing, DEFAULT_CHANNEL) if breaking else None,
             )
         except ApplicationError as exc:
             return {**result, "ok": False, "field": exc.field or "number", "error": exc.message}

@@ -1,7 +1,10 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from marketplace.scopes import missing_required_scopes
+from marketplace.selectors import scope_requirements
 from versions.models import Pricing, Version, VersionTransition
 
 
@@ -17,6 +20,11 @@ class VersionInputSerializer(serializers.Serializer):
     compatibility = serializers.JSONField(required=False, default=list)
     components = serializers.JSONField(required=False, default=list)
     build_number = serializers.IntegerField(required=False, min_value=1, max_value=2_147_483_647)
+    breaking = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Breaks compatibility with the live version: manual and OCP numbers must then bump MAJOR.",
+    )
 
 
 class VersionUpdateSerializer(serializers.Serializer):
@@ -29,6 +37,10 @@ class VersionUpdateSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, required=False)
     compatibility = serializers.JSONField(required=False)
     components = serializers.JSONField(required=False)
+    breaking = serializers.BooleanField(
+        required=False,
+        help_text="Breaks compatibility with the live version: manual and OCP numbers must then bump MAJOR.",
+    )
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -43,9 +55,27 @@ class VersionTransitionSerializer(serializers.ModelSerializer):
         fields = ["name", "from_state", "to_state", "actor", "comment", "at"]
 
 
+class MissingScopeSerializer(serializers.Serializer):
+    scope = serializers.CharField(help_text="A scope the version asks for")
+    requires = serializers.CharField(help_text="The scope it requires, which the version lacks")
+    add = serializers.CharField(help_text="The scope to add (PATCH scopes with it) before submitting")
+    message = serializers.CharField()
+
+
 class VersionOutputSerializer(serializers.ModelSerializer):
     listing = serializers.CharField(source="listing.key")
     coordinates = serializers.CharField()
+    missing_required_scopes = serializers.SerializerMethodField(
+        help_text="Scopes the catalogue says this version's scopes require but it lacks; submit is refused "
+        "until they are added."
+    )
+
+    @extend_schema_field(MissingScopeSerializer(many=True))
+    def get_missing_required_scopes(self, obj: Version) -> list[dict[str, str]]:
+        # The requirements are read once per response (the selector caches them too).
+        if "scope_requirements" not in self.context:
+            self.context["scope_requirements"] = scope_requirements()
+        return [m.as_dict() for m in missing_required_scopes(obj.scopes, self.context["scope_requirements"])]
 
     class Meta:
         model = Version
@@ -60,12 +90,14 @@ class VersionOutputSerializer(serializers.ModelSerializer):
             "source",
             "update_notes",
             "scopes",
+            "missing_required_scopes",
             "members",
             "pricing",
             "api_version",
             "descriptor_hash",
             "compatibility",
             "components",
+            "breaking",
             "created_at",
             "submitted_at",
             "published_at",

@@ -48,6 +48,54 @@
   var numberBox = document.getElementById("number-check");
   var previewBox = document.getElementById("consent-preview");
   var notesBox = document.getElementById("consent-notes");
+  var scopeBox = document.getElementById("scope-check");
+
+  // The catalogue says some scopes require others (write:jira-work requires read:jira-work):
+  // list what is missing with a one-click "Add" that ticks the required scope.
+  function addScope(scope) {
+    var box = form.querySelector('[name=scopes][value="' + scope.replace(/"/g, "") + '"]');
+    if (box) {
+      box.checked = true;
+      var row = box.closest("div");
+      if (row) row.hidden = false;
+    } else {
+      var other = form.querySelector("[name=other_scopes]");
+      if (other) other.value = (other.value.trim() + " " + scope).trim();
+    }
+    check();
+  }
+
+  function showMissingScopes(missing) {
+    if (!scopeBox) return;
+    scopeBox.textContent = "";
+    scopeBox.className = "live-check" + (missing.length ? " warning" : "");
+    if (!missing.length) return;
+    var intro = document.createElement("p");
+    intro.textContent = "A required scope is missing: you can save the draft, but it can't be submitted until you add it.";
+    scopeBox.appendChild(intro);
+    var list = document.createElement("ul");
+    missing.forEach(function (item) {
+      var entry = document.createElement("li");
+      entry.appendChild(document.createTextNode(item.scope + " requires " + item.requires + " "));
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary add-scope";
+      button.dataset.scope = item.add;
+      button.textContent = "Add " + item.add;
+      entry.appendChild(button);
+      list.appendChild(entry);
+    });
+    scopeBox.appendChild(list);
+  }
+
+  if (scopeBox) {
+    scopeBox.addEventListener("click", function (event) {
+      var button = event.target.closest(".add-scope");
+      if (!button) return;
+      event.preventDefault();
+      addScope(button.dataset.scope);
+    });
+  }
 
   function params() {
     var query = new URLSearchParams();
@@ -63,6 +111,8 @@
     if (pricing) query.set("pricing", pricing.value);
     var channel = form.querySelector("[name=channel]");
     if (channel) query.set("channel", channel.value);
+    var breaking = form.querySelector("[name=breaking]");
+    if (breaking && breaking.checked) query.set("breaking", "1");
     return query;
   }
 
@@ -92,6 +142,7 @@
         }).catch(function () { numberBox.textContent = ""; });
       }
       getJSON(form.dataset.previewUrl, query).then(function (result) {
+        showMissingScopes(result.missing_scopes || []);
         previewBox.textContent = result.summary;
         var basis = document.getElementById("consent-basis");
         if (basis) basis.textContent = result.live_number ? "Compared with the live version " + result.live_number + " of the channel." : "";

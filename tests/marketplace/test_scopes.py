@@ -51,3 +51,26 @@ def test_unknown_added_scope_is_always_an_increase():
 
 def test_order_and_duplicates_do_not_matter():
     assert not scope_change(["b:x", "a:x"], ["a:x", "b:x"], CATALOGUE).changed
+
+
+def test_missing_required_scopes_names_each_scope_and_what_it_needs():
+    from marketplace.scopes import missing_required_scopes, missing_scopes_message
+
+    requires = {"write:jira-work": ("read:jira-work",), "delete:jira-work": ("read:jira-work", "write:jira-work")}
+    assert missing_required_scopes(["read:jira-work", "write:jira-work"], requires) == []
+    missing = missing_required_scopes(["write:jira-work", "delete:jira-work"], requires)
+    assert [(m.scope, m.requires) for m in missing] == [
+        ("delete:jira-work", "read:jira-work"),
+        ("write:jira-work", "read:jira-work"),
+    ]
+    assert missing[1].as_dict() == {
+        "scope": "write:jira-work",
+        "requires": "read:jira-work",
+        "add": "read:jira-work",
+        "message": "write:jira-work requires read:jira-work: add read:jira-work",
+    }
+    assert missing_scopes_message(missing) == (
+        "A required scope is missing: delete:jira-work requires read:jira-work; "
+        "write:jira-work requires read:jira-work. Add read:jira-work to the scopes."
+    )
+    assert missing_scopes_message([]) == ""

@@ -83,3 +83,21 @@ def test_only_owners_archive(owner):
     services.listing_unarchive(listing=listing, actor=owner.user)
     listing.refresh_from_db()
     assert listing.archived_at is None
+
+
+def test_scope_requirements_live_in_the_catalogue():
+    from marketplace.selectors import scope_requirements
+
+    services.scope_create(name="read:jira-work", sensitivity=1)
+    write = services.scope_create(name="write:jira-work", sensitivity=2, requires=["READ:jira-work"])
+    assert [s.name for s in write.requires.all()] == ["read:jira-work"]
+    assert scope_requirements() == {"write:jira-work": ("read:jira-work",)}
+    # Changing the requirement (admin, m2m) is seen at once: the cached map is forgotten.
+    write.requires.clear()
+    assert scope_requirements() == {}
+    with pytest.raises(ApplicationError) as exc:
+        services.scope_create(name="delete:jira-work", requires=["read:nothing"])
+    assert exc.value.field == "requires" and "read:nothing is not in the catalogue" in exc.value.message
+    with pytest.raises(ApplicationError) as exc:
+        services.scope_create(name="write:jira-work", requires=["write:jira-work"])
+    assert exc.value.field == "requires" and "can't require itself" in exc.value.message

@@ -122,3 +122,19 @@ def test_comparison_with_another_channel_shows_widening_but_asks_nobody():
     assert [(r.name, r.increase) for r in diff.added] == [("write:jira-work", True)]
     assert diff.pricing.free_to_paid
     assert not diff.needs_consent
+
+
+def test_connect_removed_and_replaced_scopes_need_consent_in_the_reviewer_diff():
+    diff = review_diff(
+        previous_scopes=["read:jira-work", "admin"],
+        scopes=["write:jira-work"],
+        previous_pricing="free",
+        pricing="free",
+        catalogue=CATALOGUE,
+        scheme="connect",
+        previous_number="1.0.0",
+        number="1.1.0",
+    )
+    assert diff.consent_reasons == ("scope removed: admin", "scope replaced: read:jira-work -> write:jira-work")
+    assert [(r.name, r.needs_consent) for r in diff.removed] == [("admin", True), ("read:jira-work", True)]
+    assert [(r.name, r.needs_consent) for r in diff.added] == [("write:jira-work", True)]

@@ -59,7 +59,9 @@ def test_move_returns_the_offers_and_reasons(setup):
     assert (legacy["state"], legacy["offered"], legacy["code"]) == ("unavailable", None, "not_greater")
     assert legacy["reason"] == (
         "2.0.0-bitbucket sorts below the installed 2.0.0: a pre-release is lower than its release; "
-        "ask the vendor for 2.0.1-bitbucket or higher"
+        "ask the vendor for 2.0.1-bitbucket or higher; build numbers disagree with version order: "
+        "2.0.0-bitbucket has the higher build (2 > 1) but the lower version, so tools that go by build number "
+        "would offer it as newer"
     )
 
     listed = client_for(admin).get(f"/api/v1/sites/{site.pk}/migrations/{data['id']}/offers")

@@ -132,3 +132,30 @@ def test_clean_host_version_refuses_anything_else_naming_the_field(bad):
         clean_host_version(bad)
     assert exc.value.field == "host_version"
     assert "dotted numbers such as 4.0 or 4.0.1" in exc.value.message
+
+
+def test_build_numbers_that_disagree_with_version_order_are_said_in_the_reason():
+    def pick(installed, installed_build, candidates):
+        return choose_migration_offer(
+            installed,
+            candidates,
+            product_key="bitbucket-server",
+            product_name="Bitbucket Server",
+            product_version="4.0",
+            installed_build=installed_build,
+        )
+
+    # Higher build, lower version: not offered, and the reason says the builds point the other way.
+    blocked = pick("1.2.3", 10, [Candidate("1.2.3-bitbucket", BITBUCKET, build_number=11)])
+    assert blocked.code == NOT_GREATER
+    assert blocked.reason.endswith(
+        "; build numbers disagree with version order: 1.2.3-bitbucket has the higher build (11 > 10) but the "
+        "lower version, so tools that go by build number would offer it as newer"
+    )
+    # Higher version, lower build: offered, with a note.
+    offered = pick("1.2.3-stash", 10, [Candidate("1.2.3", BITBUCKET, build_number=9)])
+    assert offered.code == OFFERED and offered.reason.startswith(
+        "build numbers disagree with version order: 1.2.3 is the higher version but has the lower build (9 < 10)"
+    )
+    # Builds that agree add nothing.
+    assert pick("1.2.3-stash", 10, [Candidate("1.2.3", BITBUCKET, build_number=11)]).reason == ""

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory, VersionFactory
-from tests.upgrades.migration_world import BITBUCKET, app, install, stash_site
+from tests.upgrades.migration_world import BITBUCKET, STASH, app, install, stash_site
 from upgrades.models import Installation, MigrationOffer, ProductMigration
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,22 @@ def test_admin_pages_are_read_only(setup, admin_client):
     assert detail.status_code == 200 and "2.0.0-bitbucket sorts below" in detail.content.decode()
     assert admin_client.get("/admin/upgrades/migrationoffer/").status_code == 200
     assert admin_client.get("/admin/upgrades/productmigration/add/").status_code == 403
+
+
+def test_result_page_notes_an_offer_whose_build_numbers_disagree_with_version_order(products, catalogue):
+    from tests.factories import ListingFactory
+
+    site, admin = stash_site(products)
+    listing = ListingFactory()
+    VersionFactory(listing=listing, number="1.2.3", compatibility=BITBUCKET, state="published")
+    stash = VersionFactory(listing=listing, number="1.2.3-stash", compatibility=STASH, state="superseded")
+    install(site, listing, stash)
+    client = signed_in(admin)
+    response = client.post(
+        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"}, follow=True
+    )
+    page = response.content.decode()
+    assert "Upgrade to 1.2.3" in page
+    assert (
+        "Note: build numbers disagree with version order: 1.2.3 is the higher version but has the lower build" in page
+    )

@@ -129,3 +129,48 @@ def test_withdraw_a_submitted_version_then_edit_it(api, owner):
     assert [(h["name"], h["comment"]) for h in history][:1] == [("withdraw", "wrong notes")]
     r = api.post(f"/api/v1/versions/{version.pk}/withdraw", {}, format="json")
     assert r.status_code == 409 and "Cannot withdraw to draft" in str(r.json())
+
+
+def test_breaking_version_must_bump_major_through_the_api(api, owner):
+    listing = ListingFactory(vendor=owner.vendor, scheme="manual")
+    VersionFactory(listing=listing, number="1.0.0", state="published")
+    body = {"listing": listing.key, "number": "1.1.0", "update_notes": "Drops the v1 REST API.", "breaking": True}
+    r = api.post("/api/v1/versions", body, format="json")
+    assert r.status_code == 400
+    assert "a breaking change needs a MAJOR bump (for example 2.0.0)" in r.json()["number"][0]
+    assert not Version.objects.filter(listing=listing, number="1.1.0").exists()
+    r = api.post("/api/v1/versions", {**body, "number": "2.0.0"}, format="json")
+    assert r.status_code == 201 and r.json()["breaking"] is True
+    r = api.post("/api/v1/versions", {**body, "number": "1.1.0", "breaking": False}, format="json")
+    assert r.status_code == 201 and r.json()["breaking"] is False
+    r = api.patch(f"/api/v1/versions/{r.json()['id']}", {"breaking": True}, format="json")
+    assert r.status_code == 400 and "MAJOR" in r.json()["number"][0]
+
+
+def test_api_says_which_required_scope_is_missing_and_refuses_submission(api, owner):
+    from marketplace.services import scope_create
+
+    scope_create(name="read:jira-work", sensitivity=1)
+    scope_create(name="write:jira-work", sensitivity=2, requires=["read:jira-work"])
+    listing = ListingFactory(vendor=owner.vendor)
+    r = api.post(
+        "/api/v1/versions",
+        {"listing": listing.key, "number": "1.0.0", "update_notes": "Writes back.", "scopes": ["write:jira-work"]},
+        format="json",
+    )
+    assert r.status_code == 201
+    body = r.json()
+    assert body["missing_required_scopes"] == [
+        {
+            "scope": "write:jira-work",
+            "requires": "read:jira-work",
+            "add": "read:jira-work",
+            "message": "write:jira-work requires read:jira-work: add read:jira-work",
+        }
+    ]
+    r = api.post(f"/api/v1/versions/{body['id']}/submit", {}, format="json")
+    assert r.status_code == 400 and "write:jira-work requires read:jira-work" in r.json()["scopes"][0]
+    assert Version.objects.get(pk=body["id"]).state == "draft"
+    r = api.patch(f"/api/v1/versions/{body['id']}", {"scopes": ["write:jira-work", "read:jira-work"]}, format="json")
+    assert r.json()["missing_required_scopes"] == []
+    assert api.post(f"/api/v1/versions/{body['id']}/submit", {}, format="json").json()["state"] == "pending_approval"

@@ -142,17 +142,24 @@ def test_connect_scope_added_is_minor_and_needs_consent():
     assert result.consent_required is True
 
 
-def test_connect_scope_removed_is_minor_without_consent():
+def test_connect_scope_removed_is_minor_and_needs_consent():
+    # The seed's class: a MINOR made because scopes changed (removed too) asks every site.
     result = diff(connect(scopes=["read", "write"]), connect(scopes=["read"]))
     assert result.bump == "minor"
     assert result.reasons == ("scope removed: write",)
-    assert result.consent_required is False
+    assert result.consent_required is True
 
 
-def test_connect_covered_scope_change_is_minor_without_consent():
-    # write:jira-work already covers read:jira-work on the same resource.
+def test_connect_covered_scope_change_is_minor_and_needs_consent():
+    # write:jira-work already covers read:jira-work, but the scope list changed: still the consent class.
     result = diff(connect(scopes=["write:jira-work"]), connect(scopes=["write:jira-work", "read:jira-work"]))
     assert result.bump == "minor"
+    assert result.consent_required is True
+
+
+def test_connect_patch_without_scope_or_price_change_asks_nothing():
+    result = diff(connect(scopes=["read"], name="Old"), connect(scopes=["read"], name="New"))
+    assert result.bump == "patch"
     assert result.consent_required is False
 
 
@@ -207,10 +214,11 @@ def test_forge_scope_added_is_major_and_needs_consent():
     assert result.consent_required is True
 
 
-def test_forge_scope_removed_is_major_without_consent():
+def test_forge_scope_removed_is_major_and_needs_consent():
     result = diff(forge(scopes=("read:jira-work", "write:jira-work")), forge(), "forge")
     assert result.bump == "major"
-    assert result.consent_required is False
+    assert "scope removed: write:jira-work" in result.reasons
+    assert result.consent_required is True
 
 
 def test_forge_free_to_paid_is_major():

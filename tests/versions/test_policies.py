@@ -16,6 +16,8 @@ from versions.policies import (
     NUMBER_RELEASED_STATES,
     RELEASED_STATES,
     SCOPE_ADDED,
+    SCOPE_REMOVED,
+    SCOPE_REPLACED,
     Snapshot,
     audience_refusal,
     beta_link_refusal,
@@ -47,7 +49,10 @@ MATRIX = [
     ("manual", Snapshot("1.1.0", ("read:jira-work", "write:jira-work"), "free"), [SCOPE_ADDED]),
     ("manual", Snapshot("1.1.0", ("read:jira-work",), "paid"), [FREE_TO_PAID]),
     ("manual", Snapshot("2.0.0", (), "free"), []),  # a major that removes scopes asks nothing
-    ("connect", Snapshot("1.1.0", ("write:jira-work",), "free"), [SCOPE_ADDED]),  # replaced by a more sensitive one
+    ("connect", Snapshot("1.1.0", ("write:jira-work",), "free"), [SCOPE_REPLACED]),  # replaced by another
+    ("connect", Snapshot("1.1.0", (), "free"), [SCOPE_REMOVED]),  # removing scopes is the consent class too
+    ("connect", Snapshot("1.1.0", ("read:jira-work", "read:confluence-content"), "free"), [SCOPE_ADDED]),
+    ("forge", Snapshot("2.0.0", (), "free"), [SCOPE_REMOVED]),
     ("connect", Snapshot("1.2.0", ("read:jira-work", "write:jira-work"), "paid"), [SCOPE_ADDED, FREE_TO_PAID]),
     ("connect", Snapshot("2.0.0", ("read:jira-work",), "free"), []),  # API version bump alone
     ("forge", Snapshot("2.0.0", ("read:jira-work", "admin"), "free"), [SCOPE_ADDED]),
@@ -349,3 +354,22 @@ def test_member_access_is_for_members_of_a_submitted_version():
     assert "published" in member_access_refusal(version("published"), "qa@example.com")
     listing.archived_at = "yesterday"
     assert "archived" in member_access_refusal(version("in_review"), "qa@example.com")
+
+
+def test_connect_and_forge_reasons_say_exactly_which_scope_changed():
+    old = Snapshot("1.0.0", ("read:jira-work", "read:confluence-content", "write:confluence-content"), "free")
+    new = Snapshot("1.1.0", ("write:jira-work", "read:confluence-content", "act:as-app"), "paid")
+    reasons = upgrade_requires_consent(old, new, "connect", catalogue=CATALOGUE)
+    assert [r.text for r in reasons] == [
+        "scope replaced: read:jira-work -> write:jira-work (write)",
+        "scope removed: write:confluence-content",
+        "new scope act:as-app (not in the catalogue: treated as admin)",
+        "price: free -> paid (the site starts paying for the app)",
+    ]
+    assert [str(r) for r in reasons][:2] == [
+        "scope replaced: read:jira-work -> write:jira-work",
+        "scope removed: write:confluence-content",
+    ]
+    # manual keeps its own rule: only what widens access and free -> paid.
+    manual = upgrade_requires_consent(old, new, "manual", catalogue=CATALOGUE)
+    assert [r.code for r in manual] == [SCOPE_ADDED, SCOPE_ADDED, FREE_TO_PAID]

@@ -100,3 +100,25 @@ def test_warning_when_a_tagged_number_cannot_upgrade_a_release():
     assert warning and "sorts below 1.2.3" in warning and "1.2.4" in warning
     assert pre_release_blocks_upgrade_warning(parse_version("1.2.4-bitbucket"), [parse_version("1.2.3")]) is None
     assert pre_release_blocks_upgrade_warning(parse_version("1.2.4"), [parse_version("1.2.3")]) is None
+
+
+def test_build_order_warning_when_a_higher_build_gets_a_lower_version():
+    from versions.schemes import build_order_disagrees, build_order_warning
+
+    released = [(parse_version("1.2.3"), 10), (parse_version("2.0.0"), 11)]
+    warning = build_order_warning(parse_version("1.2.3-stash"), 12, released[:1], build_is_next=True)
+    assert warning.startswith(
+        "1.2.3-stash would get build 12, higher than build 10 of 1.2.3, but 1.2.3-stash sorts below 1.2.3"
+    )
+    assert "choose a number above 1.2.3 (for example 1.2.4)" in warning
+    # A maintenance release on an older line: 1.5.1 after 2.0.0.
+    assert "higher than build 11 of 2.0.0, but 1.5.1 sorts below 2.0.0" in build_order_warning(
+        parse_version("1.5.1"), 12, released
+    )
+    both = build_order_warning(parse_version("1.0.0"), 12, released)
+    assert "higher than build 10 of 1.2.3 (and 1 more)" in both and "a number above 2.0.0 (for example 2.0.1)" in both
+    # An edited version whose build is lower than an older version's.
+    low = build_order_warning(parse_version("3.0.0"), 9, released)
+    assert low.startswith("3.0.0 has build 9, lower than build 10 of 1.2.3, though 3.0.0 sorts above 1.2.3")
+    assert build_order_warning(parse_version("2.1.0"), 12, released, build_is_next=True) is None
+    assert not build_order_disagrees(parse_version("1.0.0"), 1, parse_version("1.0.0"), 1)

@@ -106,3 +106,90 @@ def test_duplicate_of_a_published_version_suggests_the_next_number(listing, owne
     assert copy.number == "1.4.1" and copy.scopes == ["read:jira-work"]
     canceled = VersionFactory(listing=listing, number="1.5.0", state="canceled")
     assert services.version_duplicate(version=canceled, actor=owner.user).number == "1.5.0"
+
+
+# --- breaking changes need MAJOR (issue 10 item 7) ---------------------------------------
+
+
+def test_breaking_manual_version_must_bump_major(owner, listing):
+    VersionFactory(listing=listing, number="1.4.2", state="published", scopes=[])
+    with pytest.raises(ApplicationError) as exc:
+        create(listing, owner, number="1.5.0", breaking=True)
+    assert exc.value.field == "number"
+    assert "a breaking change needs a MAJOR bump (for example 2.0.0)" in exc.value.message
+    assert not Version.objects.filter(number="1.5.0").exists()
+    version = create(listing, owner, number="2.0.0", breaking=True)
+    assert version.breaking is True
+    # Without the flag a MINOR is fine; ticking it later on the draft is checked again.
+    minor = create(listing, owner, number="1.5.0")
+    with pytest.raises(ApplicationError) as exc:
+        services.version_update(version=minor, actor=owner.user, breaking=True)
+    assert exc.value.field == "number"
+    minor.refresh_from_db()
+    assert minor.breaking is False
+    # A duplicate is a new change: the flag is not copied.
+    version = services.version_cancel(version=version, actor=owner.user)
+    assert services.version_duplicate(version=version, actor=owner.user).breaking is False
+
+
+def test_breaking_ocp_version_must_raise_major_over_the_generally_available_one(owner):
+    ocp = ListingFactory(vendor=owner.vendor, scheme="ocp")
+    VersionFactory(listing=ocp, number="1.4.2", state="published")
+    for number in ("1.5.0", "1.5.0-beta.1"):
+        with pytest.raises(ApplicationError) as exc:
+            create(ocp, owner, number=number, breaking=True)
+        assert exc.value.field == "number" and "MAJOR bump over the generally available 1.4.2" in exc.value.message
+    assert create(ocp, owner, number="2.0.0-beta.1", breaking=True).channel == "beta"
+
+
+@pytest.mark.parametrize("scheme", ["connect", "forge", "bundle"])
+def test_breaking_is_refused_where_the_portal_makes_the_number(owner, scheme):
+    other = ListingFactory(vendor=owner.vendor, scheme=scheme)
+    with pytest.raises(ApplicationError) as exc:
+        create(other, owner, number="1.0.0", breaking=True)
+    assert exc.value.field == "breaking" and f"{scheme} listings are numbered by the portal" in exc.value.message
+    with pytest.raises(ApplicationError) as exc:
+        create(ListingFactory(vendor=owner.vendor), owner, breaking="yes")
+    assert exc.value.field == "breaking"
+
+
+def test_submit_checks_the_breaking_bump_against_what_went_live_since(owner, listing):
+    draft = create(listing, owner, number="1.1.0", breaking=True)  # nothing live yet: any number
+    VersionFactory(listing=listing, number="1.0.0", state="published")
+    with pytest.raises(ApplicationError) as exc:
+        services.version_submit(version=draft, actor=owner.user)
+    assert exc.value.field == "number" and "breaking change needs a MAJOR" in exc.value.message
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+
+
+# --- scopes that require others (issue 10 item 6) ------------------------------------------
+
+
+@pytest.fixture
+def scope_requirements(db):
+    from marketplace.services import scope_create
+
+    scope_create(name="read:jira-work", sensitivity=1)
+    scope_create(name="write:jira-work", sensitivity=2, requires=["read:jira-work"])
+
+
+def test_submission_is_refused_until_the_required_scope_is_added(owner, listing, scope_requirements):
+    draft = create(listing, owner, scopes=["write:jira-work"])  # a draft may lack it while the vendor works
+    with pytest.raises(ApplicationError) as exc:
+        services.version_submit(version=draft, actor=owner.user)
+    assert exc.value.field == "scopes" and exc.value.code == "missing_required_scope"
+    assert "write:jira-work requires read:jira-work" in exc.value.message
+    assert "Add read:jira-work" in exc.value.message
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    draft = services.version_update(version=draft, actor=owner.user, scopes=["write:jira-work", "read:jira-work"])
+    assert services.version_submit(version=draft, actor=owner.user).state == "pending_approval"
+
+
+def test_versions_the_portal_makes_keep_the_scopes_the_app_declares(owner, scope_requirements):
+    connect = ListingFactory(vendor=owner.vendor, scheme="connect")
+    version = services.version_create(
+        listing=connect, actor=None, number="1.0.0", update_notes="Auto", scopes=["write:jira-work"], source="poll"
+    )
+    assert services.version_submit(version=version, actor=None).state == "published"

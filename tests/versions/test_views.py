@@ -528,3 +528,69 @@ def test_consent_preview_follows_the_schemes_consent_rule():
     assert not bundle.needs_consent
     connect = consent_preview_from(scheme="connect", number="1.1.0", scopes=["read:a", "write:b"], **common)
     assert connect.reasons == ("new scope write:b", "price: free -> paid")
+
+
+def test_breaking_change_box_asks_for_a_major_bump(client, listing):
+    VersionFactory(listing=listing, number="1.4.2", state="published")
+    page = client.get(create_url(listing)).content.decode()
+    assert 'name="breaking"' in page and "must then be a MAJOR bump over the live version" in page
+    refused = client.post(create_url(listing), version_post(number="1.5.0", breaking="on"))
+    assert refused.status_code == 200
+    assert "a breaking change needs a MAJOR bump (for example 2.0.0)" in refused.context["form"].errors["number"][0]
+    assert not Version.objects.filter(listing=listing, number="1.5.0").exists()
+    url = reverse("portal:version-check-number")
+    live = client.get(url, {"listing": listing.key, "number": "1.5.0", "scopes": "", "breaking": "1"}).json()
+    assert not live["ok"] and "breaking change needs a MAJOR" in live["error"]
+    assert client.get(url, {"listing": listing.key, "number": "1.5.0", "scopes": ""}).json()["ok"]
+    created = client.post(create_url(listing), version_post(number="2.0.0", breaking="on"))
+    assert created.status_code == 302
+    version = Version.objects.get(listing=listing, number="2.0.0")
+    assert version.breaking
+    assert "Breaking change" in client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+
+
+def test_breaking_box_is_not_offered_where_the_portal_makes_the_number(client, vendor):
+    connect = ListingFactory(vendor=vendor, key="connect-app", scheme="connect")
+    assert 'name="breaking"' not in client.get(create_url(connect)).content.decode()
+
+
+def test_form_offers_to_add_a_missing_required_scope_and_submit_is_refused(client, listing):
+    from marketplace.services import scope_create
+
+    scope_create(name="read:jira-work", sensitivity=1)
+    scope_create(name="write:jira-work", sensitivity=2, requires=["read:jira-work"])
+    preview = client.get(
+        reverse("portal:version-preview"), {"listing": listing.key, "number": "1.0.0", "scopes": "write:jira-work"}
+    ).json()
+    assert [(m["scope"], m["add"]) for m in preview["missing_scopes"]] == [("write:jira-work", "read:jira-work")]
+    # Without JavaScript the "Add read:jira-work" button posts the form back with the scope ticked; nothing is saved.
+    added = client.post(create_url(listing), version_post(scopes=["write:jira-work"], add_scope="read:jira-work"))
+    assert added.status_code == 200 and not Version.objects.filter(listing=listing).exists()
+    page = added.content.decode()
+    assert 'value="read:jira-work" id="id_scopes_0" checked' in page
+    assert 'value="write:jira-work" id="id_scopes_1" checked' in page
+    assert added.context["missing_scopes"] == []
+    missing = client.post(create_url(listing), version_post(scopes=["write:jira-work"], update_notes="x", number=""))
+    page = missing.content.decode()
+    assert 'name="add_scope" value="read:jira-work"' in page and "Add read:jira-work" in page
+    # The draft may be saved; the version page says what is missing and submit is refused with the reason.
+    client.post(create_url(listing), version_post(scopes=["write:jira-work"]))
+    version = Version.objects.get(listing=listing, number="1.0.0")
+    detail = client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
+    assert 'id="missing-scopes"' in detail and "requires <code>read:jira-work</code>" in detail
+    response = client.post(reverse("portal:version-submit", args=[version.pk]), follow=True)
+    assert "write:jira-work requires read:jira-work" in unescape(response.content.decode())
+    version.refresh_from_db()
+    assert version.state == "draft"
+
+
+def test_check_number_warns_when_the_build_order_disagrees_with_version_order(client, listing):
+    VersionFactory(listing=listing, number="1.2.3", state="published")  # build 1
+    url = reverse("portal:version-check-number")
+    result = client.get(url, {"listing": listing.key, "number": "1.2.3-stash"}).json()
+    assert result["ok"]
+    assert "Build numbers: 1.2.3-stash would get build 2, higher than build 1 of 1.2.3" in result["warning"]
+    assert client.get(url, {"listing": listing.key, "number": "1.2.4"}).json()["warning"] == ""
+    # The server-rendered form says it too (before any JavaScript runs), and the draft can still be saved.
+    page = client.post(create_url(listing), version_post(number="1.2.3-stash", update_notes="")).content.decode()
+    assert "Build numbers: 1.2.3-stash would get build 2" in page

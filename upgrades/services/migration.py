@@ -66,6 +66,7 @@ def _candidates(
         migration_policy.Candidate(
             number=v.number,
             compatibility=v.compatibility or (),
+            build_number=v.build_number,
             refusal=policies.audience_refusal(
                 scheme=listing.scheme,
                 channel=v.channel,
@@ -111,7 +112,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         allowed: set[int] = set()
         if listing_ids:
             for version in Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES).only(
-                "id", "listing_id", "number", "channel", "compatibility", "scopes", "pricing"
+                "id", "listing_id", "number", "build_number", "channel", "compatibility", "scopes", "pricing"
             ):
                 by_listing.setdefault(version.listing_id, []).append(version)
             allowed = set(
@@ -129,6 +130,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
                 product_key=product.key,
                 product_name=product.name,
                 product_version=version_text,
+                installed_build=installation.version.build_number,
             )
             offer = MigrationOffer(
                 installation=installation,

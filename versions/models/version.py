@@ -115,6 +115,11 @@ class Version(models.Model):
     # Bundle scheme: [{"name": "api", "version": "<deploy version>"}]
     components = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.FORM)
+    # The vendor says this version breaks compatibility: manual and OCP numbers must then be a MAJOR
+    # bump over what is live (versions.policies.version_bump_check). Not copied by duplicate.
+    breaking = models.BooleanField(
+        default=False, help_text="Breaks compatibility with the live version: needs a MAJOR bump"
+    )
     state = FSMField(default=State.DRAFT, choices=State.choices, protected=True, db_index=True)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewing_versions"

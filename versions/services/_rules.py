@@ -14,7 +14,8 @@ from django_fsm import can_proceed
 from core.errors import ApplicationError, TransitionNotAllowed
 from core.services import audit_record
 from marketplace.models import HostProduct, Listing
-from marketplace.selectors import scope_catalogue
+from marketplace.scopes import missing_required_scopes, missing_scopes_message
+from marketplace.selectors import scope_catalogue, scope_requirements
 from versions import validation
 from versions.models import (
     FROZEN_STATES,
@@ -24,7 +25,7 @@ from versions.models import (
 )
 from versions.numbers import PATCH, VersionNumber
 from versions.policies import NUMBER_RELEASED_STATES, manual_bump_check
-from versions.schemes import channel_for
+from versions.schemes import DEFAULT_CHANNEL, OCP, channel_for
 from versions.selectors import last_published
 
 SYSTEM_SOURCES = (Source.POLL, Source.DEPLOY, Source.SHARE, Source.MIRROR)
@@ -130,7 +131,7 @@ def _check_greater_than_released(listing: Listing, channel: str, number: Version
 
 
 def _check_manual_bump(version: Version) -> None:
-    """Manual scheme: the bump must fit the change versus the channel's live version (versions.policies)."""
+    """Vendor-typed numbers: the bump must fit the change (and `breaking`) versus what is live (versions.policies)."""
     if version.source == Source.MIRROR:
         return  # the upstream portal numbered it under its own scope catalogue
     listing = version.listing
@@ -141,7 +142,29 @@ def _check_manual_bump(version: Version) -> None:
         scopes=version.scopes,
         pricing=version.pricing,
         catalogue=scope_catalogue(),
+        breaking=version.breaking,
+        release_live=last_published(listing, DEFAULT_CHANNEL) if version.breaking and listing.scheme == OCP else None,
     )
+
+
+def _check_required_scopes(version: Version) -> None:
+    """Every scope the version asks for brings the scopes it requires (the catalogue says which).
+
+    Checked when a vendor submits; drafts may lack one while the vendor works
+    on them (the form and the API say what is missing). Versions the portal
+    makes from a descriptor or a deploy carry what the app itself declares.
+    """
+    if version.source in SYSTEM_SOURCES:
+        return
+    missing = missing_required_scopes(version.scopes, scope_requirements())
+    if missing:
+        raise ApplicationError(missing_scopes_message(missing), field="scopes", code="missing_required_scope")
+
+
+def _clean_breaking(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ApplicationError("Breaking change must be true or false.", field="breaking")
+    return value
 
 
 def _clean_snapshot(listing: Listing, data: dict[str, Any]) -> dict[str, Any]:

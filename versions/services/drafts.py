@@ -36,6 +36,7 @@ from versions.services._rules import (
     _audit,
     _check_manual_bump,
     _check_number_free,
+    _clean_breaking,
     _clean_snapshot,
     _highest_released,
     _lock,
@@ -67,8 +68,13 @@ def version_create(
     build_number: int | None = None,
     source: str = Source.FORM,
     duplicated_from: Version | None = None,
+    breaking: bool = False,
 ) -> Version:
-    """Create a draft. System sources (poll/deploy/share) may pass actor=None."""
+    """Create a draft. System sources (poll/deploy/share) may pass actor=None.
+
+    `breaking`: the vendor says the version breaks compatibility, so (manual
+    and OCP) its number must be a MAJOR bump over what is live.
+    """
     if source not in Source.values:
         raise ApplicationError(f"Unknown source {source!r}.", field="source")
     if actor is not None or source not in SYSTEM_SOURCES:
@@ -89,6 +95,7 @@ def version_create(
     if channel:
         data["channel"] = channel
     cleaned = _clean_snapshot(listing, data)
+    cleaned["breaking"] = _clean_breaking(breaking)
     if build_number is not None and (
         not isinstance(build_number, int) or isinstance(build_number, bool) or not 1 <= build_number <= BUILD_NUMBER_MAX
     ):
@@ -141,7 +148,7 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
     included. The vendor withdraws one to draft (version_withdraw) to change it.
     Editing a rejected version sends it back to draft for a new submission.
     """
-    unknown = set(data) - set(SNAPSHOT_FIELDS) - {"build_number"}
+    unknown = set(data) - set(SNAPSHOT_FIELDS) - {"build_number", "breaking"}
     if unknown:
         raise ApplicationError(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
     with transaction.atomic():
@@ -163,6 +170,8 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
         if "build_number" in data:
             raise ApplicationError("The build number is assigned when the version is created.", field="build_number")
         cleaned = _clean_snapshot(version.listing, data)
+        if "breaking" in data:
+            cleaned["breaking"] = _clean_breaking(data["breaking"])
         changed = {k: v for k, v in cleaned.items() if getattr(version, k) != v}
         if not changed:
             return version

@@ -33,6 +33,7 @@ from versions.services._rules import (
     SYSTEM_SOURCES,
     _check_greater_than_released,
     _check_manual_bump,
+    _check_required_scopes,
     _clean_snapshot,
     _lock,
     _lock_listing,
@@ -86,6 +87,7 @@ def _validate_for_release(version: Version) -> None:
     )
     _check_greater_than_released(listing, version.channel, version.parsed_number)
     _check_manual_bump(version)
+    _check_required_scopes(version)
 
 
 def version_start_review(*, version: Version, actor: Any, comment: str = "") -> Version:

@@ -25,6 +25,7 @@ from versions.models import EDIT_RETURNS_TO_DRAFT, SUBMITTED_STATES, Version
 from versions.schemes import OCP, channel_for, validate_number
 from versions.selectors import (
     review_comments,
+    scopes_missing_requirements,
     version_consent_preview,
     version_get_for_user,
     version_history,
@@ -51,6 +52,10 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
             )
         except ApplicationError:
             preview = None  # a bad scope: the form already says so next to the field
+    try:
+        missing_scopes = scopes_missing_requirements(scopes)
+    except ApplicationError:
+        missing_scopes = []  # a bad scope: the form already says so next to the field
     number_check = None
     if number.strip():
         number_check = version_number_check(
@@ -62,6 +67,7 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         "version": version,
         "preview": preview,
         "number_check": number_check,
+        "missing_scopes": missing_scopes,
         "returns_to_draft": version is not None and version.state in EDIT_RETURNS_TO_DRAFT,
     }
 
@@ -76,10 +82,23 @@ def _channel_of(listing: Any, number: str, requested: str | None) -> str | None:
         return None
 
 
+def _with_added_scope(request: HttpRequest) -> Any:
+    """The posted form data plus the scope the vendor's "Add ..." button names (nothing is saved)."""
+    data = request.POST.copy()
+    scope = data.get("add_scope", "").strip().lower()
+    if scope and scope not in data.getlist("scopes"):
+        data.appendlist("scopes", scope)
+    return data
+
+
 @portal_view
 @require_http_methods(["GET", "POST"])
 def version_create(request: HttpRequest, key: str) -> HttpResponse:
     listing = listing_get_for_user(user=request.user, key=key)
+    if request.method == "POST" and "add_scope" in request.POST:
+        # The missing-scope box's one-click "Add read:jira-work" without JavaScript: show the form again with it.
+        form = VersionForm(_with_added_scope(request), listing=listing)
+        return render(request, "portal/version_form.html", _form_context(form, listing=listing, version=None))
     form = VersionForm(posted(request), listing=listing)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,6 +122,10 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, f"{version} is {state} and can't be edited: duplicate it instead.")
         return redirect("portal:version-detail", pk=version.pk)
+    if request.method == "POST" and "add_scope" in request.POST:
+        form = VersionForm(_with_added_scope(request), listing=version.listing, version=version)
+        context = _form_context(form, listing=version.listing, version=version)
+        return render(request, "portal/version_form.html", context)
     form = VersionForm(posted(request), listing=version.listing, version=version)
     if request.method == "POST" and form.is_valid():
         state_before = version.state
@@ -142,6 +165,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if not version.is_frozen
             else None,
+            "missing_scopes": scopes_missing_requirements(version.scopes) if not version.is_frozen else [],
             "returns_to_draft": version.state in EDIT_RETURNS_TO_DRAFT,
             "test_sites": version_test_sites(version=version),
             "comment_form": TransitionCommentForm(),
@@ -217,6 +241,7 @@ def version_check_number(request: HttpRequest) -> JsonResponse:
         pricing=request.GET.get("pricing") or None,
         channel=request.GET.get("channel") or None,
         exclude_pk=version_pk,
+        breaking=request.GET.get("breaking") in ("1", "true", "on"),
     )
     return JsonResponse(result)
 
@@ -224,22 +249,27 @@ def version_check_number(request: HttpRequest) -> JsonResponse:
 @portal_view
 @require_GET
 def version_preview(request: HttpRequest) -> JsonResponse:
-    """What customers of the live version would have to approve for these scopes and this price."""
+    """What customers of the live version would have to approve for these scopes and this price,
+    and which required scopes the scopes lack (the form offers a one-click add for each)."""
     listing = listing_get_for_user(user=request.user, key=request.GET.get("listing", ""))
+    scopes = _scopes_param(request) or []
+    try:
+        missing = [m.as_dict() for m in scopes_missing_requirements(scopes)]
+    except ApplicationError as exc:
+        return JsonResponse({"ok": False, "summary": exc.message, "missing_scopes": []})
     channel = _channel_of(listing, request.GET.get("number", ""), request.GET.get("channel"))
     if channel is None:
-        return JsonResponse({"ok": False, "summary": "Enter a valid version number to see the preview."})
-    try:
-        preview = version_consent_preview(
-            listing=listing,
-            channel=channel,
-            scopes=_scopes_param(request) or [],
-            pricing=request.GET.get("pricing") or listing.pricing,
-            number=request.GET.get("number", ""),
+        return JsonResponse(
+            {"ok": False, "summary": "Enter a valid version number to see the preview.", "missing_scopes": missing}
         )
-    except ApplicationError as exc:
-        return JsonResponse({"ok": False, "summary": exc.message})
-    return JsonResponse({"ok": True, "channel": channel, **preview.as_dict()})
+    preview = version_consent_preview(
+        listing=listing,
+        channel=channel,
+        scopes=scopes,
+        pricing=request.GET.get("pricing") or listing.pricing,
+        number=request.GET.get("number", ""),
+    )
+    return JsonResponse({"ok": True, "channel": channel, **preview.as_dict(), "missing_scopes": missing})
 
 
 @portal_view

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, PermissionDenied, TransitionNotAllowed
-from tests.factories import UserFactory, VendorFactory, VersionFactory
+from tests.factories import ListingFactory, UserFactory, VendorFactory, VersionFactory
 from tests.upgrades.migration_world import BITBUCKET, STASH, app, install, stash_site
 from upgrades import services
 from upgrades.models import (
@@ -90,9 +90,29 @@ def test_a_pre_release_below_the_installed_release_is_not_offered_and_says_why(p
     offer = offer_for(migrate(site, admin), installation)
 
     assert (offer.state, offer.code, offer.offered_version) == ("unavailable", "not_greater", None)
+    # 1.2.3-bitbucket was made after 1.2.3, so it has the higher build: the reason says so too.
     assert offer.reason == (
         "1.2.3-bitbucket sorts below the installed 1.2.3: a pre-release is lower than its release; "
-        "ask the vendor for 1.2.4-bitbucket or higher"
+        "ask the vendor for 1.2.4-bitbucket or higher; build numbers disagree with version order: "
+        "1.2.3-bitbucket has the higher build (2 > 1) but the lower version, so tools that go by build number "
+        "would offer it as newer"
+    )
+
+
+def test_an_offer_whose_build_number_is_lower_than_the_installed_one_says_so(products, catalogue):
+    # The vendor published 1.2.3 for Bitbucket Server first, then 1.2.3-stash: a higher build, a lower version.
+    site, admin = stash_site(products)
+    listing = ListingFactory()
+    bitbucket = VersionFactory(listing=listing, number="1.2.3", compatibility=BITBUCKET, state="published")
+    stash = VersionFactory(listing=listing, number="1.2.3-stash", compatibility=STASH, state="superseded")
+    installation = install(site, listing, stash)
+
+    offer = offer_for(migrate(site, admin), installation)
+
+    assert (offer.state, offer.offered_version) == ("offered", bitbucket)
+    assert offer.reason == (
+        "build numbers disagree with version order: 1.2.3 is the higher version but has the lower build "
+        "(1 < 2); the portal goes by version order, tools that go by build number would not offer it"
     )
 
 

@@ -221,3 +221,33 @@ def test_one_email_per_admin_per_request_with_several_admins(db, catalogue, djan
     assert len(recipients) == 4 and len(set(recipients)) == 4
     links = {line for m in mail.outbox for line in m.body.splitlines() if "/upgrades/consent/" in line}
     assert len(links) == 4  # each recipient gets their own link
+
+
+@pytest.mark.parametrize(("scheme", "number"), [("connect", "1.1.0"), ("forge", "2.0.0")])
+def test_connect_and_forge_versions_that_only_remove_a_scope_ask_every_site(
+    db, catalogue, django_capture_on_commit_callbacks, scheme, number
+):
+    # The source documents' classes: the version made because scopes changed (removed too) needs approval.
+    world = make_world(scheme=scheme, scopes=("read:jira-work", "write:jira-work"))
+    v2 = publish(world, number, django_capture_on_commit_callbacks, scopes=["read:jira-work"])
+    requests = UpgradeRequest.objects.filter(to_version=v2)
+    assert requests.count() == 3 and not Upgrade.objects.filter(to_version=v2).exists()
+    assert requests.first().reasons == [
+        {
+            "code": "scope_removed",
+            "text": "scope removed: write:jira-work",
+            "scope": "write:jira-work",
+            "sensitivity": "write",
+        }
+    ]
+    assert "scope removed: write:jira-work" in mail.outbox[0].body
+    assert set(Installation.objects.values_list("version__number", flat=True)) == {"1.0.0"}
+
+
+def test_manual_version_that_only_removes_a_scope_is_applied_without_asking(
+    db, catalogue, django_capture_on_commit_callbacks
+):
+    world = make_world(scheme="manual", scopes=("read:jira-work", "write:jira-work"))
+    v2 = publish(world, "1.0.1", django_capture_on_commit_callbacks, scopes=["read:jira-work"])
+    assert not UpgradeRequest.objects.filter(to_version=v2).exists()
+    assert Installation.objects.filter(version=v2).count() == 3
