@@ -61,7 +61,7 @@ def test_a_sync_mirrors_listings_and_versions_and_a_second_sync_changes_nothing(
     # The feed was read with the token, by the portal's bot.
     hit = descriptor_server.hits(FEED_PATH)[0]["headers"]
     assert hit["Authorization"] == f"Mirror {upstream.token}"
-    assert hit["User-Agent"].startswith("MarketplacePortalBot/")
+    assert hit["User-Agent"].startswith("Marketplacebot/1.0 (+")
 
     before = local_state()
     again = mirror_sync(source=source)
