@@ -20,6 +20,7 @@ from versions.models import Deploy, DescriptorPoll, DescriptorPollState, Version
 from versions.services import automatic as auto
 
 pytestmark = pytest.mark.django_db
+SIMULATED_LISTINGS = 300
 
 
 def descriptor(**fields) -> str:
@@ -233,7 +234,9 @@ def test_listings_due_for_poll(connect_listing, django_capture_on_commit_callbac
     assert list(auto.listings_due_for_poll()) == []
 
 
-def test_a_poll_sets_the_next_poll_time_one_cadence_ahead(connect_listing, django_capture_on_commit_callbacks, settings):
+def test_a_poll_sets_the_next_poll_time_one_cadence_ahead(
+    connect_listing, django_capture_on_commit_callbacks, settings
+):
     settings.DESCRIPTOR_POLL_INTERVAL = timedelta(hours=5)
     settings.DESCRIPTOR_POLL_DISPATCH_EVERY = timedelta(minutes=5)
     settings.DESCRIPTOR_POLL_QUEUE_ALLOWANCE = timedelta(minutes=20)
@@ -263,7 +266,7 @@ def test_a_simulated_day_polls_hundreds_of_listings_at_most_5_hours_apart(owner,
         listing.pk: listing
         for listing in (
             ListingFactory(vendor=vendor, scheme="connect", descriptor_url=broken if i % 10 == 0 else unchanged)
-            for i in range(300)
+            for i in range(SIMULATED_LISTINGS)
         )
     }
     rng = random.Random(10)

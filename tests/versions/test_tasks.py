@@ -53,11 +53,15 @@ def test_fan_out_enqueues_the_due_listings_spread_over_one_tick(vendor, publishe
     ]
     recent = ListingFactory(vendor=vendor, scheme="connect", descriptor_url="https://e.example/r.json")
     DescriptorPollState.objects.create(
-        listing=recent, last_polled_at=timezone.now() - timedelta(minutes=10), next_poll_at=timezone.now() + timedelta(hours=4)
+        listing=recent,
+        last_polled_at=timezone.now() - timedelta(minutes=10),
+        next_poll_at=timezone.now() + timedelta(hours=4),
     )
     stale = ListingFactory(vendor=vendor, scheme="connect", descriptor_url="https://e.example/s.json")
     DescriptorPollState.objects.create(
-        listing=stale, last_polled_at=timezone.now() - timedelta(hours=4), next_poll_at=timezone.now() - timedelta(minutes=1)
+        listing=stale,
+        last_polled_at=timezone.now() - timedelta(hours=4),
+        next_poll_at=timezone.now() - timedelta(minutes=1),
     )
     ListingFactory(
         vendor=vendor, scheme="connect", descriptor_url="https://e.example/a.json", archived_at=timezone.now()
