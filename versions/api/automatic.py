@@ -152,6 +152,18 @@ class DeployCreateApi(generics.GenericAPIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+ShareOutput = inline_serializer(
+    "ShareOutput",
+    {
+        "created": serializers.BooleanField(),
+        "components_changed": serializers.ListField(
+            child=serializers.DictField(), help_text="[] when no component changed: no site is offered the version"
+        ),
+        "version": VersionOutputSerializer(),
+    },
+)
+
+
 class ShareInputSerializer(serializers.Serializer):
     major = serializers.IntegerField(help_text="MAJOR, typed by the vendor; the MINOR counts shares of it")
     components = serializers.JSONField(help_text='[{"name": "api", "version": "2026.11.1"}, ...]')
@@ -161,16 +173,17 @@ class ShareInputSerializer(serializers.Serializer):
 class BundleShareApi(generics.GenericAPIView):
     """Share a bundle listing's app group: the next number is MAJOR.(shares of it).0.
 
-    The same components as the live version give back the live version (200).
+    Every share makes a version (201), also when no component changed: such a
+    version counts the MINOR up and is offered to no site.
     """
 
     serializer_class = ShareInputSerializer
 
-    @extend_schema(request=ShareInputSerializer, responses={201: DeployOutput, 200: DeployOutput})
+    @extend_schema(request=ShareInputSerializer, responses={201: ShareOutput})
     def post(self, request: Request, key: str) -> Response:
         listing = listing_get_for_user(user=request.user, key=key)
         data = ShareInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version, created = bundle_share(listing=listing, actor=request.user, **data.validated_data)
-        body = {"created": created, "version": VersionOutputSerializer(version).data}
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        version, changes = bundle_share(listing=listing, actor=request.user, **data.validated_data)
+        body = {"created": True, "components_changed": changes, "version": VersionOutputSerializer(version).data}
+        return Response(body, status=status.HTTP_201_CREATED)
