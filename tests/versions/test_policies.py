@@ -282,3 +282,19 @@ def test_beta_link_refusal_names_what_is_wrong():
     assert beta_link_refusal(beta()) is None
     assert "superseded" in beta_link_refusal(beta(state="superseded"))
     assert "-beta.N" in beta_link_refusal(beta(channel="release", number="1.2.0"))
+
+
+def test_a_mirrored_app_group_update_waits_for_the_site_admins_one_click():
+    from versions.policies import INTERNAL_MARKET_UPDATE, consent_reasons, waits_for_one_click_upgrade
+
+    installation = SimpleNamespace(version=SimpleNamespace(number="1.0.0"), granted_scopes=[], license="free")
+    mirrored = SimpleNamespace(number="1.1.0", scopes=[], pricing="free", source="mirror")
+    shared_here = SimpleNamespace(number="1.1.0", scopes=[], pricing="free", source="share")
+    assert waits_for_one_click_upgrade(mirrored, "bundle")
+    assert not waits_for_one_click_upgrade(shared_here, "bundle")
+    assert not waits_for_one_click_upgrade(mirrored, "manual")  # other schemes keep their own rules
+    reasons = consent_reasons(installation, mirrored, "bundle", catalogue={}, auto_update=True)
+    assert [r["code"] for r in reasons] == [INTERNAL_MARKET_UPDATE]
+    assert "internal market" in reasons[0]["text"]
+    assert consent_reasons(installation, shared_here, "bundle", catalogue={}, auto_update=True) == []
+    assert consent_reasons(installation, mirrored, "manual", catalogue={}, auto_update=True) == []
