@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.emails import send_email_once
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest
+from versions import policies
 
 CONSENT_LINK_SALT = "upgrades.consent-link"
 
@@ -81,6 +82,7 @@ def _request_context(request: UpgradeRequest) -> dict:
         "reasons": request.reasons,
         "link_max_age_days": settings.UPGRADE_LINK_MAX_AGE.days,
         "portal_url": settings.PORTAL_BASE_URL,
+        "site_url": settings.PORTAL_BASE_URL + reverse("upgrades:site", kwargs={"pk": installation.site_id}),
     }
 
 
@@ -96,7 +98,16 @@ def send_request_emails(request_id: int, *, kind: str = SentEmail.Kind.CONSENT) 
     if request is None or request.state != "pending":
         return 0
     listing = request.installation.listing
-    if kind == SentEmail.Kind.REMINDER:
+    market_update = bool(request.reasons) and all(
+        r.get("code") == policies.INTERNAL_MARKET_UPDATE for r in request.reasons
+    )
+    if market_update:
+        # The internal market reminds; the admin upgrades (one click on the site page or the link).
+        site = request.installation.site
+        reminder = "Reminder: " if kind == SentEmail.Kind.REMINDER else ""
+        subject = f"{reminder}{listing.name} {request.to_version.number} is ready to upgrade on {site.name}"
+        template = "upgrade_market"
+    elif kind == SentEmail.Kind.REMINDER:
         subject = f"Reminder: {listing.name} {request.to_version.number} is waiting for your approval"
         template = "upgrade_reminder"
     else:

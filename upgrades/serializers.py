@@ -26,6 +26,7 @@ from upgrades.models import (
 )
 from upgrades.services.beta import BETA_LINK_DEFAULT_DAYS, BETA_LINK_MAX_DAYS
 from versions import policies
+from versions.serializers import ComponentChangeSerializer
 
 # --- shared pieces -----------------------------------------------------------------------
 
@@ -41,19 +42,6 @@ class ConsentReasonSerializer(serializers.Serializer):
     sensitivity = serializers.ChoiceField(
         choices=list(SENSITIVITY_NAMES.values()), required=False, help_text="scope_added only"
     )
-
-
-class ComponentChangeSerializer(serializers.Serializer):
-    """A component an app group's upgrade adds (from null), changes or removes (to null)."""
-
-    name = serializers.CharField()
-
-    def get_fields(self) -> dict[str, Any]:
-        # `from` is a Python keyword: the field can't be declared in the class body.
-        fields = super().get_fields()
-        fields["from"] = serializers.CharField(allow_null=True)
-        fields["to"] = serializers.CharField(allow_null=True)
-        return fields
 
 
 # --- the update check --------------------------------------------------------------------

@@ -128,7 +128,7 @@ class DeployAdmin(_ReadOnlyAdmin):
 class DescriptorPollStateAdmin(_ReadOnlyAdmin):
     """Per listing: the conditional-GET validators and the current failure streak."""
 
-    list_display = ["listing", "last_polled_at", "etag", "last_modified", "failure_streak"]
+    list_display = ["listing", "last_polled_at", "next_poll_at", "etag", "last_modified", "failure_streak"]
     search_fields = ["listing__key"]
     list_select_related = ["listing"]
 

@@ -24,6 +24,7 @@ The vendor controls the URL, the DNS answers and every redirect, so:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -215,8 +216,18 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """The system of trust httpx uses (certifi's CA bundle), built once per process.
+
+    Loading the CA bundle costs tens of milliseconds; polling hundreds of
+    listings paid that on every fetch. An SSLContext is safe to share between threads.
+    """
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
 def _deadline_transport(deadline: float, verify: ssl.SSLContext | bool) -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(verify=verify, trust_env=False)
+    transport = httpx.HTTPTransport(verify=_default_ssl_context() if verify is True else verify, trust_env=False)
     # httpx builds its httpcore pool without a way to pass a network backend; swap it in.
     pool = transport._pool
     if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):  # pragma: no cover

@@ -17,7 +17,10 @@ Consent, by numbering scheme (DESIGN.md section 5):
   ("scope removed: read:jira-work"), and so is free -> paid;
 - ocp: a MAJOR upgrade waits for the customer admin's manual "Upgrade";
   MINOR and PATCH upgrades are applied automatically;
-- bundle: never (an installation follows its components);
+- bundle: never (an installation follows its components), except an update
+  that reached this portal through the internal market (a mirrored version):
+  the site's admins are reminded and upgrade with one click, as the Rainbond
+  seed's internal market does; other mirrored versions keep their scheme's rules;
 - and a site that turned automatic updates off approves every upgrade.
 
 Also here: which states count as released, whether a version reaches an
@@ -54,6 +57,8 @@ SCOPE_REPLACED = "scope_replaced"
 FREE_TO_PAID = "free_to_paid"
 MAJOR_UPGRADE = "major_upgrade"
 AUTO_UPDATE_OFF = "auto_update_off"
+INTERNAL_MARKET_UPDATE = "internal_market_update"
+MIRROR_SOURCE = "mirror"  # versions.models.Source.MIRROR
 
 SCHEMES_ASKING_FOR_SCOPES_AND_PRICE = ("manual", "connect", "forge")
 # Schemes whose vendor types the number, so marking a version as breaking asks for a MAJOR bump.
@@ -251,9 +256,28 @@ def consent_reasons(
             Snapshot.of_installation(installation), candidate, listing, catalogue=catalogue
         )
     ]
+    if waits_for_one_click_upgrade(candidate, listing):
+        reasons.append(
+            {
+                "code": INTERNAL_MARKET_UPDATE,
+                "text": "an update of this app group arrived through the internal market: "
+                "it is installed when a site admin clicks Upgrade",
+            }
+        )
     if not reasons and not auto_update:
         reasons.append({"code": AUTO_UPDATE_OFF, "text": "automatic updates are turned off for this site"})
     return reasons
+
+
+def waits_for_one_click_upgrade(candidate: Any, listing: Any) -> bool:
+    """An app group's update that came through the internal market (a mirrored version) is not
+    applied by the rollout: the site's admins are reminded and upgrade it themselves.
+
+    `candidate` is anything with a `source` (a Version; a Snapshot or mapping has none and
+    never waits); `listing` anything with a `scheme` (or the scheme's name).
+    """
+    scheme = listing if isinstance(listing, str) else getattr(listing, "scheme", None)
+    return scheme == BUNDLE and getattr(candidate, "source", None) == MIRROR_SOURCE
 
 
 def scope_changes_for_display(

@@ -26,8 +26,10 @@ from versions.models import (
 from versions.numbers import VersionNumber, VersionNumberError, is_valid_version, parse_version
 from versions.policies import (
     NUMBER_RELEASED_STATES,
+    RELEASED_STATES,
     SCHEMES_ASKING_FOR_SCOPES_AND_PRICE,
     Snapshot,
+    component_changes,
     manual_bump_check,
     upgrade_requires_consent,
 )
@@ -116,6 +118,34 @@ def listing_history(*, listing_id: int) -> QuerySet[AuditEvent]:
 
 def versions_of_listing(*, listing_id: int) -> QuerySet[Version]:
     return Version.objects.filter(listing_id=listing_id).order_by("-sort_key")
+
+
+def version_component_changes(*, listing_id: int, versions: Iterable[Version]) -> dict[int, list[dict[str, Any]]]:
+    """App groups: per version, the components it changed against the released version before it
+    in its channel (the first share lists every component as new).
+
+    An empty list is a share that changed no component: the portal offers it to no site, since
+    installations update by their components. One query for the listing's released versions.
+    """
+    wanted = {v.pk: v for v in versions}
+    if not wanted:
+        return {}
+    released = list(
+        Version.objects.filter(listing_id=listing_id, state__in=RELEASED_STATES)
+        .only("pk", "channel", "sort_key", "components")
+        .order_by("sort_key")
+    )
+    changes: dict[int, list[dict[str, Any]]] = {}
+    previous_in_channel: dict[str, list[dict[str, str]]] = {}
+    for version in released:
+        before = previous_in_channel.get(version.channel, [])
+        if version.pk in wanted:
+            changes[version.pk] = component_changes(before, version.components)
+        previous_in_channel[version.channel] = version.components
+    for pk, version in wanted.items():
+        if pk not in changes:  # not released (yet): against what is live in its channel now
+            changes[pk] = component_changes(previous_in_channel.get(version.channel, []), version.components)
+    return changes
 
 
 def last_published(listing: Any, channel: str) -> Version | None:

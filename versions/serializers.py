@@ -145,7 +145,30 @@ class ShareInputSerializer(serializers.Serializer):
 
 
 class DeployOutputSerializer(serializers.Serializer):
-    """A deploy or a share: the version it made, or (created false) the one it already was."""
+    """A deploy: the version it made, or (created false) the one the same manifest made before."""
 
     created = serializers.BooleanField()
+    version = VersionOutputSerializer()
+
+
+class ComponentChangeSerializer(serializers.Serializer):
+    """A component a version of an app group adds (from null), changes or removes (to null)."""
+
+    name = serializers.CharField()
+
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword: the field can't be declared in the class body.
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(allow_null=True)
+        fields["to"] = serializers.CharField(allow_null=True)
+        return fields
+
+
+class ShareOutputSerializer(serializers.Serializer):
+    """A bundle share: every share makes a version (the MINOR counts shares), even with nothing changed."""
+
+    created = serializers.BooleanField()
+    components_changed = ComponentChangeSerializer(
+        many=True, help_text="Empty when no component changed: then no site is offered the version"
+    )
     version = VersionOutputSerializer()

@@ -250,12 +250,23 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_QUEUES = "default,email,polling,rollouts"
 
 # --- Marketplace policy -------------------------------------------------------
+# A connect listing's descriptor is polled at most this far apart (the seed's "every 5 hours").
+# Each listing keeps its own next-poll time; beat dispatches what is due every
+# DESCRIPTOR_POLL_DISPATCH_EVERY, and a poll is scheduled early enough that waiting for the next
+# tick, the spread inside the tick and up to DESCRIPTOR_POLL_QUEUE_ALLOWANCE of queue delay
+# still keep the gap within the interval (versions.services.automatic.poll_cadence).
 DESCRIPTOR_POLL_INTERVAL = timedelta(seconds=env.int("DESCRIPTOR_POLL_INTERVAL", default=5 * 60 * 60))
+DESCRIPTOR_POLL_DISPATCH_EVERY = timedelta(seconds=env.int("DESCRIPTOR_POLL_DISPATCH_EVERY", default=5 * 60))
+DESCRIPTOR_POLL_QUEUE_ALLOWANCE = timedelta(seconds=env.int("DESCRIPTOR_POLL_QUEUE_ALLOWANCE", default=20 * 60))
 DESCRIPTOR_ALLOW_LOOPBACK = env.bool("DESCRIPTOR_ALLOW_LOOPBACK", default=False)
 DESCRIPTOR_MAX_BYTES = env.int("DESCRIPTOR_MAX_BYTES", default=1024 * 1024)
 DESCRIPTOR_CONNECT_TIMEOUT = env.float("DESCRIPTOR_CONNECT_TIMEOUT", default=5.0)
 DESCRIPTOR_READ_TIMEOUT = env.float("DESCRIPTOR_READ_TIMEOUT", default=10.0)
-PORTAL_BOT_USER_AGENT = env.str("PORTAL_BOT_USER_AGENT", default=f"MarketplacePortalBot/1.0 (+{PORTAL_BASE_URL}/bot)")
+# Vendors find the portal's polls in their access logs by the token `Marketplacebot` (the connect
+# seed tells them to search for it), so an override that drops it gets it put back in front.
+PORTAL_BOT_USER_AGENT = env.str("PORTAL_BOT_USER_AGENT", default=f"Marketplacebot/1.0 (+{PORTAL_BASE_URL})")
+if "Marketplacebot" not in PORTAL_BOT_USER_AGENT:
+    PORTAL_BOT_USER_AGENT = f"Marketplacebot/1.0 {PORTAL_BOT_USER_AGENT}".strip()
 UPGRADE_AUTO_WINDOW = timedelta(hours=env.int("UPGRADE_AUTO_WINDOW_HOURS", default=0))
 UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
@@ -287,10 +298,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Apply upgrades whose time came, remind site admins, expire unanswered requests.
     "upgrades-housekeeping": {"task": "upgrades.tasks.upgrade_housekeeping", "schedule": 60.0},
-    # Fan out one poll per due connect listing, spread over the interval.
+    # Enqueue a poll for every connect listing whose next-poll time came (keeps the 5-hour cadence).
     "versions-poll-due-descriptors": {
         "task": "versions.tasks.poll_due_descriptors",
-        "schedule": DESCRIPTOR_POLL_INTERVAL,
+        "schedule": DESCRIPTOR_POLL_DISPATCH_EVERY,
     },
     # Sync the upstream portals this portal mirrors.
     "mirror-poll-sources": {"task": "mirror.tasks.poll_mirror_sources", "schedule": MIRROR_SYNC_INTERVAL},

@@ -27,7 +27,7 @@ def test_poll_now_runs_on_the_worker_and_mails_the_vendor(celery_worker_process,
     assert first is not None, "the worker did not poll"
     assert (first.outcome, first.trigger, first.requested_by_id) == ("version_created", "manual", owner.pk)
     assert first.version.number == "1.0.0"
-    assert descriptor_server.hits("/acme.json")[0]["headers"]["User-Agent"].startswith("MarketplacePortalBot/")
+    assert descriptor_server.hits("/acme.json")[0]["headers"]["User-Agent"].startswith("Marketplacebot/1.0 (+")
 
     descriptor_server.serve("/acme.json", descriptor(scopes=["read:jira-work", "write:jira-work"]), etag='"v2"')
     cache.clear()  # "Poll now" is throttled per listing

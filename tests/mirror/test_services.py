@@ -6,13 +6,16 @@ import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
 
 from core.errors import ApplicationError
 from marketplace.models import Listing
 from mirror.feed import FEED_PATH
 from mirror.models import MirroredListing, MirrorSync
 from mirror.services import mirror_sync
-from tests.factories import ListingFactory, SiteFactory
+from tests.factories import ListingFactory, SiteAdminFactory, SiteFactory, VersionFactory
 from tests.http_servers import running
 from tests.mirror.upstream import COMPONENTS, feed_pages, publish_feed
 from upgrades.models import Upgrade, UpgradeRequest
@@ -61,7 +64,7 @@ def test_a_sync_mirrors_listings_and_versions_and_a_second_sync_changes_nothing(
     # The feed was read with the token, by the portal's bot.
     hit = descriptor_server.hits(FEED_PATH)[0]["headers"]
     assert hit["Authorization"] == f"Mirror {upstream.token}"
-    assert hit["User-Agent"].startswith("MarketplacePortalBot/")
+    assert hit["User-Agent"].startswith("Marketplacebot/1.0 (+")
 
     before = local_state()
     again = mirror_sync(source=source)
@@ -86,14 +89,16 @@ def test_an_unchanged_feed_answers_304_and_nothing_is_read(upstream, descriptor_
     assert local_state() == before
 
 
-def test_a_new_upstream_share_reaches_the_local_sites_whose_components_differ_without_consent(
-    upstream, descriptor_server, source_for, settings, django_capture_on_commit_callbacks
+def test_a_mirrored_app_group_update_reminds_the_site_admins_and_waits_for_their_one_click_upgrade(
+    upstream, descriptor_server, source_for, settings, django_capture_on_commit_callbacks, client
 ):
+    """Rainbond: the internal market reminds; the customer upgrades (the rollout does not apply it)."""
     publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
     source = source_for(descriptor_server, upstream.token, key_prefix="up-")
     mirror_sync(source=source)
     group = Listing.objects.get(key="up-acme-group")
-    site = SiteFactory()
+    admin = SiteAdminFactory(user__email="ops@customer.example.com")
+    site = admin.site
     installation = installation_create(site=site, listing=group, version=group.versions.get())
 
     # The vendor shares MAJOR 2 with the same components: mirrored, but nothing to update on the site.
@@ -103,11 +108,10 @@ def test_a_new_upstream_share_reaches_the_local_sites_whose_components_differ_wi
         sync = mirror_sync(source=source)
     assert sync.versions_created == 1
     assert group.versions.get(state="published").number == "2.0.0"
-    installation.refresh_from_db()
-    assert installation.version.number == "1.0.0"
     assert site_updates(site=site)["updates_available"] == 0
+    assert mail.outbox == []
 
-    # Then a share that changes a component: the rollout upgrades the site, nobody is asked.
+    # Then a share that changes a component: the site's admins are reminded, nothing is applied.
     upstream.share([{"name": "api", "version": "2"}, COMPONENTS[1]], major=2)
     publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
     with django_capture_on_commit_callbacks(execute=True):
@@ -115,11 +119,69 @@ def test_a_new_upstream_share_reaches_the_local_sites_whose_components_differ_wi
     assert (sync.outcome, sync.versions_created) == ("synced", 1)
     newest = group.versions.get(state="published")
     assert (newest.number, newest.source) == ("2.1.0", "mirror")
-    assert newest.components == [{"name": "api", "version": "2"}, COMPONENTS[1]]
     installation.refresh_from_db()
-    assert installation.version_id == newest.pk
-    assert Upgrade.objects.filter(installation=installation, to_version=newest).exists()
+    assert installation.version.number == "1.0.0"
+    assert not Upgrade.objects.filter(installation=installation).exists()
+    request = UpgradeRequest.objects.get(installation=installation, to_version=newest, state="pending")
+    assert [r["code"] for r in request.reasons] == ["internal_market_update"]
+    [message] = mail.outbox
+    assert message.to == ["ops@customer.example.com"]
+    assert message.subject == f"ACME app group 2.1.0 is ready to upgrade on {site.name}"
+    site_url = reverse("upgrades:site", kwargs={"pk": site.pk})
+    assert site_url in message.body and "nothing is installed until you upgrade" in message.body
+
+    # The site page shows the update with its components and a one-click Upgrade button.
+    client.force_login(admin.user)
+    page = client.get(site_url).content.decode()
+    assert "arrived through the internal market" in page and "api: 1 &rarr; 2" in page
+    upgrade_url = reverse("upgrades:installation-upgrade", kwargs={"site_pk": site.pk, "pk": installation.pk})
+    assert f'action="{upgrade_url}"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(upgrade_url)
+    assert response.status_code == 302
+    installation.refresh_from_db()
+    request.refresh_from_db()
+    assert installation.version_id == newest.pk and request.state == "approved"
+    assert site_updates(site=site)["updates_available"] == 0
+
+
+def test_other_mirrored_versions_follow_their_scheme(
+    upstream, descriptor_server, source_for, settings, django_capture_on_commit_callbacks
+):
+    """A mirrored manual app without new scopes is applied by the rollout; one asking for a new scope waits."""
+    publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
+    source = source_for(descriptor_server, upstream.token, key_prefix="up-")
+    mirror_sync(source=source)
+    tool = Listing.objects.get(key="up-acme-tool")
+    site = SiteAdminFactory().site
+    installation = installation_create(site=site, listing=tool, version=tool.versions.get(number="1.1.0"))
+
+    Version.objects.filter(listing=upstream.tool, number="1.1.0").update(state="superseded")
+    VersionFactory(
+        listing=upstream.tool, number="1.1.1", state="published", published_at=timezone.now(), scopes=["read:jira-work"]
+    )
+    publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
+    with django_capture_on_commit_callbacks(execute=True):
+        mirror_sync(source=source)
+    installation.refresh_from_db()
+    assert installation.version.number == "1.1.1"
     assert not UpgradeRequest.objects.exists()
+
+    Version.objects.filter(listing=upstream.tool, number="1.1.1").update(state="superseded")
+    VersionFactory(
+        listing=upstream.tool,
+        number="1.2.1",
+        state="published",
+        published_at=timezone.now(),
+        scopes=["read:jira-work", "write:jira-work"],
+    )
+    publish_feed(descriptor_server, feed_pages(upstream.token, settings=settings))
+    with django_capture_on_commit_callbacks(execute=True):
+        mirror_sync(source=source)
+    installation.refresh_from_db()
+    assert installation.version.number == "1.1.1"
+    request = UpgradeRequest.objects.get(installation=installation)
+    assert [r["code"] for r in request.reasons] == ["scope_added"]
 
 
 def test_a_listing_gone_from_the_feed_is_archived_and_comes_back(upstream, descriptor_server, source_for, settings):

@@ -33,8 +33,8 @@ def test_a_share_upgrades_sites_whose_components_differ_and_lists_them(catalogue
     listing, owner, site = world.listing, world.vendor_user, world.sites[0]
     components = [{"name": "api", "version": "1"}, {"name": "ui", "version": "5.2"}]
     with django_capture_on_commit_callbacks(execute=True):
-        shared, created = bundle_share(listing=listing, actor=owner, major=1, components=components)
-    assert created and shared.number == "1.1.0"
+        shared, changes = bundle_share(listing=listing, actor=owner, major=1, components=components)
+    assert changes and shared.number == "1.1.0"
     # The rollout upgraded every installation, nobody was asked.
     assert set(Installation.objects.filter(listing=listing).values_list("version__number", flat=True)) == {"1.1.0"}
     assert not UpgradeRequest.objects.exists()

@@ -41,11 +41,34 @@ def test_minor_counts_the_shares_of_a_major_and_each_share_goes_live(suite, owne
     assert states == {"1.0.0": "superseded", "1.1.0": "superseded", "1.2.0": "superseded", "2.0.0": "published"}
 
 
-def test_the_same_components_again_make_no_version(suite, owner):
+def test_every_share_counts_the_minor_even_when_no_component_changed(suite, owner):
+    """Rainbond: the minor version accumulates on every share."""
     first, _ = share(suite, owner, 1, API, UI)
-    again, created = share(suite, owner, 1, UI, API)  # order does not matter
-    assert not created and again.pk == first.pk
-    assert Version.objects.filter(listing=suite).count() == 1
+    again, changes = share(suite, owner, 1, UI, API)  # order does not matter
+    assert changes == [] and again.pk != first.pk
+    assert (again.number, again.state, again.components) == ("1.1.0", "published", [API, UI])
+    assert "no component changed" in again.update_notes
+    third, changes = share(suite, owner, 1, API, {"name": "ui", "version": "5.3"})
+    assert third.number == "1.2.0" and changes == [{"name": "ui", "from": "5.2", "to": "5.3"}]
+    states = dict(Version.objects.filter(listing=suite).values_list("number", "state"))
+    assert states == {"1.0.0": "superseded", "1.1.0": "superseded", "1.2.0": "published"}
+
+
+def test_the_pages_show_which_components_each_version_changed(client, suite, owner):
+    first, _ = share(suite, owner, 1, API, UI)
+    same, _ = share(suite, owner, 1, API, UI)
+    newer, _ = share(suite, owner, 1, {"name": "api", "version": "2026.11.0"}, UI)
+    client.force_login(owner.user)
+    page = client.get(f"/portal/listings/{suite.key}/").content.decode()
+    assert "Components changed" in page
+    rows = {v.number: page.split(f">{v.number}</a>")[-1].split("</tr>")[0] for v in (first, same, newer)}
+    assert "api: 2026.10.1 (new)" in rows["1.0.0"] and "ui: 5.2 (new)" in rows["1.0.0"]
+    assert "no site is offered this version" in rows["1.1.0"]
+    assert "api: 2026.10.1 &rarr; 2026.11.0" in rows["1.2.0"] and "ui:" not in rows["1.2.0"]
+    detail = client.get(f"/portal/versions/{same.pk}/").content.decode()
+    assert "Components changed" in detail and "no site is offered this version" in detail
+    detail = client.get(f"/portal/versions/{newer.pk}/").content.decode()
+    assert "api: 2026.10.1 &rarr; 2026.11.0" in detail
 
 
 @pytest.mark.parametrize(
@@ -84,7 +107,8 @@ def test_share_api(suite, owner):
     r = client.post(url, {"major": 1, "components": [API, UI]}, format="json")
     assert r.status_code == 201 and r.json()["version"]["number"] == "1.0.0"
     r = client.post(url, {"major": 1, "components": [API, UI]}, format="json")
-    assert r.status_code == 200 and r.json()["created"] is False
+    assert r.status_code == 201 and r.json()["version"]["number"] == "1.1.0"
+    assert r.json()["components_changed"] == []
     r = client.post(url, {"major": 1, "components": []}, format="json")
     assert r.status_code == 400 and "at least one component" in r.json()["components"][0]
     other = APIClient()
@@ -103,4 +127,7 @@ def test_share_page(client, suite, owner):
     bad = client.post(f"/portal/listings/{suite.key}/share/", {"major": "1", "components": "api"})
     assert bad.status_code == 200 and "name and a version" in bad.content.decode()
     assert Version.objects.filter(listing=suite).count() == 1
+    again = client.post(f"/portal/listings/{suite.key}/share/", {"major": "1", "components": "api=2026.10.1\nui=5.2"})
+    assert again.status_code == 302
+    assert "no component changed" in client.get(again["Location"]).content.decode()
     assert "Share app group" in client.get(f"/portal/listings/{suite.key}/").content.decode()

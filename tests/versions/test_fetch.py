@@ -363,3 +363,12 @@ def test_the_request_asks_only_for_encodings_the_fetcher_can_bound(descriptor_se
     url = descriptor_server.serve("/d.json", BODY)
     fetch_descriptor(url)
     assert descriptor_server.hits("/d.json")[0]["headers"]["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_the_default_user_agent_is_marketplacebot_with_the_portal_address(descriptor_server, settings):
+    """The seed tells vendors to search their access logs for `Marketplacebot`."""
+    url = descriptor_server.serve("/d.json", BODY)
+    fetch_descriptor(url)
+    user_agent = descriptor_server.hits("/d.json")[0]["headers"]["User-Agent"]
+    assert user_agent == f"Marketplacebot/1.0 (+{settings.PORTAL_BASE_URL})"
+    assert "Marketplacebot" in user_agent.split("/")[0]

@@ -373,3 +373,19 @@ def test_connect_and_forge_reasons_say_exactly_which_scope_changed():
     # manual keeps its own rule: only what widens access and free -> paid.
     manual = upgrade_requires_consent(old, new, "manual", catalogue=CATALOGUE)
     assert [r.code for r in manual] == [SCOPE_ADDED, SCOPE_ADDED, FREE_TO_PAID]
+
+
+def test_a_mirrored_app_group_update_waits_for_the_site_admins_one_click():
+    from versions.policies import INTERNAL_MARKET_UPDATE, consent_reasons, waits_for_one_click_upgrade
+
+    installation = SimpleNamespace(version=SimpleNamespace(number="1.0.0"), granted_scopes=[], license="free")
+    mirrored = SimpleNamespace(number="1.1.0", scopes=[], pricing="free", source="mirror")
+    shared_here = SimpleNamespace(number="1.1.0", scopes=[], pricing="free", source="share")
+    assert waits_for_one_click_upgrade(mirrored, "bundle")
+    assert not waits_for_one_click_upgrade(shared_here, "bundle")
+    assert not waits_for_one_click_upgrade(mirrored, "manual")  # other schemes keep their own rules
+    reasons = consent_reasons(installation, mirrored, "bundle", catalogue={}, auto_update=True)
+    assert [r["code"] for r in reasons] == [INTERNAL_MARKET_UPDATE]
+    assert "internal market" in reasons[0]["text"]
+    assert consent_reasons(installation, shared_here, "bundle", catalogue={}, auto_update=True) == []
+    assert consent_reasons(installation, mirrored, "manual", catalogue={}, auto_update=True) == []

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
+import random
+from datetime import datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound
 from tests.factories import ListingFactory, MembershipFactory, ScopeFactory, UserFactory
@@ -15,6 +20,7 @@ from versions.models import Deploy, DescriptorPoll, DescriptorPollState, Version
 from versions.services import automatic as auto
 
 pytestmark = pytest.mark.django_db
+SIMULATED_LISTINGS = 300
 
 
 def descriptor(**fields) -> str:
@@ -226,6 +232,75 @@ def test_listings_due_for_poll(connect_listing, django_capture_on_commit_callbac
     assert list(auto.listings_due_for_poll()) == [connect_listing]
     poll(connect_listing, django_capture_on_commit_callbacks)
     assert list(auto.listings_due_for_poll()) == []
+
+
+def test_a_poll_sets_the_next_poll_time_one_cadence_ahead(
+    connect_listing, django_capture_on_commit_callbacks, settings
+):
+    settings.DESCRIPTOR_POLL_INTERVAL = timedelta(hours=5)
+    settings.DESCRIPTOR_POLL_DISPATCH_EVERY = timedelta(minutes=5)
+    settings.DESCRIPTOR_POLL_QUEUE_ALLOWANCE = timedelta(minutes=20)
+    assert auto.poll_cadence() == timedelta(hours=4, minutes=30)
+    poll(connect_listing, django_capture_on_commit_callbacks)
+    state = DescriptorPollState.objects.get(listing=connect_listing)
+    assert state.next_poll_at == state.last_polled_at + timedelta(hours=4, minutes=30)
+    later = state.next_poll_at + timedelta(seconds=1)
+    assert list(auto.listings_due_for_poll(now=later)) == [connect_listing]
+    assert [pk for pk, _ in auto.descriptor_polls_claim_due(now=later)] == [connect_listing.pk]
+    # Claimed: a second tick right after enqueues nothing; once the queue allowance passed, it is claimed again.
+    assert auto.descriptor_polls_claim_due(now=later + timedelta(minutes=5)) == []
+    assert len(auto.descriptor_polls_claim_due(now=later + timedelta(minutes=21))) == 1
+
+
+def test_a_simulated_day_polls_hundreds_of_listings_at_most_5_hours_apart(owner, descriptor_server, settings):
+    """The seed promises a poll every 5 hours. 300 listings (a tenth of them failing, forty more
+    added during the day), beat every 5 minutes, each poll waiting up to 10 minutes in the queue:
+    no listing goes more than 5 hours without a poll, and none is polled twice in one cadence."""
+    settings.DESCRIPTOR_POLL_INTERVAL = timedelta(hours=5)
+    settings.DESCRIPTOR_POLL_DISPATCH_EVERY = timedelta(minutes=5)
+    settings.DESCRIPTOR_POLL_QUEUE_ALLOWANCE = timedelta(minutes=20)
+    vendor = owner.vendor_memberships.get().vendor
+    unchanged = descriptor_server.serve("/unchanged.json", status=304)
+    broken = descriptor_server.serve("/broken.json", status=500)
+    listings = {
+        listing.pk: listing
+        for listing in (
+            ListingFactory(vendor=vendor, scheme="connect", descriptor_url=broken if i % 10 == 0 else unchanged)
+            for i in range(SIMULATED_LISTINGS)
+        )
+    }
+    rng = random.Random(10)
+    start = timezone.now()
+    end = start + timedelta(days=1)
+    tick = timedelta(minutes=5)
+    added_at: dict[int, datetime] = dict.fromkeys(listings, start)
+    queue: list[tuple[datetime, int]] = []
+    polled: dict[int, list[datetime]] = {pk: [] for pk in listings}
+    now = start
+    while now < end:
+        if now == start + timedelta(hours=7):  # vendors keep listing apps
+            for _ in range(40):
+                listing = ListingFactory(vendor=vendor, scheme="connect", descriptor_url=unchanged)
+                listings[listing.pk], added_at[listing.pk], polled[listing.pk] = listing, now, []
+        for listing_id, countdown in auto.descriptor_polls_claim_due(now=now):
+            delay = timedelta(seconds=countdown + rng.uniform(0, 600))
+            heapq.heappush(queue, (now + delay, listing_id))
+        while queue and queue[0][0] < now + tick:
+            at, listing_id = heapq.heappop(queue)
+            auto.listing_poll_descriptor(listing=listings[listing_id], now=at)
+            polled[listing_id].append(at)
+        now += tick
+
+    limit = timedelta(hours=5)
+    gaps = []
+    for listing_id, times in polled.items():
+        assert times, f"listing {listing_id} was never polled"
+        # From its listing to its first poll, between polls, and from the last poll to the end of the day.
+        gaps += [b - a for a, b in itertools.pairwise([added_at[listing_id], *times, end])]
+        assert min(b - a for a, b in itertools.pairwise(times)) >= auto.poll_cadence()
+    assert max(gaps) <= limit, f"longest gap {max(gaps)}"
+    assert DescriptorPoll.objects.count() == sum(len(times) for times in polled.values())
+    assert DescriptorPoll.objects.filter(outcome=DescriptorPoll.Outcome.FAILED).count() > 0
 
 
 # --- deploys ------------------------------------------------------------------------------------

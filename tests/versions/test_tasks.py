@@ -46,15 +46,23 @@ def published_messages():
         reset_celery_connections()
 
 
-def test_fan_out_spreads_due_polls_over_the_interval(vendor, published_messages, settings):
-    settings.DESCRIPTOR_POLL_INTERVAL = timedelta(hours=5)
+def test_fan_out_enqueues_the_due_listings_spread_over_one_tick(vendor, published_messages, settings):
+    settings.DESCRIPTOR_POLL_DISPATCH_EVERY = timedelta(minutes=5)
     due = [
         ListingFactory(vendor=vendor, scheme="connect", descriptor_url=f"https://e.example/{i}.json") for i in range(4)
     ]
     recent = ListingFactory(vendor=vendor, scheme="connect", descriptor_url="https://e.example/r.json")
-    DescriptorPollState.objects.create(listing=recent, last_polled_at=timezone.now() - timedelta(minutes=10))
+    DescriptorPollState.objects.create(
+        listing=recent,
+        last_polled_at=timezone.now() - timedelta(minutes=10),
+        next_poll_at=timezone.now() + timedelta(hours=4),
+    )
     stale = ListingFactory(vendor=vendor, scheme="connect", descriptor_url="https://e.example/s.json")
-    DescriptorPollState.objects.create(listing=stale, last_polled_at=timezone.now() - timedelta(hours=4))
+    DescriptorPollState.objects.create(
+        listing=stale,
+        last_polled_at=timezone.now() - timedelta(hours=4),
+        next_poll_at=timezone.now() - timedelta(minutes=1),
+    )
     ListingFactory(
         vendor=vendor, scheme="connect", descriptor_url="https://e.example/a.json", archived_at=timezone.now()
     )
@@ -65,11 +73,15 @@ def test_fan_out_spreads_due_polls_over_the_interval(vendor, published_messages,
     assert sorted(m["body"][0][0] for m in polls) == sorted([*(listing.pk for listing in due), stale.pk])
     assert {m["routing_key"] for m in polls} == {"polling"}
     etas = sorted(datetime.fromisoformat(m["headers"]["eta"]) for m in polls if m["headers"]["eta"])
-    # The first poll starts at once; the others are spread evenly over 80 % of the interval.
+    # The first poll starts at once; the others are spread evenly over 80 % of the 5-minute tick.
     assert len(etas) == 4
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(etas)]
-    assert all(abs(g - 5 * 3600 * 0.8 / 5) < 5 for g in gaps)
-    assert (etas[-1] - timezone.now()).total_seconds() < 5 * 3600 * 0.8
+    assert all(abs(g - 300 * 0.8 / 5) < 2 for g in gaps)
+    assert (etas[-1] - timezone.now()).total_seconds() < 300 * 0.8
+    # Claimed: the next tick enqueues none of them again.
+    published_messages.clear()
+    assert tasks.poll_due_descriptors() == 0
+    assert published_messages == []
 
 
 def test_fan_out_with_nothing_due_queues_nothing(published_messages):
@@ -136,10 +148,10 @@ def test_auto_version_email_is_sent_once(vendor, descriptor_server, django_captu
     assert AutoVersionNotice.objects.filter(version=version).count() == 1
 
 
-def test_beat_schedules_the_fan_out_every_poll_interval(settings):
+def test_beat_looks_for_due_polls_every_few_minutes(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["versions-poll-due-descriptors"]
     assert entry["task"] == "versions.tasks.poll_due_descriptors"
-    assert entry["schedule"] == settings.DESCRIPTOR_POLL_INTERVAL
+    assert entry["schedule"] == settings.DESCRIPTOR_POLL_DISPATCH_EVERY <= timedelta(minutes=10)
     assert entry["task"] in app.tasks
     route = app.amqp.router.route({}, "versions.tasks.send_poll_failure_email")
     assert route["queue"].name == "email"

@@ -40,6 +40,8 @@ def test_poll_now_polls_and_the_history_shows_it(client, owner, descriptor_serve
     assert (poll.trigger, poll.outcome, poll.requested_by) == ("manual", "version_created", owner)
     page = client.get("/portal/listings/acme-connect/polls/")
     assert b"New version" in page.content and b"1.0.0" in page.content
+    next_poll = listing.poll_state.next_poll_at
+    assert f"Next scheduled poll: {next_poll:%Y-%m-%d %H:%M} UTC" in page.content.decode()
 
 
 def test_poll_now_refuses_outside_redirects_and_strangers(client, owner, descriptor_server):

@@ -35,6 +35,7 @@ CANDIDATE_FIELDS = (
     "compatibility",
     "components",
     "state",
+    "source",
 )
 
 
@@ -167,6 +168,8 @@ def site_updates(*, site: Site) -> dict[str, Any]:
                 "update_notes": version.update_notes,
                 "consent_required": bool(reasons),
                 "reasons": reasons,
+                # Only the internal market's reminder waits: one click upgrades, no review page needed.
+                "one_click": bool(reasons) and all(r["code"] == policies.INTERNAL_MARKET_UPDATE for r in reasons),
                 # An app group's upgrade lists the components it updates.
                 "components": (
                     policies.component_changes(installation.version.components, version.components)

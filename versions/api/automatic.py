@@ -24,6 +24,7 @@ from versions.serializers import (
     DescriptorDiffOutputSerializer,
     DiffInputSerializer,
     ShareInputSerializer,
+    ShareOutputSerializer,
 )
 from versions.services import automatic as services_automatic
 from versions.services.bundles import bundle_share
@@ -132,23 +133,20 @@ class DeployCreateApi(generics.GenericAPIView):
 class BundleShareApi(generics.GenericAPIView):
     """Share a bundle listing's app group: the next number is MAJOR.(shares of it).0.
 
-    The same components as the live version give back the live version (200).
+    Every share makes a version (201), also when no component changed: such a
+    version counts the MINOR up and is offered to no site.
     """
 
     serializer_class = ShareInputSerializer
 
     @extend_schema(
         request=ShareInputSerializer,
-        responses={
-            201: OpenApiResponse(DeployOutputSerializer, description="A new version"),
-            200: OpenApiResponse(DeployOutputSerializer, description="The live version: the same components"),
-            **error_responses(400, 403, 404, 409),
-        },
+        responses={201: ShareOutputSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request: Request, key: str) -> Response:
         listing = listing_get_for_user(user=request.user, key=key)
         data = ShareInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version, created = bundle_share(listing=listing, actor=request.user, **data.validated_data)
-        body = DeployOutputSerializer({"created": created, "version": version}).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        version, changes = bundle_share(listing=listing, actor=request.user, **data.validated_data)
+        body = ShareOutputSerializer({"created": True, "components_changed": changes, "version": version}).data
+        return Response(body, status=status.HTTP_201_CREATED)

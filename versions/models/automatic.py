@@ -22,6 +22,9 @@ class DescriptorPollState(models.Model):
     etag = models.CharField(max_length=255, blank=True)
     last_modified = models.CharField(max_length=64, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When beat next enqueues a poll (empty: at once). Set after every poll, and pushed a little
+    # ahead when a poll is enqueued, so the next tick does not enqueue it twice.
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     failure_streak = models.PositiveIntegerField(default=0)
     # Set when the vendor was e-mailed about the current failure streak (one e-mail per streak).

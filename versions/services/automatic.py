@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -46,8 +47,10 @@ VERSION_REFUSED = "version_refused"
 INTERNAL_ERROR = "internal_error"
 # "Poll now" at most this often per listing: the button must not turn the portal into a request cannon.
 POLL_NOW_MIN_INTERVAL_SECONDS = 10
-# Spread a fan-out over this share of the interval, so the next tick starts on a quiet queue.
+# Spread a tick's polls over this share of the tick, so the next tick starts on a quiet queue.
 SPREAD_SHARE = 0.8
+# Listings whose claim is written in one UPDATE (keeps the statement's parameters few).
+CLAIM_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -162,35 +165,81 @@ def pollable_listings() -> QuerySet[Listing]:
     return Listing.objects.filter(scheme=descriptors.CONNECT, archived_at__isnull=True).exclude(descriptor_url="")
 
 
-def listings_due_for_poll(*, now: Any = None) -> QuerySet[Listing]:
-    """Pollable listings not polled within half an interval (a second beat tick polls nothing twice)."""
+def poll_cadence() -> timedelta:
+    """How long after a poll the listing is due again, so polls are never more than
+    DESCRIPTOR_POLL_INTERVAL apart.
+
+    A due listing waits at most one dispatch tick to be seen, then at most one more
+    tick for its place in the spread, then for the queue: all of that is taken off
+    the interval up front.
+    """
+    interval = settings.DESCRIPTOR_POLL_INTERVAL
+    slack = 2 * settings.DESCRIPTOR_POLL_DISPATCH_EVERY + settings.DESCRIPTOR_POLL_QUEUE_ALLOWANCE
+    return max(interval - slack, interval / 2)
+
+
+def _due(now: datetime) -> Q:
+    return Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
+
+
+def listings_due_for_poll(*, now: datetime | None = None) -> QuerySet[Listing]:
+    """Pollable listings whose next-poll time came (or that were never polled)."""
     now = now or timezone.now()
-    recent = now - settings.DESCRIPTOR_POLL_INTERVAL / 2
-    return pollable_listings().exclude(poll_state__last_polled_at__gte=recent).order_by("pk")
+    return pollable_listings().filter(
+        Q(poll_state__isnull=True) | Q(poll_state__next_poll_at__isnull=True) | Q(poll_state__next_poll_at__lte=now)
+    )
+
+
+def descriptor_polls_claim_due(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Claim every due listing for one poll: returns (listing id, countdown in seconds) pairs.
+
+    The claim pushes the listing's next-poll time one queue allowance ahead, so the
+    next tick does not enqueue it again while it waits; the poll itself then sets
+    the real next time (poll_cadence). A poll lost on the way (a worker killed) is
+    claimed again once the allowance passed. The countdowns spread the polls over
+    80 % of a tick: hundreds of listings do not hit vendors' servers in one second.
+    """
+    now = now or timezone.now()
+    missing = list(listings_due_for_poll(now=now).filter(poll_state__isnull=True).values_list("pk", flat=True))
+    if missing:
+        DescriptorPollState.objects.bulk_create(
+            [DescriptorPollState(listing_id=pk) for pk in missing], ignore_conflicts=True
+        )
+    with transaction.atomic():
+        # skip_locked: two dispatchers at once (beat and `poll_descriptors --enqueue`) split the work.
+        ids = list(
+            DescriptorPollState.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), listing_id__in=pollable_listings().values("pk"))
+            .order_by("next_poll_at", "listing_id")
+            .values_list("listing_id", flat=True)
+        )
+        claimed_until = now + settings.DESCRIPTOR_POLL_QUEUE_ALLOWANCE
+        for start in range(0, len(ids), CLAIM_BATCH):
+            DescriptorPollState.objects.filter(listing_id__in=ids[start : start + CLAIM_BATCH]).update(
+                next_poll_at=claimed_until
+            )
+    if not ids:
+        return []
+    step = settings.DESCRIPTOR_POLL_DISPATCH_EVERY.total_seconds() * SPREAD_SHARE / len(ids)
+    return [(listing_id, int(index * step)) for index, listing_id in enumerate(ids)]
 
 
 def descriptor_polls_enqueue_due() -> int:
-    """Enqueue one poll per due listing, spread evenly over the polling interval; returns how many.
-
-    Thousands of listings must not hit vendors' servers (and our workers) in the
-    same second, so poll i of n starts i * (0.8 * interval / n) seconds from now.
-    """
-    ids = list(listings_due_for_poll().values_list("pk", flat=True))
-    if not ids:
-        return 0
-    window = settings.DESCRIPTOR_POLL_INTERVAL.total_seconds() * SPREAD_SHARE
-    step = window / len(ids)
-    # A read only: nothing waits to commit, so the polls are enqueued at once.
-    for index, listing_id in enumerate(ids):
-        tasks.poll_descriptor.apply_async(
-            args=(listing_id, DescriptorPoll.Trigger.SCHEDULE), countdown=int(index * step)
-        )
-    logger.info("queued %d descriptor polls over %d s", len(ids), int(window))
-    return len(ids)
+    """Beat, every few minutes: enqueue one poll per due listing, spread over the tick; returns how many."""
+    plan = descriptor_polls_claim_due()
+    for listing_id, countdown in plan:
+        tasks.poll_descriptor.apply_async(args=(listing_id, DescriptorPoll.Trigger.SCHEDULE), countdown=countdown)
+    if plan:
+        logger.info("queued %d descriptor polls", len(plan))
+    return len(plan)
 
 
 def listing_poll_descriptor(
-    *, listing: Listing, trigger: str = DescriptorPoll.Trigger.SCHEDULE, requested_by: Any = None
+    *,
+    listing: Listing,
+    trigger: str = DescriptorPoll.Trigger.SCHEDULE,
+    requested_by: Any = None,
+    now: datetime | None = None,
 ) -> DescriptorPoll:
     """Fetch the listing's descriptor, make a version when it changed, and record the poll.
 
@@ -243,15 +292,17 @@ def listing_poll_descriptor(
             error="The portal could not process this descriptor (an internal error, logged for the marketplace team).",
         )
     record["duration_ms"] = int((time.monotonic() - started) * 1000)
-    return _record_poll(state_id=state.pk, record=record, result=result)
+    return _record_poll(state_id=state.pk, record=record, result=result, now=now)
 
 
-def _record_poll(*, state_id: int, record: dict[str, Any], result: Any) -> DescriptorPoll:
+def _record_poll(*, state_id: int, record: dict[str, Any], result: Any, now: datetime | None) -> DescriptorPoll:
     with transaction.atomic():
         state = DescriptorPollState.objects.select_for_update().get(pk=state_id)
         poll = DescriptorPoll.objects.create(**record)
-        now = timezone.now()
+        now = now or timezone.now()
         state.last_polled_at = now
+        # Failed or not, the listing was polled: the next one comes one cadence later.
+        state.next_poll_at = now + poll_cadence()
         if poll.failed:
             state.failure_streak += 1
             if state.streak_notified_at is None:

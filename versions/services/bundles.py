@@ -1,11 +1,14 @@
 """Bundle scheme: a vendor shares an app group; the portal numbers it.
 
 The vendor types the MAJOR; the MINOR counts one up on every share of that
-MAJOR (1.0.0, 1.1.0, 1.2.0, ... then 2.0.0 when the vendor says so). Each
-component carries its own deploy version. A share whose components equal the
-live version's changes nothing (customers would have nothing to update).
-Shares are system versions: they are released without review, and customer
-sites whose components differ are upgraded by the rollout without consent.
+MAJOR (1.0.0, 1.1.0, 1.2.0, ... then 2.0.0 when the vendor says so), also when
+no component changed: the Rainbond seed accumulates the minor version on every
+share. Each component carries its own deploy version, and an installation is
+offered an update only when a component version differs from what it runs
+(versions.policies.version_reaches), so a share that changed no component is
+offered to nobody. Shares are system versions: they are released without
+review, and customer sites whose components differ are upgraded by the rollout
+without consent.
 """
 
 from __future__ import annotations
@@ -43,14 +46,20 @@ def _notes_for(changes: list[dict[str, Any]]) -> str:
             parts.append(f"{change['name']} removed")
         else:
             parts.append(f"{change['name']} {change['from']} -> {change['to']}")
+    if not parts:
+        return "Shared again; no component changed, so no site is offered this version."
     notes = "Components updated: " + "; ".join(parts) + "."
     return notes if len(notes) <= validation.UPDATE_NOTES_MAX else notes[: validation.UPDATE_NOTES_MAX - 3] + "..."
 
 
 def bundle_share(
     *, listing: Listing, actor: Any, major: Any, components: Any, update_notes: str = ""
-) -> tuple[Version, bool]:
-    """Share the app group: returns (version, created). Refusals name the field."""
+) -> tuple[Version, list[dict[str, Any]]]:
+    """Share the app group: returns the new version and the components it changed against the live one.
+
+    Every share makes a version; an empty list of changes means no site is offered it.
+    Refusals name the field.
+    """
     require_vendor_member(actor, listing.vendor_id)
     if listing.scheme != BUNDLE:
         raise ApplicationError(
@@ -77,8 +86,6 @@ def bundle_share(
             )
         live = last_published(locked, DEFAULT_CHANNEL)
         changes = component_changes(live.components if live else [], components)
-        if live is not None and live.parsed_number.major == major and not changes:
-            return live, False
         version = version_create(
             listing=locked,
             actor=actor,
@@ -89,4 +96,5 @@ def bundle_share(
             pricing=live.pricing if live else locked.pricing,
             source=Source.SHARE,
         )
-        return version_submit(version=version, actor=actor, comment="shared app group"), True
+        comment = "shared app group" if changes else "shared app group: no component changed"
+        return version_submit(version=version, actor=actor, comment=comment), changes

@@ -20,11 +20,13 @@ from marketplace.forms import ListingForm
 from marketplace.models import VendorMembership
 from marketplace.permissions import vendor_role
 from marketplace.selectors import listing_get_for_user, vendors_of
+from versions.schemes import BUNDLE
 from versions.selectors import (
     listing_history,
     listings_with_live_versions,
     live_versions,
     recent_activity,
+    version_component_changes,
     versions_of_listing,
     versions_waiting_for_vendor,
 )
@@ -74,6 +76,10 @@ def listing_create(request: HttpRequest) -> HttpResponse:
 def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
     listing = listing_get_for_user(user=request.user, key=key)
     versions = paginate(request, versions_of_listing(listing_id=listing.pk))
+    if listing.scheme == BUNDLE:
+        changes = version_component_changes(listing_id=listing.pk, versions=versions)
+        for version in versions:
+            version.component_changes = changes.get(version.pk, [])
     return render(
         request,
         "portal/listing_detail.html",

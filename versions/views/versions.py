@@ -22,10 +22,11 @@ from marketplace.selectors import listing_get_for_user
 from versions import services
 from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
 from versions.models import EDIT_RETURNS_TO_DRAFT, SUBMITTED_STATES, Version
-from versions.schemes import OCP, channel_for, validate_number
+from versions.schemes import BUNDLE, OCP, channel_for, validate_number
 from versions.selectors import (
     review_comments,
     scopes_missing_requirements,
+    version_component_changes,
     version_consent_preview,
     version_get_for_user,
     version_history,
@@ -152,6 +153,9 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "version": version,
             "listing": listing,
+            "component_changes": version_component_changes(listing_id=listing.pk, versions=[version])[version.pk]
+            if listing.scheme == BUNDLE
+            else None,
             "actions": version_vendor_actions(version),
             "history": paginate(request, version_history(version=version)),
             # Kept in view after the vendor edits a rejected version back to draft: it is what they fix.
@@ -284,13 +288,15 @@ def bundle_share_view(request: HttpRequest, key: str) -> HttpResponse:
     form = ShareForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            version, created = bundle_share(listing=listing, actor=request.user, **form.service_kwargs())
+            version, changes = bundle_share(listing=listing, actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
             add_application_error(form, exc)
         else:
-            if created:
-                messages.success(request, f"Shared {version}: the rollout to customer sites starts.")
+            if not changes:
+                messages.info(
+                    request, f"Shared {version.number}: no component changed, so no customer site is offered it."
+                )
             else:
-                messages.info(request, f"Nothing to share: the components equal the live {version.number}.")
+                messages.success(request, f"Shared {version}: the rollout to customer sites starts.")
             return redirect("portal:version-detail", pk=version.pk)
     return render(request, "portal/bundle_share.html", {"form": form, "listing": listing, "live": live})
