@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from core.errors import ApplicationError
 from marketplace import services
-from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
+from marketplace.models import Category, HostProduct, Listing, ListingScreenshot, Scope, Vendor, VendorMembership
 
 
 class VendorMembershipInline(admin.TabularInline):
@@ -44,8 +44,31 @@ class ScopeAdmin(admin.ModelAdmin):
 
 
 # What staff may edit on a listing's page: saved through marketplace.services.listing_update (audited).
-LISTING_EDITABLE = ["name", "summary", "pricing", "visibility", "descriptor_url"]
-LISTING_EDITABLE_SETS = ["host_products", "allowed_sites"]
+LISTING_EDITABLE = [
+    "name",
+    "summary",
+    "pricing",
+    "visibility",
+    "descriptor_url",
+    "description",
+    "support_url",
+    "documentation_url",
+    "privacy_url",
+    "eula_url",
+]
+LISTING_EDITABLE_SETS = ["host_products", "allowed_sites", "categories"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "key"]
+    search_fields = ["name", "key"]
+
+
+class ListingScreenshotInline(admin.TabularInline):
+    model = ListingScreenshot
+    extra = 0
+    fields = ["image", "caption", "position"]
 
 
 @admin.register(Listing)
@@ -56,8 +79,9 @@ class ListingAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "vendor", "scheme", "pricing", "visibility", "archived_at"]
     list_filter = ["scheme", "pricing", "visibility", "vendor"]
     search_fields = ["key", "name", "vendor__name"]
-    filter_horizontal = ["host_products", "allowed_sites"]
+    filter_horizontal = ["host_products", "allowed_sites", "categories"]
     readonly_fields = ["key", "vendor", "scheme", "archived_at", "created_at", "updated_at"]
+    inlines = [ListingScreenshotInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

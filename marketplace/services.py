@@ -8,7 +8,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -17,6 +19,7 @@ from core.services import audit_record
 from marketplace.models import (
     LISTING_KEY_RE,
     LISTING_KEY_RULE,
+    Category,
     HostProduct,
     Listing,
     Scope,
@@ -82,6 +85,72 @@ def clean_descriptor_url(url: str, *, scheme: str) -> str:
     return url
 
 
+LINK_FIELDS = ("support_url", "documentation_url", "privacy_url", "eula_url")
+DESCRIPTION_MAX = 20_000
+# Raw HTML in a description: refused when written (and the storefront sanitises what it renders anyway).
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+
+
+def clean_description(raw: Any) -> str:
+    """A listing's long description: Markdown, at most 20,000 characters, no HTML tags."""
+    text = (raw or "").strip() if isinstance(raw, str) else None
+    if text is None:
+        raise ApplicationError("Description must be text (Markdown).", field="description")
+    if len(text) > DESCRIPTION_MAX:
+        raise ApplicationError(
+            f"Description must be at most {DESCRIPTION_MAX:,} characters (it has {len(text):,}).", field="description"
+        )
+    tag = _HTML_TAG.search(text)
+    if tag:
+        raise ApplicationError(
+            f"Description is Markdown: HTML tags are not allowed (found {tag.group(0)[:40]!r}). "
+            "Use Markdown for headings, lists, links and emphasis.",
+            field="description",
+        )
+    return text
+
+
+def clean_link(raw: Any, *, field_name: str) -> str:
+    url = (raw or "").strip() if isinstance(raw, str) else ""
+    if not url:
+        return ""
+    label = field_name.replace("_url", "").replace("_", " ")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ApplicationError(
+            f"The {label} link must be a full http(s) address, for example https://example.com/{label}.",
+            field=field_name,
+        ) from None
+    if len(url) > 500:
+        raise ApplicationError(f"The {label} link must be at most 500 characters.", field=field_name)
+    return url
+
+
+def listing_search_refresh(*, listing_ids: Iterable[int] | None = None) -> None:
+    """Rebuild the listings' full-text documents (PostgreSQL; SQLite searches without one).
+
+    One UPDATE whatever the number of listings. Weights: the name counts most,
+    then the vendor's name and the summary, then the description.
+    """
+    if connection.vendor != "postgresql":
+        return
+    sql = (
+        "UPDATE marketplace_listing AS l SET search_vector = "
+        "setweight(to_tsvector('english', coalesce(l.name, '')), 'A') || "
+        "setweight(to_tsvector('english', coalesce(v.name, '')), 'B') || "
+        "setweight(to_tsvector('english', coalesce(l.summary, '')), 'B') || "
+        "setweight(to_tsvector('english', coalesce(l.description, '')), 'C') "
+        "FROM marketplace_vendor AS v WHERE v.id = l.vendor_id"
+    )
+    params: list[Any] = []
+    if listing_ids is not None:
+        sql += " AND l.id = ANY(%s)"
+        params.append(list(listing_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     if "name" in data:
@@ -108,6 +177,11 @@ def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[st
         if data["visibility"] not in Listing.Visibility.values:
             raise ApplicationError("Visibility must be 'public' or 'private'.", field="visibility")
         cleaned["visibility"] = data["visibility"]
+    if "description" in data:
+        cleaned["description"] = clean_description(data["description"])
+    for name in LINK_FIELDS:
+        if name in data:
+            cleaned[name] = clean_link(data[name], field_name=name)
     scheme = cleaned.get("scheme", current.scheme if current else "manual")
     if "descriptor_url" in data or ("scheme" in cleaned and scheme == CONNECT):
         cleaned["descriptor_url"] = clean_descriptor_url(
@@ -129,9 +203,14 @@ def listing_create(
     descriptor_url: str = "",
     host_products: Iterable[HostProduct] = (),
     allowed_sites: Iterable[Any] = (),
+    categories: Iterable[Category] = (),
+    **storefront: Any,
 ) -> Listing:
     if actor is not None:
         require_vendor_member(actor, vendor)
+    unknown = set(storefront) - {"description", *LINK_FIELDS}
+    if unknown:
+        raise TypeError(f"listing_create() got unexpected fields: {', '.join(sorted(unknown))}")
     key = clean_listing_key(key)
     fields = _listing_fields(
         {
@@ -141,6 +220,7 @@ def listing_create(
             "pricing": pricing,
             "visibility": visibility,
             "descriptor_url": descriptor_url,
+            **storefront,
         },
         current=None,
     )
@@ -151,6 +231,8 @@ def listing_create(
             listing = Listing.objects.create(vendor=vendor, key=key, **fields)
             listing.host_products.set(host_products)
             listing.allowed_sites.set(allowed_sites)
+            listing.categories.set(categories)
+            listing_search_refresh(listing_ids=[listing.pk])
             audit_record(
                 actor=actor,
                 action="listing.create",
@@ -170,6 +252,7 @@ def listing_update(
     actor: Any,
     host_products: Iterable[HostProduct] | None = None,
     allowed_sites: Iterable[Any] | None = None,
+    categories: Iterable[Category] | None = None,
     **data: Any,
 ) -> Listing:
     if actor is not None:
@@ -202,6 +285,14 @@ def listing_update(
             if before_ids != after_ids:
                 changes["allowed_sites"] = {"from": before_ids, "to": after_ids}
             listing.allowed_sites.set(allowed_sites)
+        if categories is not None:
+            categories = list(categories)
+            before = sorted(listing.categories.values_list("key", flat=True))
+            after = sorted(c.key for c in categories)
+            if before != after:
+                changes["categories"] = {"from": before, "to": after}
+            listing.categories.set(categories)
+        listing_search_refresh(listing_ids=[listing.pk])
         if changes:
             state = _listing_state(listing)
             audit_record(
