@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "reviews",
     "upgrades",
     "mirror",
+    "storefront",
     "demo",
 ]
 
@@ -135,6 +136,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded images (listing icons and screenshots); served by Django only when DEBUG is on.
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
@@ -279,6 +283,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "versions.tasks.poll_due_descriptors",
         "schedule": DESCRIPTOR_POLL_INTERVAL,
     },
+    # Paid apps: trials and paid periods that ended expire and disable the app.
+    "upgrades-licences-expire": {"task": "upgrades.tasks.licences_expire", "schedule": 15 * 60.0},
     # Sync the upstream portals this portal mirrors.
     "mirror-poll-sources": {"task": "mirror.tasks.poll_mirror_sources", "schedule": MIRROR_SYNC_INTERVAL},
 }

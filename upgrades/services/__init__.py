@@ -27,6 +27,15 @@ from upgrades.services.consent import (
     upgrade_requests_expire,
 )
 from upgrades.services.housekeeping import upgrades_housekeeping
+from upgrades.services.installs import (
+    installation_disable,
+    installation_enable,
+    installation_install,
+    installation_uninstall,
+    licence_buy,
+    licences_expire,
+    storefront_version,
+)
 from upgrades.services.migration import migration_offer_accept, migration_offer_keep, site_migrate_product
 from upgrades.services.rollouts import (
     rollout_halt,
@@ -52,7 +61,13 @@ __all__ = [
     "consent_link_check",
     "consent_link_use",
     "installation_create",
+    "installation_disable",
+    "installation_enable",
+    "installation_install",
+    "installation_uninstall",
     "installation_upgrade",
+    "licence_buy",
+    "licences_expire",
     "migration_offer_accept",
     "migration_offer_keep",
     "rollout_halt",
@@ -63,6 +78,7 @@ __all__ = [
     "site_set_maintenance_windows",
     "site_token_create",
     "site_update_settings",
+    "storefront_version",
     "upgrade_apply",
     "upgrade_due_for",
     "upgrade_request_approve",

@@ -1,0 +1,58 @@
+"""The storefront's API: browse and read apps, without signing in. The same filters as the
+pages (storefront.filters.CatalogueFilter); installing is the sites API's (upgrades.api.sites)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import NotFound
+from storefront import selectors
+from storefront.filters import CatalogueFilter
+from storefront.markdown import render_markdown
+from storefront.serializers import AppDetailSerializer, AppSerializer
+from versions import policies
+
+
+class AppListApi(generics.GenericAPIView):
+    """Apps a visitor may see: filters, search (ranked on PostgreSQL), sort, pagination."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = AppSerializer
+    filter_backends: list = []  # the filterset below is applied by hand: it sorts after searching
+
+    @extend_schema(operation_id="apps_list", parameters=[CatalogueFilter])
+    def get(self, request: Request) -> Response:
+        filterset = CatalogueFilter(request.query_params, queryset=selectors.catalogue_listings(user=request.user))
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.sorted_results())
+        return self.get_paginated_response(AppSerializer(page, many=True).data)
+
+
+class AppDetailApi(generics.GenericAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = AppDetailSerializer
+
+    @extend_schema(operation_id="apps_retrieve")
+    def get(self, request: Request, key: str) -> Response:
+        try:
+            listing = selectors.catalogue_listing_get(user=request.user, key=key)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        version = selectors.listing_live_version(listing)
+        listing.description_html = render_markdown(listing.description)
+        listing.scopes = selectors.describe_scopes(list(version.scopes))
+        listing.compatibility = policies.describe_compatibility(
+            version.compatibility, {p.key: p.name for p in listing.host_products.all()}
+        )
+        listing.versions = selectors.listing_version_history(listing)
+        listing.links = {
+            name: getattr(listing, f"{name}_url")
+            for name in ("support", "documentation", "privacy", "eula")
+            if getattr(listing, f"{name}_url")
+        }
+        return Response(AppDetailSerializer(listing).data)
