@@ -16,12 +16,14 @@ from django.utils.text import slugify
 
 from core.errors import ApplicationError
 from core.services import audit_record
+from marketplace.images import ICON, SCREENSHOT, clean_image
 from marketplace.models import (
     LISTING_KEY_RE,
     LISTING_KEY_RULE,
     Category,
     HostProduct,
     Listing,
+    ListingScreenshot,
     Scope,
     Vendor,
     VendorMembership,
@@ -305,6 +307,60 @@ def listing_update(
                 details={"changes": changes},
             )
     return listing
+
+
+MAX_SCREENSHOTS = 8
+
+
+def listing_set_icon(*, listing: Listing, actor: Any, upload: Any) -> Listing:
+    """A vendor uploads the listing's icon (checked with Pillow first; nothing is stored otherwise)."""
+    if actor is not None:
+        require_vendor_member_or_staff(actor, listing.vendor_id)
+    ext = clean_image(upload, ICON, field="icon")
+    with transaction.atomic():
+        old = listing.icon.name if listing.icon else ""
+        listing.icon.save(f"{listing.key}.{ext}", upload, save=False)
+        listing.save(update_fields=["icon", "updated_at"])
+        state = _listing_state(listing)
+        audit_record(
+            actor=actor,
+            action="listing.update",
+            obj=listing,
+            object_repr=listing.key,
+            from_state=state,
+            to_state=state,
+            details={"changes": {"icon": {"from": old, "to": listing.icon.name}}},
+        )
+    return listing
+
+
+def listing_add_screenshot(*, listing: Listing, actor: Any, upload: Any, caption: str = "") -> ListingScreenshot:
+    if actor is not None:
+        require_vendor_member_or_staff(actor, listing.vendor_id)
+    caption = (caption or "").strip()
+    if len(caption) > 200:
+        raise ApplicationError("Caption must be at most 200 characters.", field="caption")
+    ext = clean_image(upload, SCREENSHOT, field="screenshot")
+    with transaction.atomic():
+        count = ListingScreenshot.objects.select_for_update().filter(listing=listing).count()
+        if count >= MAX_SCREENSHOTS:
+            raise ApplicationError(
+                f"A listing shows at most {MAX_SCREENSHOTS} screenshots: remove one first.", field="screenshot"
+            )
+        shot = ListingScreenshot(listing=listing, caption=caption, position=count)
+        shot.image.save(f"{listing.key}-{count + 1}.{ext}", upload, save=False)
+        shot.save()
+        state = _listing_state(listing)
+        audit_record(
+            actor=actor,
+            action="listing.update",
+            obj=listing,
+            object_repr=listing.key,
+            from_state=state,
+            to_state=state,
+            details={"changes": {"screenshots": {"added": shot.image.name}}},
+        )
+    return shot
 
 
 def listing_archive(*, listing: Listing, actor: Any) -> Listing:

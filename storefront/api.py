@@ -13,7 +13,7 @@ from core.errors import NotFound
 from storefront import selectors
 from storefront.filters import CatalogueFilter
 from storefront.markdown import render_markdown
-from storefront.serializers import AppDetailSerializer, AppSerializer
+from storefront.serializers import AppDetailSerializer, AppSerializer, VersionSerializer
 from versions import policies
 
 
@@ -37,22 +37,24 @@ class AppDetailApi(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = AppDetailSerializer
 
-    @extend_schema(operation_id="apps_retrieve")
+    @extend_schema(operation_id="apps_retrieve", responses=AppDetailSerializer)
     def get(self, request: Request, key: str) -> Response:
         try:
             listing = selectors.catalogue_listing_get(user=request.user, key=key)
         except NotFound as exc:
             raise Http404(exc.message) from exc
         version = selectors.listing_live_version(listing)
-        listing.description_html = render_markdown(listing.description)
-        listing.scopes = selectors.describe_scopes(list(version.scopes))
-        listing.compatibility = policies.describe_compatibility(
+        data = AppSerializer(listing).data
+        data["description_html"] = render_markdown(listing.description)
+        data["scopes"] = selectors.describe_scopes(list(version.scopes))
+        data["compatibility"] = policies.describe_compatibility(
             version.compatibility, {p.key: p.name for p in listing.host_products.all()}
         )
-        listing.versions = selectors.listing_version_history(listing)
-        listing.links = {
+        data["versions"] = VersionSerializer(selectors.listing_version_history(listing), many=True).data
+        data["links"] = {
             name: getattr(listing, f"{name}_url")
             for name in ("support", "documentation", "privacy", "eula")
             if getattr(listing, f"{name}_url")
         }
-        return Response(AppDetailSerializer(listing).data)
+        data["screenshots"] = [{"url": s.image.url, "caption": s.caption} for s in listing.screenshots.all()]
+        return Response(data)

@@ -1,4 +1,5 @@
-"""What the storefront's API returns (output only: the API takes no input but filters)."""
+"""What the storefront's API returns (output only: the API takes no input but filters).
+AppDetailSerializer documents the detail answer in the OpenAPI schema; the view builds it."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ class AppDetailSerializer(AppSerializer):
     compatibility = serializers.CharField()
     versions = VersionSerializer(many=True)
     links = serializers.DictField(child=serializers.CharField())
+    screenshots = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
 
     class Meta(AppSerializer.Meta):
-        fields = [*AppSerializer.Meta.fields, "description_html", "scopes", "compatibility", "versions", "links"]
+        fields = [
+            *AppSerializer.Meta.fields,
+            "description_html",
+            "scopes",
+            "compatibility",
+            "versions",
+            "links",
+            "screenshots",
+        ]

@@ -25,8 +25,8 @@ CATALOGUE_PAGE_SIZE = 24
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
-    filterset = CatalogueFilter(request.GET or None, queryset=selectors.catalogue_listings(user=request.user))
-    valid = filterset.is_valid() if filterset.is_bound else True
+    filterset = CatalogueFilter(request.GET, queryset=selectors.catalogue_listings(user=request.user))
+    valid = filterset.is_valid()
     results = filterset.sorted_results() if valid else filterset.queryset.none()
     page = paginate(request, results, per_page=CATALOGUE_PAGE_SIZE)
     filtered = any(request.GET.get(name) for name in ("product", "category", "pricing", "scheme"))
