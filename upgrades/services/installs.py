@@ -83,7 +83,7 @@ def installation_install(*, site_id: int, listing_key: str, actor: Any) -> Insta
             site_version=site.host_version,
         )
         if refusal:
-            raise TransitionNotAllowed(f"{refusal}; nothing changed.", field="site", code="incompatible")
+            raise TransitionNotAllowed(f"{refusal}; nothing changed.", field="site")
         installation = Installation.objects.select_for_update(of=("self",)).filter(site=site, listing=listing).first()
         if installation is not None and installation.state != InstallationState.UNINSTALLED:
             raise Conflict(
