@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
 from marketplace import services
 from marketplace.models import Category, HostProduct, Listing, ListingScreenshot, Scope, Vendor, VendorMembership
@@ -65,10 +66,12 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ["name", "key"]
 
 
-class ListingScreenshotInline(admin.TabularInline):
-    model = ListingScreenshot
-    extra = 0
-    fields = ["image", "caption", "position"]
+@admin.register(ListingScreenshot)
+class ListingScreenshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: vendors upload screenshots on the portal (checked with Pillow, audited)."""
+
+    list_display = ["listing", "position", "caption", "image"]
+    list_select_related = ["listing"]
 
 
 @admin.register(Listing)
@@ -81,7 +84,6 @@ class ListingAdmin(admin.ModelAdmin):
     search_fields = ["key", "name", "vendor__name"]
     filter_horizontal = ["host_products", "allowed_sites", "categories"]
     readonly_fields = ["key", "vendor", "scheme", "archived_at", "created_at", "updated_at"]
-    inlines = [ListingScreenshotInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

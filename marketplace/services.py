@@ -153,6 +153,21 @@ def listing_search_refresh(*, listing_ids: Iterable[int] | None = None) -> None:
         cursor.execute(sql, params)
 
 
+def _allowed_site_ids(allowed_sites: Iterable[Any]) -> list[int]:
+    """Sites named for a private listing, by id or row; an id that is no site is refused.
+    The site model is reached through the listing's relation (the catalogue imports no app above it)."""
+    ids = sorted({getattr(s, "pk", s) for s in allowed_sites})
+    Site = Listing._meta.get_field("allowed_sites").related_model
+    known = set(Site.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise ApplicationError(
+            f"No site has the id {missing[0]}: check the id with the site's admin; nothing changed.",
+            field="allowed_sites",
+        )
+    return ids
+
+
 def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     if "name" in data:
@@ -228,6 +243,7 @@ def listing_create(
     )
     if Listing.objects.filter(key=key).exists():
         raise ApplicationError(f"Key {key!r} is already taken by another listing.", field="key")
+    allowed_sites = _allowed_site_ids(allowed_sites)
     try:
         with transaction.atomic():
             listing = Listing.objects.create(vendor=vendor, key=key, **fields)
@@ -281,9 +297,9 @@ def listing_update(
                 changes["host_products"] = {"from": before, "to": after}
             listing.host_products.set(host_products)
         if allowed_sites is not None:
-            allowed_sites = list(allowed_sites)
+            allowed_sites = _allowed_site_ids(allowed_sites)
             before_ids = sorted(listing.allowed_sites.values_list("pk", flat=True))
-            after_ids = sorted(getattr(s, "pk", s) for s in allowed_sites)
+            after_ids = allowed_sites
             if before_ids != after_ids:
                 changes["allowed_sites"] = {"from": before_ids, "to": after_ids}
             listing.allowed_sites.set(allowed_sites)

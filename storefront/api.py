@@ -4,14 +4,15 @@ pages (storefront.filters.CatalogueFilter); installing is the sites API's (upgra
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import NotFound
+from marketplace.schemes import SCHEME_CHOICES
 from storefront import selectors
-from storefront.filters import CatalogueFilter
+from storefront.filters import SORT_CHOICES, CatalogueFilter
 from storefront.markdown import render_markdown
 from storefront.serializers import AppDetailSerializer, AppSerializer, VersionSerializer
 from versions import policies
@@ -24,7 +25,18 @@ class AppListApi(generics.GenericAPIView):
     serializer_class = AppSerializer
     filter_backends: list = []  # the filterset below is applied by hand: it sorts after searching
 
-    @extend_schema(operation_id="apps_list", parameters=[CatalogueFilter])
+    @extend_schema(
+        operation_id="apps_list",
+        parameters=[
+            OpenApiParameter("q", str, description="Search words; the start of a word is enough"),
+            OpenApiParameter("product", str, description="Host product key, e.g. jira"),
+            OpenApiParameter("category", str, description="Category key, e.g. reporting"),
+            OpenApiParameter("pricing", str, enum=["free", "paid"]),
+            OpenApiParameter("scheme", str, enum=[key for key, _ in SCHEME_CHOICES]),
+            OpenApiParameter("sort", str, enum=[key for key, _ in SORT_CHOICES]),
+            OpenApiParameter("page", int),
+        ],
+    )
     def get(self, request: Request) -> Response:
         filterset = CatalogueFilter(request.query_params, queryset=selectors.catalogue_listings(user=request.user))
         if not filterset.is_valid():
