@@ -28,6 +28,7 @@ from upgrades.services.consent import (
 )
 from upgrades.services.housekeeping import upgrades_housekeeping
 from upgrades.services.installs import (
+    installation_accept_price,
     installation_disable,
     installation_enable,
     installation_install,
@@ -60,6 +61,7 @@ __all__ = [
     "closed_request_message",
     "consent_link_check",
     "consent_link_use",
+    "installation_accept_price",
     "installation_create",
     "installation_disable",
     "installation_enable",

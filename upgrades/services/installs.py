@@ -296,6 +296,43 @@ def installation_uninstall(*, site_id: int, installation_id: int, actor: Any) ->
     return installation
 
 
+def installation_accept_price(*, site_id: int, installation_id: int, actor: Any) -> Installation:
+    """The admin who turned down a free app's move to paid accepts the price after all: the app
+    runs again, moves to the paid version (the manual Upgrade) and its licence starts."""
+    from upgrades.services.consent import installation_upgrade
+
+    now = timezone.now()
+    with transaction.atomic():
+        installation = _locked_installation(site_id, installation_id, actor)
+        if not (
+            installation.state == InstallationState.DISABLED
+            and installation.disabled_reason == DisabledReason.PAID_NOT_ACCEPTED
+        ):
+            raise Conflict(
+                f"{installation.listing.name} has no price waiting for your acceptance; nothing changed.",
+                field="installation",
+            )
+        installation.state = InstallationState.ACTIVE
+        installation.disabled_reason = ""
+        installation.save(update_fields=["state", "disabled_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="installation.enable",
+            object_type=INSTALLATION,
+            object_id=installation.pk,
+            object_repr=installation.listing.name,
+            from_state=InstallationState.DISABLED,
+            to_state=installation.state,
+            details={"reason": "price accepted"},
+            at=now,
+        )
+        installation_upgrade(site_id=site_id, installation_id=installation.pk, actor=actor)
+        installation.refresh_from_db()
+        if installation.license == "paid":
+            _licence_for_install(installation, actor=actor, now=now)
+    return installation
+
+
 def licence_buy(*, site_id: int, installation_id: int, actor: Any) -> Licence:
     """The site admin buys the licence (no payment processor: the period starts now). A trial
     becomes active; an expired licence is renewed and the app it disabled runs again."""

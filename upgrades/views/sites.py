@@ -104,6 +104,7 @@ INSTALLATION_ACTIONS = {
         "{name} is uninstalled; its open update requests ended. Its history stays on this page.",
     ),
     "buy-licence": (services.licence_buy, "Licence bought for {name}: it runs for a year from today."),
+    "accept-price": (services.installation_accept_price, "{name} runs again on its paid version; its licence started."),
 }
 
 

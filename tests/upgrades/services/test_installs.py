@@ -171,3 +171,31 @@ def test_a_beta_link_does_not_install_a_jira_only_app_on_a_confluence_site(db):
     with pytest.raises(ApplicationError, match="runs on Jira, not on Confluence \\(Team Wiki\\); nothing changed"):
         services.beta_install(link_token=beta_link_token(link), site=wiki, actor=bw.admin)
     assert not Installation.objects.filter(site=wiki).exists()
+
+
+# --- a free app that becomes paid ------------------------------------------------------------------
+
+
+def test_rejecting_a_free_apps_move_to_paid_disables_it_until_the_price_is_accepted(
+    world, django_capture_on_commit_callbacks
+):
+    from tests.upgrades.world import publish as publish_version
+
+    v2 = publish_version(world, "2.0.0", django_capture_on_commit_callbacks, pricing="paid")
+    installation = world.installations[0]
+    request = UpgradeRequest.objects.get(installation=installation)
+    admin = world.admins[0].user
+    services.upgrade_request_reject(request_id=request.pk, actor=admin)
+    installation.refresh_from_db()
+    assert installation.state == "disabled" and installation.disabled_reason == "paid_not_accepted"
+    assert installation.version == world.v1
+    ids = {"site_id": installation.site_id, "installation_id": installation.pk, "actor": admin}
+    with pytest.raises(TransitionNotAllowed, match="is now a paid app: accept its price"):
+        services.installation_enable(**ids)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.installation_accept_price(**ids)
+    installation.refresh_from_db()
+    assert installation.state == "active" and installation.version == v2 and installation.license == "paid"
+    assert Licence.objects.get(installation=installation).state == "trial"
+    with pytest.raises(Conflict, match="no price waiting"):
+        services.installation_accept_price(**ids)
