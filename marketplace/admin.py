@@ -6,7 +6,16 @@ from django.http import HttpRequest
 from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
 from marketplace import services
-from marketplace.models import Category, HostProduct, Listing, ListingScreenshot, Scope, Vendor, VendorMembership
+from marketplace.models import (
+    Category,
+    HostProduct,
+    Listing,
+    ListingInvitation,
+    ListingScreenshot,
+    Scope,
+    Vendor,
+    VendorMembership,
+)
 
 
 class VendorMembershipInline(admin.TabularInline):
@@ -64,6 +73,15 @@ LISTING_EDITABLE_SETS = ["host_products", "allowed_sites", "categories"]
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "key"]
     search_fields = ["name", "key"]
+
+
+@admin.register(ListingInvitation)
+class ListingInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: vendors make invitations on the portal, site admins redeem them (both audited)."""
+
+    list_display = ["listing", "prefix", "created_at", "expires_at", "redeemed_at", "redeemed_site"]
+    list_select_related = ["listing", "redeemed_site"]
+    exclude = ["digest"]
 
 
 @admin.register(ListingScreenshot)

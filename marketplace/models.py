@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from core.tokens import HashedToken
 from marketplace import scopes as scope_rules
 from marketplace.schemes import SCHEME_CHOICES
 
@@ -175,3 +176,24 @@ class ListingScreenshot(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.listing_id} screenshot {self.position}"
+
+
+class ListingInvitation(HashedToken):
+    """Opens a private listing to one site: the vendor sends the code (or its link) to a customer,
+    whose site admin redeems it for one of their sites. Vendors never see a list of customer sites."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="invitations")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_site = models.ForeignKey(
+        "upgrades.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(HashedToken.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"invitation {self.prefix}… to {self.listing_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from marketplace.models import (
     Category,
     HostProduct,
     Listing,
+    ListingInvitation,
     ListingScreenshot,
     Scope,
     Vendor,
@@ -377,6 +379,34 @@ def listing_add_screenshot(*, listing: Listing, actor: Any, upload: Any, caption
             details={"changes": {"screenshots": {"added": shot.image.name}}},
         )
     return shot
+
+
+INVITATION_DAYS = 30
+
+
+def listing_invitation_create(*, listing: Listing, actor: Any) -> tuple[ListingInvitation, str]:
+    """A code that opens a private listing to one site (its admin redeems it: upgrades.services).
+    The raw code is returned once and never stored."""
+    require_vendor_member(actor, listing.vendor)
+    if listing.visibility != Listing.Visibility.PRIVATE:
+        raise ApplicationError(
+            f"{listing.name} is public: every site sees it, no invitation is needed.", field="visibility"
+        )
+    if listing.archived_at is not None:
+        raise ApplicationError(f"{listing.name} is archived: nothing of it can be installed.", field="listing")
+    with transaction.atomic():
+        invitation, raw = ListingInvitation.issue(
+            listing=listing, created_by=actor, expires_at=timezone.now() + timedelta(days=INVITATION_DAYS)
+        )
+        audit_record(
+            actor=actor,
+            action="listing_invitation.create",
+            obj=invitation,
+            object_repr=f"{listing.key} invitation {invitation.prefix}…",
+            to_state="open",
+            details={"expires_at": invitation.expires_at.isoformat()},
+        )
+    return invitation, raw
 
 
 def listing_archive(*, listing: Listing, actor: Any) -> Listing:

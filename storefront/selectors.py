@@ -145,3 +145,7 @@ def install_choices(*, user: Any, listing: Listing, version: Version) -> list[di
             )
         choices.append({"site": site, "available": not reason, "reason": reason})
     return choices
+
+
+def administered_sites(*, user: Any) -> list[Site]:
+    return list(Site.objects.filter(pk__in=_admin_site_ids(user)).select_related("host_product").order_by("name", "pk"))

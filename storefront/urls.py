@@ -7,6 +7,8 @@ from storefront import api, views
 
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
+    # Before <key>/: this route wins over a listing keyed "invitation".
+    path("invitation/", views.invitation_redeem, name="invitation"),
     path("<str:key>/", views.listing_detail, name="listing"),
     path("<str:key>/install/", views.listing_install, name="install"),
 ]

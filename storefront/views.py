@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from core.errors import ApplicationError, NotFound
 from core.http import status_for
+from core.throttles import page_rate_limit
 from core.views import paginate
 from storefront import selectors
 from storefront.filters import CatalogueFilter
@@ -96,3 +97,27 @@ def listing_install(request: HttpRequest, key: str) -> HttpResponse:
         return render(request, "storefront/install.html", context, status=status_for(exc))
     messages.success(request, f"{listing.name} is installed on {installation.site.name}.")
     return redirect(f"{reverse('upgrades:site', args=[installation.site_id])}#apps")
+
+
+@login_required
+@page_rate_limit("invitation")
+def invitation_redeem(request: HttpRequest) -> HttpResponse:
+    """A site admin redeems a vendor's invitation to a private app for one of their sites.
+    GET shows the form (the link fills in the code and changes nothing); POST redeems."""
+    code = (request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or ""
+    sites = selectors.administered_sites(user=request.user)
+    context = {"code": code[:100], "sites": sites}
+    if request.method != "POST":
+        return render(request, "storefront/invitation.html", context)
+    raw_site = request.POST.get("site", "")
+    if not raw_site.isascii() or not raw_site.isdigit() or len(raw_site) > 18:
+        context["errors"] = {"site": "Site: choose one of your sites."}
+        return render(request, "storefront/invitation.html", context, status=400)
+    try:
+        invitation = upgrade_services.listing_invitation_redeem(code=code, site_id=int(raw_site), actor=request.user)
+    except ApplicationError as exc:
+        context["errors"] = {exc.field or "code": exc.message}
+        return render(request, "storefront/invitation.html", context, status=status_for(exc))
+    listing = invitation.listing
+    messages.success(request, f"{listing.name} is now open to {invitation.redeemed_site.name}: install it from here.")
+    return redirect("storefront:listing", key=listing.key)

@@ -205,6 +205,8 @@ PAGE_RATE_LIMITS = {
     "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="10/minute"),
     "consent-link": env.str("RATE_LIMIT_CONSENT_LINK", default="30/minute"),
     "beta-link": env.str("RATE_LIMIT_BETA_LINK", default="30/minute"),
+    # Guessing private apps' invitation codes: a few tries per address.
+    "invitation": env.str("RATE_LIMIT_INVITATION", default="20/minute"),
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -24,6 +24,11 @@ STORAGES = {
 MIRROR_ALLOW_LOOPBACK = True
 # The suite makes many requests from one address; tests of the limits set their own rates.
 API_THROTTLE_RATES = {"authenticated": "100000/minute", "anonymous": "100000/minute", "token-failures": "100000/minute"}
-PAGE_RATE_LIMITS = {"sign-in": "100000/minute", "consent-link": "100000/minute", "beta-link": "100000/minute"}
+PAGE_RATE_LIMITS = {
+    "sign-in": "100000/minute",
+    "consent-link": "100000/minute",
+    "beta-link": "100000/minute",
+    "invitation": "100000/minute",
+}
 # Uploaded images in tests go to a throw-away directory, never to the checkout's var/.
 MEDIA_ROOT = Path(tempfile.gettempdir()) / "marketplace-test-media"

@@ -35,6 +35,7 @@ from upgrades.services.installs import (
     installation_uninstall,
     licence_buy,
     licences_expire,
+    listing_invitation_redeem,
     storefront_version,
 )
 from upgrades.services.migration import migration_offer_accept, migration_offer_keep, site_migrate_product
@@ -70,6 +71,7 @@ __all__ = [
     "installation_upgrade",
     "licence_buy",
     "licences_expire",
+    "listing_invitation_redeem",
     "migration_offer_accept",
     "migration_offer_keep",
     "rollout_halt",

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, Conflict, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
-from marketplace.models import Listing
+from marketplace.models import Listing, ListingInvitation
 from upgrades.models import (
     DisabledReason,
     Installation,
@@ -415,3 +415,45 @@ def licences_expire(*, now: Any = None) -> int:
         ]
         audit_record_many(events)
     return len(rows)
+
+
+def listing_invitation_redeem(*, code: str, site_id: int, actor: Any) -> ListingInvitation:
+    """A site admin redeems a vendor's invitation for one of their sites: the private listing
+    opens to that site (its allowed sites). One code, one site; the vendor learns which site only
+    through the invitation that was used."""
+    require_site_admin(actor, site_id)
+    now = timezone.now()
+    raw = (code or "").strip()
+    refused = ApplicationError(
+        "This invitation code is unknown, already used or expired: ask the vendor for a new one; nothing changed.",
+        field="code",
+    )
+    if not raw or len(raw) > 100:
+        raise refused
+    with transaction.atomic():
+        invitation = (
+            ListingInvitation.active(raw)
+            .select_for_update(of=("self",))
+            .select_related("listing")
+            .filter(redeemed_at__isnull=True, expires_at__gt=now, listing__archived_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            raise refused
+        site = Site.objects.get(pk=site_id)
+        invitation.listing.allowed_sites.add(site)
+        invitation.redeemed_at = now
+        invitation.redeemed_site = site
+        invitation.save(update_fields=["redeemed_at", "redeemed_site"])
+        audit_record(
+            actor=actor,
+            action="listing_invitation.redeem",
+            object_type="marketplace.listinginvitation",
+            object_id=invitation.pk,
+            object_repr=f"{invitation.listing.key} invitation {invitation.prefix}…",
+            from_state="open",
+            to_state="redeemed",
+            details={"site_id": site.pk},
+            at=now,
+        )
+    return invitation

@@ -7,10 +7,13 @@ for another vendor's objects, into a 404 (core.views.portal_view).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
@@ -137,3 +140,17 @@ def listing_unarchive(request: HttpRequest, key: str) -> HttpResponse:
     services.listing_unarchive(listing=listing, actor=request.user)
     messages.success(request, f"Listing {listing.key} is active again.")
     return redirect("portal:listing-detail", key=listing.key)
+
+
+@portal_view
+@require_POST
+def listing_invitation_create(request: HttpRequest, key: str) -> HttpResponse:
+    """A private listing's invitation: the code and its link are shown once, to send to a customer."""
+    listing = listing_get_for_user(user=request.user, key=key)
+    try:
+        _invitation, raw = services.listing_invitation_create(listing=listing, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:listing-detail", key=listing.key)
+    link = request.build_absolute_uri(reverse("storefront:invitation") + "?" + urlencode({"code": raw}))
+    return render(request, "portal/listing_invitation.html", {"listing": listing, "code": raw, "link": link})
