@@ -5,6 +5,8 @@ the upgrades app's vendor buttons (beta links); the API (/api/v1/) of every
 app's `api_urlpatterns`, in one style: no trailing slash.
 """
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,6 +16,7 @@ from core import views as core_views
 from core.throttles import page_rate_limit
 from marketplace import urls as marketplace_urls
 from mirror import urls as mirror_urls
+from storefront import urls as storefront_urls
 from upgrades import urls as upgrades_urls
 from versions import urls as versions_urls
 
@@ -22,6 +25,7 @@ api_v1 = [
     *versions_urls.api_urlpatterns,
     *upgrades_urls.api_urlpatterns,
     *mirror_urls.api_urlpatterns,
+    *storefront_urls.api_urlpatterns,
 ]
 portal = [*versions_urls.portal_urlpatterns, *upgrades_urls.portal_urlpatterns]
 
@@ -37,6 +41,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("portal/", include((portal, "portal"))),
     path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
+    path("apps/", include((storefront_urls.urlpatterns, "storefront"))),
     path("healthz", core_views.healthz, name="healthz"),
     *versions_urls.demo_urlpatterns,
 ]
+
+if settings.DEBUG:
+    # Uploaded icons and screenshots in development (production serves MEDIA_ROOT from the web server).
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

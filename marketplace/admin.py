@@ -3,9 +3,19 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
 from marketplace import services
-from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
+from marketplace.models import (
+    Category,
+    HostProduct,
+    Listing,
+    ListingInvitation,
+    ListingScreenshot,
+    Scope,
+    Vendor,
+    VendorMembership,
+)
 
 
 class VendorMembershipInline(admin.TabularInline):
@@ -45,8 +55,42 @@ class ScopeAdmin(admin.ModelAdmin):
 
 
 # What staff may edit on a listing's page: saved through marketplace.services.listing_update (audited).
-LISTING_EDITABLE = ["name", "summary", "pricing", "visibility", "descriptor_url"]
-LISTING_EDITABLE_SETS = ["host_products", "allowed_sites"]
+LISTING_EDITABLE = [
+    "name",
+    "summary",
+    "pricing",
+    "visibility",
+    "descriptor_url",
+    "description",
+    "support_url",
+    "documentation_url",
+    "privacy_url",
+    "eula_url",
+]
+LISTING_EDITABLE_SETS = ["host_products", "allowed_sites", "categories"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "key"]
+    search_fields = ["name", "key"]
+
+
+@admin.register(ListingInvitation)
+class ListingInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: vendors make invitations on the portal, site admins redeem them (both audited)."""
+
+    list_display = ["listing", "prefix", "created_at", "expires_at", "redeemed_at", "redeemed_site"]
+    list_select_related = ["listing", "redeemed_site"]
+    exclude = ["digest"]
+
+
+@admin.register(ListingScreenshot)
+class ListingScreenshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: vendors upload screenshots on the portal (checked with Pillow, audited)."""
+
+    list_display = ["listing", "position", "caption", "image"]
+    list_select_related = ["listing"]
 
 
 @admin.register(Listing)
@@ -57,7 +101,7 @@ class ListingAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "vendor", "scheme", "pricing", "visibility", "archived_at"]
     list_filter = ["scheme", "pricing", "visibility", "vendor"]
     search_fields = ["key", "name", "vendor__name"]
-    filter_horizontal = ["host_products", "allowed_sites"]
+    filter_horizontal = ["host_products", "allowed_sites", "categories"]
     readonly_fields = ["key", "vendor", "scheme", "archived_at", "created_at", "updated_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

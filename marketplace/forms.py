@@ -15,7 +15,7 @@ from django import forms
 
 from marketplace.models import LISTING_KEY_RULE, Listing
 from marketplace.schemes import SCHEME_CHOICES
-from marketplace.selectors import host_product_list, site_choices_for_listing, vendors_of
+from marketplace.selectors import category_list, host_product_list, vendors_of
 
 
 class ListingForm(forms.Form):
@@ -40,12 +40,14 @@ class ListingForm(forms.Form):
     visibility = forms.ChoiceField(
         label="Visibility", choices=Listing.Visibility.choices, initial="public", widget=forms.RadioSelect
     )
-    allowed_sites = forms.ModelMultipleChoiceField(
-        queryset=None,
-        label="Allowed sites",
+    # No picker of every customer site (that would show a vendor the marketplace's customers):
+    # a private listing is opened to the sites whose ids their admins told the vendor.
+    allowed_sites = forms.CharField(
+        label="Allowed site ids",
         required=False,
-        help_text="For a private listing: the only customer sites that see it.",
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="For a private listing: the ids of the only customer sites that see it, separated by commas "
+        "(a site's admin finds the id on the site's page and tells you).",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false", "autocomplete": "off"}),
     )
     host_products = forms.ModelMultipleChoiceField(
         queryset=None, label="Host products", required=False, widget=forms.CheckboxSelectMultiple
@@ -56,6 +58,33 @@ class ListingForm(forms.Form):
         help_text="Connect listings: the http(s) address of the app descriptor the portal polls.",
         widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false"}),
     )
+    # The storefront's fields (their rules: marketplace.services and marketplace.images).
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Markdown (headings, lists, links, emphasis); no HTML. At most 20,000 characters.",
+    )
+    categories = forms.ModelMultipleChoiceField(
+        queryset=None, label="Categories", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    documentation_url = forms.CharField(label="Documentation link", required=False)
+    support_url = forms.CharField(label="Support link", required=False)
+    privacy_url = forms.CharField(label="Privacy policy link", required=False)
+    eula_url = forms.CharField(label="Licence agreement (EULA) link", required=False)
+    icon = forms.FileField(
+        label="Icon",
+        required=False,
+        help_text="A square PNG, JPEG or WebP image, 64 to 1024 pixels wide, at most 512 KB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    screenshot = forms.FileField(
+        label="Add a screenshot",
+        required=False,
+        help_text="PNG, JPEG or WebP, 320×200 to 3840×2400 pixels, at most 4 MB; up to 8 per listing.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    screenshot_caption = forms.CharField(label="Screenshot caption", required=False, max_length=200)
 
     def __init__(self, *args: Any, user: Any, listing: Listing | None = None, **kwargs: Any) -> None:
         if listing is not None and "initial" not in kwargs:
@@ -63,7 +92,7 @@ class ListingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.listing = listing
         self.fields["host_products"].queryset = host_product_list()
-        self.fields["allowed_sites"].queryset = site_choices_for_listing()
+        self.fields["categories"].queryset = category_list()
         if listing is None:
             vendors = vendors_of(user)
             self.fields["vendor"].queryset = vendors
@@ -76,10 +105,24 @@ class ListingForm(forms.Form):
             self.fields["key"].disabled = True
             self.fields["key"].help_text = "The key can't change: customers and coordinates (key@version) use it."
 
+    def clean_allowed_sites(self) -> list[int]:
+        raw = self.cleaned_data.get("allowed_sites") or ""
+        parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
+        bad = [p for p in parts if not (p.isascii() and p.isdigit() and len(p) <= 12)]
+        if bad:
+            raise forms.ValidationError(f"{bad[0]!r} is not a site id: use numbers separated by commas (e.g. 12, 40).")
+        return sorted({int(p) for p in parts})
+
+    def uploads(self) -> dict[str, Any]:
+        """The images to store once the listing is saved (services check them with Pillow)."""
+        return {name: self.cleaned_data.get(name) for name in ("icon", "screenshot", "screenshot_caption")}
+
     def service_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for listing_create / listing_update."""
         data = dict(self.cleaned_data)
         data.pop("vendor", None)
+        for name in ("icon", "screenshot", "screenshot_caption"):
+            data.pop(name, None)
         if self.listing is not None:
             data.pop("key", None)
         return data
@@ -93,7 +136,13 @@ def listing_initial(listing: Listing) -> dict[str, Any]:
         "scheme": listing.scheme,
         "pricing": listing.pricing,
         "visibility": listing.visibility,
-        "allowed_sites": list(listing.allowed_sites.all()),
+        "allowed_sites": ", ".join(str(pk) for pk in listing.allowed_sites.values_list("pk", flat=True)),
         "host_products": list(listing.host_products.all()),
         "descriptor_url": listing.descriptor_url,
+        "description": listing.description,
+        "categories": list(listing.categories.all()),
+        "documentation_url": listing.documentation_url,
+        "support_url": listing.support_url,
+        "privacy_url": listing.privacy_url,
+        "eula_url": listing.eula_url,
     }

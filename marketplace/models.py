@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from core.tokens import HashedToken
 from marketplace import scopes as scope_rules
 from marketplace.schemes import SCHEME_CHOICES
 
@@ -104,6 +106,20 @@ class Scope(TimeStamped):
         return self.name
 
 
+class Category(TimeStamped):
+    """What a customer browses the storefront by (Project management, Reporting, ...)."""
+
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Listing(TimeStamped):
     """One app in the marketplace."""
 
@@ -126,6 +142,17 @@ class Listing(TimeStamped):
     host_products = models.ManyToManyField(HostProduct, blank=True, related_name="listings")
     descriptor_url = models.URLField(max_length=500, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # What the storefront shows: Markdown (rendered and sanitised, never raw HTML), an icon, links.
+    description = models.TextField(max_length=20_000, blank=True)
+    icon = models.ImageField(upload_to="listing-icons/", blank=True)
+    categories = models.ManyToManyField(Category, blank=True, related_name="listings")
+    support_url = models.URLField(max_length=500, blank=True)
+    documentation_url = models.URLField(max_length=500, blank=True)
+    privacy_url = models.URLField(max_length=500, blank=True)
+    eula_url = models.URLField(max_length=500, blank=True)
+    # PostgreSQL full-text search document (name, summary, description, vendor name), kept by
+    # marketplace.services.listing_search_refresh; NULL on SQLite, which searches with icontains.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -143,3 +170,39 @@ class Listing(TimeStamped):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class ListingScreenshot(TimeStamped):
+    """An uploaded screenshot on a listing's storefront page, in the vendor's order."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="screenshots")
+    image = models.ImageField(upload_to="listing-screenshots/")
+    caption = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["listing_id", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} screenshot {self.position}"
+
+
+class ListingInvitation(HashedToken):
+    """Opens a private listing to one site: the vendor sends the code (or its link) to a customer,
+    whose site admin redeems it for one of their sites. Vendors never see a list of customer sites."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="invitations")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_site = models.ForeignKey(
+        "upgrades.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(HashedToken.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"invitation {self.prefix}… to {self.listing_id}"

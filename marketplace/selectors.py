@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from marketplace.models import HostProduct, Listing, Scope, Vendor
+from marketplace.models import Category, HostProduct, Listing, Scope, Vendor
 
 SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
 SCOPE_REQUIREMENTS_CACHE_KEY = "scope-requirements:v1"
@@ -66,10 +66,5 @@ def scope_list() -> QuerySet[Scope]:
     return Scope.objects.order_by("name")
 
 
-def site_choices_for_listing() -> QuerySet[Any]:
-    """Sites a vendor may name as the allowed sites of a private listing.
-
-    The site model is reached through the listing's relation, so the catalogue
-    imports nothing from the apps above it."""
-    Site = Listing._meta.get_field("allowed_sites").related_model
-    return Site.objects.select_related("host_product").order_by("name")
+def category_list() -> QuerySet[Category]:
+    return Category.objects.order_by("name")

@@ -23,6 +23,12 @@ class ListingUpdateSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Listing.Visibility.choices, required=False)
     descriptor_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
     host_products = serializers.ListField(child=serializers.SlugField(), required=False)
+    # The storefront's fields; their rules are the service's (marketplace.services.clean_description, clean_link).
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    support_url = serializers.CharField(max_length=600, required=False, allow_blank=True)
+    documentation_url = serializers.CharField(max_length=600, required=False, allow_blank=True)
+    privacy_url = serializers.CharField(max_length=600, required=False, allow_blank=True)
+    eula_url = serializers.CharField(max_length=600, required=False, allow_blank=True)
 
 
 class ListingOutputSerializer(serializers.ModelSerializer):

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import ApplicationError
 from core.services import audit_record
+from marketplace.images import ICON, SCREENSHOT, clean_image
 from marketplace.models import (
     LISTING_KEY_RE,
     LISTING_KEY_RULE,
+    Category,
     HostProduct,
     Listing,
+    ListingInvitation,
+    ListingScreenshot,
     Scope,
     Vendor,
     VendorMembership,
@@ -82,6 +89,87 @@ def clean_descriptor_url(url: str, *, scheme: str) -> str:
     return url
 
 
+LINK_FIELDS = ("support_url", "documentation_url", "privacy_url", "eula_url")
+DESCRIPTION_MAX = 20_000
+# Raw HTML in a description: refused when written (and the storefront sanitises what it renders anyway).
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+
+
+def clean_description(raw: Any) -> str:
+    """A listing's long description: Markdown, at most 20,000 characters, no HTML tags."""
+    text = (raw or "").strip() if isinstance(raw, str) else None
+    if text is None:
+        raise ApplicationError("Description must be text (Markdown).", field="description")
+    if len(text) > DESCRIPTION_MAX:
+        raise ApplicationError(
+            f"Description must be at most {DESCRIPTION_MAX:,} characters (it has {len(text):,}).", field="description"
+        )
+    tag = _HTML_TAG.search(text)
+    if tag:
+        raise ApplicationError(
+            f"Description is Markdown: HTML tags are not allowed (found {tag.group(0)[:40]!r}). "
+            "Use Markdown for headings, lists, links and emphasis.",
+            field="description",
+        )
+    return text
+
+
+def clean_link(raw: Any, *, field_name: str) -> str:
+    url = (raw or "").strip() if isinstance(raw, str) else ""
+    if not url:
+        return ""
+    label = field_name.replace("_url", "").replace("_", " ")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ApplicationError(
+            f"The {label} link must be a full http(s) address, for example https://example.com/{label}.",
+            field=field_name,
+        ) from None
+    if len(url) > 500:
+        raise ApplicationError(f"The {label} link must be at most 500 characters.", field=field_name)
+    return url
+
+
+def listing_search_refresh(*, listing_ids: Iterable[int] | None = None) -> None:
+    """Rebuild the listings' full-text documents (PostgreSQL; SQLite searches without one).
+
+    One UPDATE whatever the number of listings. Weights: the name counts most,
+    then the vendor's name and the summary, then the description.
+    """
+    if connection.vendor != "postgresql":
+        return
+    sql = (
+        "UPDATE marketplace_listing AS l SET search_vector = "
+        "setweight(to_tsvector('english', coalesce(l.name, '')), 'A') || "
+        "setweight(to_tsvector('english', coalesce(v.name, '')), 'B') || "
+        "setweight(to_tsvector('english', coalesce(l.summary, '')), 'B') || "
+        "setweight(to_tsvector('english', coalesce(l.description, '')), 'C') "
+        "FROM marketplace_vendor AS v WHERE v.id = l.vendor_id"
+    )
+    params: list[Any] = []
+    if listing_ids is not None:
+        sql += " AND l.id = ANY(%s)"
+        params.append(list(listing_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _allowed_site_ids(allowed_sites: Iterable[Any]) -> list[int]:
+    """Sites named for a private listing, by id or row; an id that is no site is refused.
+    The site model is reached through the listing's relation (the catalogue imports no app above it)."""
+    ids = sorted({getattr(s, "pk", s) for s in allowed_sites})
+    Site = Listing._meta.get_field("allowed_sites").related_model
+    known = set(Site.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise ApplicationError(
+            f"No site has the id {missing[0]}: check the id with the site's admin; nothing changed.",
+            field="allowed_sites",
+        )
+    return ids
+
+
 def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     if "name" in data:
@@ -108,6 +196,11 @@ def _listing_fields(data: dict[str, Any], *, current: Listing | None) -> dict[st
         if data["visibility"] not in Listing.Visibility.values:
             raise ApplicationError("Visibility must be 'public' or 'private'.", field="visibility")
         cleaned["visibility"] = data["visibility"]
+    if "description" in data:
+        cleaned["description"] = clean_description(data["description"])
+    for name in LINK_FIELDS:
+        if name in data:
+            cleaned[name] = clean_link(data[name], field_name=name)
     scheme = cleaned.get("scheme", current.scheme if current else "manual")
     if "descriptor_url" in data or ("scheme" in cleaned and scheme == CONNECT):
         cleaned["descriptor_url"] = clean_descriptor_url(
@@ -129,9 +222,14 @@ def listing_create(
     descriptor_url: str = "",
     host_products: Iterable[HostProduct] = (),
     allowed_sites: Iterable[Any] = (),
+    categories: Iterable[Category] = (),
+    **storefront: Any,
 ) -> Listing:
     if actor is not None:
         require_vendor_member(actor, vendor)
+    unknown = set(storefront) - {"description", *LINK_FIELDS}
+    if unknown:
+        raise TypeError(f"listing_create() got unexpected fields: {', '.join(sorted(unknown))}")
     key = clean_listing_key(key)
     fields = _listing_fields(
         {
@@ -141,16 +239,20 @@ def listing_create(
             "pricing": pricing,
             "visibility": visibility,
             "descriptor_url": descriptor_url,
+            **storefront,
         },
         current=None,
     )
     if Listing.objects.filter(key=key).exists():
         raise ApplicationError(f"Key {key!r} is already taken by another listing.", field="key")
+    allowed_sites = _allowed_site_ids(allowed_sites)
     try:
         with transaction.atomic():
             listing = Listing.objects.create(vendor=vendor, key=key, **fields)
             listing.host_products.set(host_products)
             listing.allowed_sites.set(allowed_sites)
+            listing.categories.set(categories)
+            listing_search_refresh(listing_ids=[listing.pk])
             audit_record(
                 actor=actor,
                 action="listing.create",
@@ -170,6 +272,7 @@ def listing_update(
     actor: Any,
     host_products: Iterable[HostProduct] | None = None,
     allowed_sites: Iterable[Any] | None = None,
+    categories: Iterable[Category] | None = None,
     **data: Any,
 ) -> Listing:
     if actor is not None:
@@ -196,12 +299,20 @@ def listing_update(
                 changes["host_products"] = {"from": before, "to": after}
             listing.host_products.set(host_products)
         if allowed_sites is not None:
-            allowed_sites = list(allowed_sites)
+            allowed_sites = _allowed_site_ids(allowed_sites)
             before_ids = sorted(listing.allowed_sites.values_list("pk", flat=True))
-            after_ids = sorted(getattr(s, "pk", s) for s in allowed_sites)
+            after_ids = allowed_sites
             if before_ids != after_ids:
                 changes["allowed_sites"] = {"from": before_ids, "to": after_ids}
             listing.allowed_sites.set(allowed_sites)
+        if categories is not None:
+            categories = list(categories)
+            before = sorted(listing.categories.values_list("key", flat=True))
+            after = sorted(c.key for c in categories)
+            if before != after:
+                changes["categories"] = {"from": before, "to": after}
+            listing.categories.set(categories)
+        listing_search_refresh(listing_ids=[listing.pk])
         if changes:
             state = _listing_state(listing)
             audit_record(
@@ -214,6 +325,88 @@ def listing_update(
                 details={"changes": changes},
             )
     return listing
+
+
+MAX_SCREENSHOTS = 8
+
+
+def listing_set_icon(*, listing: Listing, actor: Any, upload: Any) -> Listing:
+    """A vendor uploads the listing's icon (checked with Pillow first; nothing is stored otherwise)."""
+    if actor is not None:
+        require_vendor_member_or_staff(actor, listing.vendor_id)
+    ext = clean_image(upload, ICON, field="icon")
+    with transaction.atomic():
+        old = listing.icon.name if listing.icon else ""
+        listing.icon.save(f"{listing.key}.{ext}", upload, save=False)
+        listing.save(update_fields=["icon", "updated_at"])
+        state = _listing_state(listing)
+        audit_record(
+            actor=actor,
+            action="listing.update",
+            obj=listing,
+            object_repr=listing.key,
+            from_state=state,
+            to_state=state,
+            details={"changes": {"icon": {"from": old, "to": listing.icon.name}}},
+        )
+    return listing
+
+
+def listing_add_screenshot(*, listing: Listing, actor: Any, upload: Any, caption: str = "") -> ListingScreenshot:
+    if actor is not None:
+        require_vendor_member_or_staff(actor, listing.vendor_id)
+    caption = (caption or "").strip()
+    if len(caption) > 200:
+        raise ApplicationError("Caption must be at most 200 characters.", field="caption")
+    ext = clean_image(upload, SCREENSHOT, field="screenshot")
+    with transaction.atomic():
+        count = ListingScreenshot.objects.select_for_update().filter(listing=listing).count()
+        if count >= MAX_SCREENSHOTS:
+            raise ApplicationError(
+                f"A listing shows at most {MAX_SCREENSHOTS} screenshots: remove one first.", field="screenshot"
+            )
+        shot = ListingScreenshot(listing=listing, caption=caption, position=count)
+        shot.image.save(f"{listing.key}-{count + 1}.{ext}", upload, save=False)
+        shot.save()
+        state = _listing_state(listing)
+        audit_record(
+            actor=actor,
+            action="listing.update",
+            obj=listing,
+            object_repr=listing.key,
+            from_state=state,
+            to_state=state,
+            details={"changes": {"screenshots": {"added": shot.image.name}}},
+        )
+    return shot
+
+
+INVITATION_DAYS = 30
+
+
+def listing_invitation_create(*, listing: Listing, actor: Any) -> tuple[ListingInvitation, str]:
+    """A code that opens a private listing to one site (its admin redeems it: upgrades.services).
+    The raw code is returned once and never stored."""
+    require_vendor_member(actor, listing.vendor)
+    if listing.visibility != Listing.Visibility.PRIVATE:
+        raise ApplicationError(
+            f"{listing.name} is public: every site sees it, no invitation is needed.", field="visibility"
+        )
+    if listing.archived_at is not None:
+        raise ApplicationError(f"{listing.name} is archived: nothing of it can be installed.", field="listing")
+    with transaction.atomic():
+        invitation, raw = ListingInvitation.issue(
+            listing=listing, created_by=actor, expires_at=timezone.now() + timedelta(days=INVITATION_DAYS)
+        )
+        audit_record(
+            actor=actor,
+            action="listing_invitation.create",
+            obj=invitation,
+            object_repr=f"{listing.key} invitation {invitation.prefix}…",
+            to_state="open",
+            details={"expires_at": invitation.expires_at.isoformat()},
+        )
+    return invitation, raw
 
 
 def listing_archive(*, listing: Listing, actor: Any) -> Listing:

@@ -20,6 +20,7 @@ from upgrades.models import (
     BetaShareLink,
     ConsentLink,
     Installation,
+    Licence,
     MigrationOffer,
     ProductMigration,
     Rollout,
@@ -104,6 +105,16 @@ class InstallationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["site__name", "listing__key"]
     list_select_related = ["site", "listing", "version"]
     raw_id_fields = ["site", "listing", "version"]
+
+
+@admin.register(Licence)
+class LicenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: licences move through upgrades.services (install, buy, expire, uninstall), each audited."""
+
+    list_display = ["installation", "state", "started_at", "expires_at", "ended_at"]
+    list_filter = ["state"]
+    list_select_related = ["installation__site", "installation__listing"]
+    raw_id_fields = ["installation"]
 
 
 def _bar(progress: dict) -> str:

@@ -139,8 +139,12 @@ def choose_migration_offer(
     product_name: str,
     product_version: str,
     installed_build: int | None = None,
+    listing_products: Iterable[str] = (),
 ) -> MigrationChoice:
     """The newest candidate for the new product that may reach the site, if it is greater than `installed`.
+
+    `listing_products`: the host products the listing names (none: every product);
+    an app that does not name the new product is never offered on it.
 
     `candidates` are the listing's released versions in any order (the
     installed one among them or not). Unparseable numbers are ignored: they
@@ -149,6 +153,8 @@ def choose_migration_offer(
     version order is said in the reason (offered or not).
     """
     label = _product_label(product_name, product_version)
+    if listing_products and product_key not in set(listing_products):
+        return MigrationChoice(INCOMPATIBLE, f"the app does not run on {product_name}")
     installed_ = parse_version(installed)
     parsed: list[tuple[VersionNumber, Candidate]] = []
     for candidate in candidates:

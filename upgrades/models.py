@@ -96,6 +96,21 @@ class InstallationState(models.TextChoices):
     ACTIVE = "active", "Active"
     DEACTIVATED = "deactivated", "Deactivated"
     PENDING_CONSENT = "pending_consent", "Pending consent"
+    # A site admin switched it off, its licence expired, or the admin turned down its new price.
+    DISABLED = "disabled", "Disabled"
+    # The row stays (its history and audit rows refer to it); installing again reuses it.
+    UNINSTALLED = "uninstalled", "Uninstalled"
+
+
+# Installations that do not run: rollouts, the update check and due upgrades pass them by.
+NOT_RUNNING_STATES = (InstallationState.DEACTIVATED, InstallationState.DISABLED, InstallationState.UNINSTALLED)
+
+
+class DisabledReason(models.TextChoices):
+    NONE = "", "—"
+    ADMIN = "admin", "Disabled by a site admin"
+    LICENCE_EXPIRED = "licence_expired", "The licence expired"
+    PAID_NOT_ACCEPTED = "paid_not_accepted", "The app became paid and its price was not accepted"
 
 
 class Installation(models.Model):
@@ -113,6 +128,10 @@ class Installation(models.Model):
     granted_scopes = models.JSONField(default=list, blank=True)
     license = models.CharField(max_length=8, choices=[("free", "Free"), ("paid", "Paid")], default="free")
     state = models.CharField(max_length=20, choices=InstallationState.choices, default=InstallationState.ACTIVE)
+    disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, default="", blank=True)
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     installed_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,8 +140,15 @@ class Installation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "listing"], name="uniq_installation_site_listing"),
             models.CheckConstraint(
-                condition=models.Q(state__in=["active", "deactivated", "pending_consent"]),
+                condition=models.Q(state__in=["active", "deactivated", "pending_consent", "disabled", "uninstalled"]),
                 name="installation_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    state="disabled", disabled_reason__in=["admin", "licence_expired", "paid_not_accepted"]
+                )
+                | (~models.Q(state="disabled") & models.Q(disabled_reason="")),
+                name="installation_disabled_has_reason",
             ),
             models.CheckConstraint(condition=models.Q(license__in=["free", "paid"]), name="installation_license_valid"),
         ]
@@ -130,6 +156,70 @@ class Installation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing_id}@{self.site_id}"
+
+
+# --- licences --------------------------------------------------------------------------
+
+
+class LicenceState(models.TextChoices):
+    TRIAL = "trial", "Free trial"
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+LICENCE_RUNNING_STATES = (LicenceState.TRIAL, LicenceState.ACTIVE)
+
+
+class Licence(ProtectedStateMixin, models.Model):
+    """A paid app's licence on one site. No payment processor: the states and dates are real
+    and enforced (an expired licence disables the app; upgrades.services.licences_expire)."""
+
+    installation = models.OneToOneField(Installation, on_delete=models.CASCADE, related_name="licence")
+    state = FSMField(default=LicenceState.TRIAL, choices=LicenceState.choices, protected=True)
+    started_at = models.DateTimeField()
+    # End of the trial or of the paid period; the licence expires then unless renewed.
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["trial", "active", "expired", "cancelled"]), name="licence_state_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("started_at")), name="licence_dates"),
+        ]
+        indexes = [models.Index(fields=["state", "expires_at"], name="licence_state_expiry")]
+
+    def __str__(self) -> str:
+        return f"licence of installation {self.installation_id} ({self.state})"
+
+    @transition(field=state, source=[LicenceState.TRIAL, LicenceState.EXPIRED], target=LicenceState.ACTIVE)
+    def activate(self, *, now: object, period: object) -> None:
+        self.started_at = now
+        self.expires_at = now + period
+        self.ended_at = None
+
+    @transition(
+        field=state,
+        source=[LicenceState.TRIAL, LicenceState.ACTIVE, LicenceState.CANCELLED],
+        target=LicenceState.EXPIRED,
+    )
+    def expire(self, *, now: object) -> None:
+        self.ended_at = now
+
+    @transition(
+        field=state,
+        source=[LicenceState.TRIAL, LicenceState.ACTIVE, LicenceState.EXPIRED],
+        target=LicenceState.CANCELLED,
+    )
+    def cancel(self, *, now: object) -> None:
+        self.ended_at = self.ended_at or now
+
+    @transition(field=state, source=LicenceState.CANCELLED, target=LicenceState.TRIAL)
+    def reopen(self) -> None:
+        """Installing again within the first trial's dates: the same trial goes on (one trial per site)."""
+        self.ended_at = None
 
 
 # --- rollouts ------------------------------------------------------------------------

@@ -105,7 +105,21 @@ class InstallationOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Installation
-        fields = ["id", "listing", "version", "build_number", "granted_scopes", "license", "state"]
+        fields = [
+            "id",
+            "listing",
+            "version",
+            "build_number",
+            "granted_scopes",
+            "license",
+            "state",
+            "disabled_reason",
+            "installed_at",
+        ]
+
+
+class InstallRequestSerializer(serializers.Serializer):
+    listing = serializers.CharField(max_length=63, help_text="The app's key, e.g. jira-time-tracker")
 
 
 class UpgradeHookSerializer(serializers.Serializer):

@@ -73,3 +73,11 @@ def upgrade_housekeeping() -> dict[str, int]:
     from upgrades.services import upgrades_housekeeping
 
     return upgrades_housekeeping()
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.licences_expire")
+def licences_expire() -> int:
+    """Beat: licences whose trial or paid period ended expire and disable their apps."""
+    from upgrades.services import licences_expire as expire
+
+    return expire()

@@ -19,6 +19,15 @@ urlpatterns = [
     path(
         "sites/<int:site_pk>/installations/<int:pk>/upgrade/", sites.installation_upgrade, name="installation-upgrade"
     ),
+    *[
+        path(
+            f"sites/<int:site_pk>/installations/<int:pk>/{action}/",
+            sites.installation_action,
+            {"action": action},
+            name=f"installation-{action}",
+        )
+        for action in sites.INSTALLATION_ACTIONS
+    ],
     path("sites/<int:pk>/migrate/", migration.site_migrate, name="site-migrate"),
     path("sites/<int:site_pk>/migrations/<int:pk>/", migration.migration_detail, name="migration"),
     path(
@@ -55,6 +64,21 @@ portal_urlpatterns = [
 api_urlpatterns = [
     path("sites/<int:pk>/updates", sites_api.SiteUpdatesApi.as_view(), name="api-site-updates"),
     path("sites/<int:pk>/installations", sites_api.InstallationListApi.as_view(), name="api-site-installations"),
+    path(
+        "sites/<int:pk>/installations/<int:installation_pk>",
+        sites_api.InstallationApi.as_view(),
+        name="api-installation",
+    ),
+    path(
+        "sites/<int:pk>/installations/<int:installation_pk>/disable",
+        sites_api.InstallationSwitchApi.as_view(action="disable"),
+        name="api-installation-disable",
+    ),
+    path(
+        "sites/<int:pk>/installations/<int:installation_pk>/enable",
+        sites_api.InstallationSwitchApi.as_view(action="enable"),
+        name="api-installation-enable",
+    ),
     path(
         "sites/<int:pk>/installations/<int:installation_pk>/upgrade",
         sites_api.InstallationUpgradeApi.as_view(),

@@ -402,6 +402,49 @@ def host_compatible(compatibility: Iterable[Mapping[str, str]], product_key: str
     return any(e.get("product") == product_key and product_version_in_range(product_version, e) for e in entries)
 
 
+def describe_compatibility(compatibility: Iterable[Mapping[str, str]], product_names: Mapping[str, str]) -> str:
+    """'Jira 9.0 to 10.9, Confluence 8.0 or later' — what a customer reads; '' for every host."""
+    parts = []
+    for e in compatibility or ():
+        name = product_names.get(e.get("product", ""), e.get("product", ""))
+        low, high = e.get("min"), e.get("max")
+        if low and high:
+            parts.append(f"{name} {low} to {high}")
+        elif low:
+            parts.append(f"{name} {low} or later")
+        elif high:
+            parts.append(f"{name} up to {high}")
+        else:
+            parts.append(f"{name} (every version)")
+    return ", ".join(parts)
+
+
+def host_refusal(
+    *,
+    listing_name: str,
+    listing_products: Mapping[str, str],
+    compatibility: Iterable[Mapping[str, str]],
+    site_product_key: str,
+    site_product_name: str,
+    site_version: str,
+) -> str:
+    """'' when the app runs on the site's host; otherwise why not, in words a site admin reads.
+
+    Two things must hold on every install path (storefront, API, beta link,
+    product migration): the listing names the site's host product among its
+    products (`listing_products` key -> name; none named: every product), and the
+    version's compatibility entries admit the site's product and version.
+    """
+    host = f"{site_product_name} {site_version}".strip()
+    if listing_products and site_product_key not in listing_products:
+        return f"{listing_name} runs on {', '.join(sorted(listing_products.values()))}, not on {site_product_name}"
+    if not host_compatible(compatibility, site_product_key, site_version):
+        names = {**listing_products, site_product_key: site_product_name}
+        supported = describe_compatibility(compatibility, names)
+        return f"{listing_name} supports {supported}, not {host}"
+    return ""
+
+
 def version_reaches(version: Any, *, listing: Any, installation: Any, site: Any, site_allowed: bool) -> bool:
     """Audience and host compatibility of a released `version` for one installation on `site`.
 
@@ -551,7 +594,13 @@ def beta_link_refusal(version: Any) -> str | None:
 
 
 def beta_site_refusal(
-    version: Any, site: Any, installation: Any | None, *, site_allowed: bool, rollout_halted: bool
+    version: Any,
+    site: Any,
+    installation: Any | None,
+    *,
+    site_allowed: bool,
+    rollout_halted: bool,
+    listing_products: Mapping[str, str] | None = None,
 ) -> ApplicationError | None:
     """Why this site can't install the beta (None: it can).
 
@@ -567,6 +616,13 @@ def beta_site_refusal(
         return ApplicationError(
             f"{listing.name} is a private app: only the sites its vendor allowed can install it, "
             f"and {site.name} is not one of them; nothing changed.",
+            field="site",
+            code="incompatible",
+        )
+    if listing_products and site.host_product.key not in listing_products:
+        return ApplicationError(
+            f"{listing.name} runs on {', '.join(sorted(listing_products.values()))}, not on "
+            f"{site.host_product.name} ({site.name}); nothing changed.",
             field="site",
             code="incompatible",
         )

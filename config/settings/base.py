@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "reviews",
     "upgrades",
     "mirror",
+    "storefront",
     "demo",
 ]
 
@@ -135,6 +136,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded images (listing icons and screenshots); served by Django only when DEBUG is on.
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
@@ -214,6 +218,8 @@ PAGE_RATE_LIMITS = {
     "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="10/minute"),
     "consent-link": env.str("RATE_LIMIT_CONSENT_LINK", default="30/minute"),
     "beta-link": env.str("RATE_LIMIT_BETA_LINK", default="30/minute"),
+    # Guessing private apps' invitation codes: a few tries per address.
+    "invitation": env.str("RATE_LIMIT_INVITATION", default="20/minute"),
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -303,6 +309,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "versions.tasks.poll_due_descriptors",
         "schedule": DESCRIPTOR_POLL_DISPATCH_EVERY,
     },
+    # Paid apps: trials and paid periods that ended expire and disable the app.
+    "upgrades-licences-expire": {"task": "upgrades.tasks.licences_expire", "schedule": 15 * 60.0},
     # Sync the upstream portals this portal mirrors.
     "mirror-poll-sources": {"task": "mirror.tasks.poll_mirror_sources", "schedule": MIRROR_SYNC_INTERVAL},
 }

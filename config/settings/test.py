@@ -1,6 +1,9 @@
 """Settings for the test suite: the shared settings, with test doubles only where a
 test asks for them (integration tests switch to the real broker and SMTP)."""
 
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -21,4 +24,11 @@ STORAGES = {
 MIRROR_ALLOW_LOOPBACK = True
 # The suite makes many requests from one address; tests of the limits set their own rates.
 API_THROTTLE_RATES = {"authenticated": "100000/minute", "anonymous": "100000/minute", "token-failures": "100000/minute"}
-PAGE_RATE_LIMITS = {"sign-in": "100000/minute", "consent-link": "100000/minute", "beta-link": "100000/minute"}
+PAGE_RATE_LIMITS = {
+    "sign-in": "100000/minute",
+    "consent-link": "100000/minute",
+    "beta-link": "100000/minute",
+    "invitation": "100000/minute",
+}
+# Uploaded images in tests go to a throw-away directory, never to the checkout's var/.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "marketplace-test-media"

@@ -170,7 +170,7 @@ def test_create_listing(owner, vendor):
     site = SiteFactory(host_product=jira)
     response = client_for(owner).post(
         reverse("portal:listing-create"),
-        listing_post(visibility="private", allowed_sites=[site.pk], host_products=[jira.pk], vendor=vendor.pk),
+        listing_post(visibility="private", allowed_sites=str(site.pk), host_products=[jira.pk], vendor=vendor.pk),
     )
     assert response.status_code == 302
     listing = Listing.objects.get(key="time-tracker")
@@ -360,3 +360,63 @@ def test_user_without_vendor_is_told_and_cannot_create(db):
     response = client.post(reverse("portal:listing-create"), listing_post())
     assert "vendor" in response.context["form"].errors
     assert not Listing.objects.exists()
+
+
+# --- the storefront's fields on the vendor's form -------------------------------------------------
+
+
+def _png(size=(128, 128)):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "navy").save(buffer, "PNG")
+    return SimpleUploadedFile("icon.png", buffer.getvalue(), content_type="image/png")
+
+
+def test_vendor_edits_description_links_and_uploads_an_icon(owner, vendor, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client_for(owner).post(reverse("portal:listing-create"), listing_post(vendor=vendor.pk))
+    response = client_for(owner).post(
+        reverse("portal:listing-edit", args=["time-tracker"]),
+        listing_post(description="## Hello\n\n*Track* time.", support_url="https://help.example.com", icon=_png()),
+    )
+    assert response.status_code == 302
+    listing = Listing.objects.get(key="time-tracker")
+    assert listing.description.startswith("## Hello") and listing.support_url == "https://help.example.com"
+    assert listing.icon.name == "listing-icons/time-tracker.png" and (tmp_path / listing.icon.name).exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "needle"),
+    [
+        ({"description": "<script>alert(1)</script>"}, "description", "HTML tags are not allowed"),
+        ({"icon": "not-a-file"}, None, None),
+        ({"allowed_sites": "12, abc"}, "allowed_sites", "&#x27;abc&#x27; is not a site id"),
+        ({"allowed_sites": "999999"}, "allowed_sites", "No site has the id 999999"),
+    ],
+)
+def test_bad_storefront_fields_show_next_to_the_field_and_change_nothing(owner, vendor, overrides, field, needle):
+    client_for(owner).post(reverse("portal:listing-create"), listing_post(vendor=vendor.pk))
+    if overrides.get("icon") == "not-a-file":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        overrides = {"icon": SimpleUploadedFile("icon.png", b"GIF89a not really", content_type="image/png")}
+        field, needle = "icon", "must be a PNG, JPEG or WebP image"
+    response = client_for(owner).post(
+        reverse("portal:listing-edit", args=["time-tracker"]), listing_post(name="Renamed", **overrides)
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="field-{field}"' in body and needle in body
+    listing = Listing.objects.get(key="time-tracker")
+    assert listing.name == "Time Tracker" and not listing.icon and listing.description == ""
+
+
+def test_the_form_has_no_picker_of_every_customer_site(owner, vendor):
+    SiteFactory(name="Some Customer's Secret Site")
+    html = client_for(owner).get(reverse("portal:listing-create")).content.decode()
+    assert "Some Customer&#x27;s Secret Site" not in html and "Secret Site" not in html
+    assert "Allowed site ids" in html

@@ -66,6 +66,16 @@ def test_no_compatibility_entries_run_everywhere():
     assert choose("1.0.0", [Candidate("1.1.0", [])]).code == OFFERED
 
 
+def test_an_app_that_does_not_name_the_new_product_is_never_offered_on_it():
+    kwargs = {"product_key": "bitbucket-server", "product_name": "Bitbucket Server", "product_version": "4.0"}
+    only_stash = choose_migration_offer("1.0.0", [Candidate("1.1.0", [])], listing_products=["stash"], **kwargs)
+    assert only_stash.code == INCOMPATIBLE and only_stash.reason == "the app does not run on Bitbucket Server"
+    both = choose_migration_offer(
+        "1.0.0", [Candidate("1.1.0", [])], listing_products=["stash", "bitbucket-server"], **kwargs
+    )
+    assert both.code == OFFERED
+
+
 @pytest.mark.parametrize(
     ("best", "installed", "expected"),
     [

@@ -1,21 +1,29 @@
-"""REST API of a site: the update check (site token or site admin), its installations, and a
-site admin's manual upgrade. Thin: selectors and services."""
+"""REST API of a site: the update check (site token or site admin), its installations (list,
+install, uninstall, disable, enable) and a site admin's manual upgrade. Thin: selectors and services."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.serializers import error_responses
 from upgrades import selectors, services
 from upgrades.api.auth import SITE_AUTH, SiteOrSiteAdmin, SitePagination, site_for_request
+from upgrades.models import Site
 from upgrades.serializers import (
     InstallationOutputSerializer,
     InstallationUpgradeOutputSerializer,
+    InstallRequestSerializer,
     SiteUpdatesSerializer,
 )
+
+
+def _site_admin_only(request: Request) -> None:
+    """Installing, uninstalling and switching apps is a site admin's decision, never a site token's."""
+    if isinstance(request.auth, Site) or not request.user.is_authenticated:
+        raise exceptions.PermissionDenied("Sign in as an admin of the site (session or user token) to change its apps.")
 
 
 class SiteUpdatesApi(generics.GenericAPIView):
@@ -32,7 +40,7 @@ class SiteUpdatesApi(generics.GenericAPIView):
 
 
 class InstallationListApi(generics.GenericAPIView):
-    """The site's installations, by listing name, a page at a time."""
+    """GET: the site's installations, by listing name, a page at a time. POST: install an app."""
 
     authentication_classes = SITE_AUTH
     permission_classes = [SiteOrSiteAdmin]
@@ -45,6 +53,46 @@ class InstallationListApi(generics.GenericAPIView):
         site = site_for_request(request, pk)
         page = self.paginate_queryset(selectors.installation_list(site=site))
         return self.paginator.get_paginated_response(InstallationOutputSerializer(page, many=True).data, site=site.pk)
+
+    @extend_schema(
+        request=InstallRequestSerializer,
+        responses={201: InstallationOutputSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Install an app (its current release) on the site; the same rules as the storefront's Install."""
+        _site_admin_only(request)
+        data = InstallRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        installation = services.installation_install(
+            site_id=pk, listing_key=data.validated_data["listing"], actor=request.user
+        )
+        return Response(InstallationOutputSerializer(installation).data, status=status.HTTP_201_CREATED)
+
+
+class InstallationApi(generics.GenericAPIView):
+    """DELETE uninstalls: open consent requests and scheduled upgrades end, the history stays."""
+
+    serializer_class = InstallationOutputSerializer
+
+    @extend_schema(request=None, responses={200: InstallationOutputSerializer, **error_responses(403, 404, 409)})
+    def delete(self, request: Request, pk: int, installation_pk: int) -> Response:
+        _site_admin_only(request)
+        installation = services.installation_uninstall(site_id=pk, installation_id=installation_pk, actor=request.user)
+        return Response(InstallationOutputSerializer(installation).data)
+
+
+class InstallationSwitchApi(generics.GenericAPIView):
+    """Disable or enable an installed app."""
+
+    action = "disable"
+    serializer_class = InstallationOutputSerializer
+
+    @extend_schema(request=None, responses={200: InstallationOutputSerializer, **error_responses(403, 404, 409)})
+    def post(self, request: Request, pk: int, installation_pk: int) -> Response:
+        _site_admin_only(request)
+        service = services.installation_disable if self.action == "disable" else services.installation_enable
+        installation = service(site_id=pk, installation_id=installation_pk, actor=request.user)
+        return Response(InstallationOutputSerializer(installation).data)
 
 
 class InstallationUpgradeApi(generics.GenericAPIView):

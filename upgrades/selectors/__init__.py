@@ -17,6 +17,7 @@ from upgrades.selectors.rollouts import (
 )
 from upgrades.selectors.sites import (
     installation_list,
+    site_apps,
     site_for_token,
     site_get_for_user,
     site_history,
@@ -34,6 +35,7 @@ __all__ = [
     "listing_rollouts",
     "rollout_get_for_user",
     "rollout_progress",
+    "site_apps",
     "site_for_token",
     "site_get_for_user",
     "site_history",

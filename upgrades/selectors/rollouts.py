@@ -10,8 +10,8 @@ from core.errors import NotFound
 from marketplace.models import Listing
 from marketplace.permissions import is_staff
 from upgrades.models import (
+    NOT_RUNNING_STATES,
     Installation,
-    InstallationState,
     RequestState,
     Rollout,
     RolloutState,
@@ -106,7 +106,7 @@ def listing_adoption(*, listing: Listing) -> list[dict[str, Any]]:
     """Installations per version (newest first), for the adoption chart."""
     rows = list(
         Installation.objects.filter(listing=listing)
-        .exclude(state=InstallationState.DEACTIVATED)
+        .exclude(state__in=NOT_RUNNING_STATES)
         .values("version__number", "version__sort_key")
         .annotate(installations=Count("pk"))
         .order_by("-version__sort_key")

@@ -49,6 +49,15 @@ def installation_list(*, site: Site) -> QuerySet[Installation]:
     return Installation.objects.filter(site=site).select_related("listing", "version").order_by("listing__name")
 
 
+def site_apps(*, site: Site) -> list[Installation]:
+    """A site's apps for its page: running, disabled and uninstalled, with their licences (one query)."""
+    return list(
+        Installation.objects.filter(site=site)
+        .select_related("listing", "version", "licence")
+        .order_by("listing__name", "pk")
+    )
+
+
 def site_history(*, site: Site) -> QuerySet[AuditEvent]:
     """The site's audit history for its admins: the site, its installations, their upgrades,
     upgrade requests and migration offers, newest first (one query; the caller checked the site is theirs).

@@ -10,8 +10,8 @@ from django.utils import timezone
 from marketplace.models import Listing
 from marketplace.selectors import scope_catalogue
 from upgrades.models import (
+    NOT_RUNNING_STATES,
     Installation,
-    InstallationState,
     RequestState,
     Site,
     Upgrade,
@@ -115,7 +115,7 @@ def site_updates(*, site: Site) -> dict[str, Any]:
     """
     installations = list(
         Installation.objects.filter(site_id=site.pk)
-        .exclude(state=InstallationState.DEACTIVATED)
+        .exclude(state__in=NOT_RUNNING_STATES)
         .select_related("listing", "version")
         .only(
             "id",

@@ -27,6 +27,17 @@ from upgrades.services.consent import (
     upgrade_requests_expire,
 )
 from upgrades.services.housekeeping import upgrades_housekeeping
+from upgrades.services.installs import (
+    installation_accept_price,
+    installation_disable,
+    installation_enable,
+    installation_install,
+    installation_uninstall,
+    licence_buy,
+    licences_expire,
+    listing_invitation_redeem,
+    storefront_version,
+)
 from upgrades.services.migration import migration_offer_accept, migration_offer_keep, site_migrate_product
 from upgrades.services.rollouts import (
     rollout_halt,
@@ -52,8 +63,16 @@ __all__ = [
     "closed_request_message",
     "consent_link_check",
     "consent_link_use",
+    "installation_accept_price",
     "installation_create",
+    "installation_disable",
+    "installation_enable",
+    "installation_install",
+    "installation_uninstall",
     "installation_upgrade",
+    "licence_buy",
+    "licences_expire",
+    "listing_invitation_redeem",
     "member_install",
     "member_version_check",
     "migration_offer_accept",
@@ -66,6 +85,7 @@ __all__ = [
     "site_set_maintenance_windows",
     "site_token_create",
     "site_update_settings",
+    "storefront_version",
     "upgrade_apply",
     "upgrade_due_for",
     "upgrade_request_approve",

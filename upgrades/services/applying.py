@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.services import audit_event, audit_record_many
 from upgrades import tasks
 from upgrades.models import (
+    NOT_RUNNING_STATES,
     Installation,
     InstallationState,
     RolloutState,
@@ -40,11 +41,11 @@ def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_l
     if not upgrades:
         return []
     states = dict(Installation.objects.filter(pk__in=[u.installation_id for u in upgrades]).values_list("pk", "state"))
-    failed = [u.pk for u in upgrades if states.get(u.installation_id) == InstallationState.DEACTIVATED]
+    failed = [u.pk for u in upgrades if states.get(u.installation_id) in NOT_RUNNING_STATES]
     common = {"actor": actor, "actor_label": actor_label, "at": now}
     events = []
     if failed:
-        outcome = "not installed: the installation is deactivated"
+        outcome = "not applied: the installation is deactivated, disabled or uninstalled"
         Upgrade.objects.filter(pk__in=failed, state=UpgradeState.SCHEDULED).update(
             state=UpgradeState.FAILED, applied_at=now, outcome=outcome
         )

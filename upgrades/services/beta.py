@@ -197,6 +197,7 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
             installation,
             site_allowed=private_listing_allows(listing, site),
             rollout_halted=rollout is not None and rollout.state == RolloutState.HALTED,
+            listing_products=dict(listing.host_products.values_list("key", "name")),
         )
         if refusal is not None:
             raise refusal

@@ -18,6 +18,7 @@ from upgrades import tasks
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
     ConsentLink,
+    DisabledReason,
     Installation,
     InstallationState,
     RequestState,
@@ -36,6 +37,7 @@ from upgrades.services._common import (
     supersede_open_work,
 )
 from upgrades.services.applying import _apply
+from versions import policies
 
 
 def _lock_request(request_id: int) -> UpgradeRequest:
@@ -176,6 +178,9 @@ def upgrade_request_reject(
         _check_decidable(request)
         _request_decided(request, "reject", actor=actor, email=email)
         now = timezone.now()
+        if any(r.get("code") == policies.FREE_TO_PAID for r in request.reasons or ()):
+            _disable_until_price_accepted(request, actor=actor, email=email, now=now)
+            return request
         moved = Installation.objects.filter(pk=request.installation_id, state=InstallationState.PENDING_CONSENT).update(
             state=InstallationState.ACTIVE, updated_at=now
         )
@@ -196,6 +201,37 @@ def upgrade_request_reject(
                 ]
             )
     return request
+
+
+def _disable_until_price_accepted(request: UpgradeRequest, *, actor: Any, email: str, now: Any) -> None:
+    """A free app that became paid and whose admin turned the price down stops running: it stays
+    disabled until the admin accepts the paid licence or uninstalls it (the marketplace's rule:
+    approve the change to start paying, otherwise uninstall)."""
+    installation = Installation.objects.select_for_update().get(pk=request.installation_id)
+    if installation.state not in (InstallationState.ACTIVE, InstallationState.PENDING_CONSENT):
+        return
+    before = installation.state
+    Installation.objects.filter(pk=installation.pk).update(
+        state=InstallationState.DISABLED, disabled_reason=DisabledReason.PAID_NOT_ACCEPTED, updated_at=now
+    )
+    audit_record_many(
+        [
+            installation_event(
+                actor=actor,
+                actor_label=email if not getattr(actor, "is_authenticated", False) else "",
+                action="installation.disable",
+                installation_id=installation.pk,
+                name=request.installation.listing.name,
+                from_state=before,
+                to_state=InstallationState.DISABLED,
+                details={
+                    "reason": DisabledReason.PAID_NOT_ACCEPTED,
+                    "rejected": request.to_version.number,
+                },
+                at=now,
+            )
+        ]
+    )
 
 
 def consent_link_check(*, request_id: int, token: str) -> ConsentLink:

@@ -109,6 +109,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         )
         listing_ids = {i.listing_id for i in installations}
         by_listing: dict[int, list[Version]] = {}
+        products_of: dict[int, set[str]] = {}
         allowed: set[int] = set()
         if listing_ids:
             for version in Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES).only(
@@ -120,6 +121,10 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
                     "listing_id", flat=True
                 )
             )
+            for listing_id, product_key in Listing.host_products.through.objects.filter(
+                listing_id__in=listing_ids
+            ).values_list("listing_id", "hostproduct__key"):
+                products_of.setdefault(listing_id, set()).add(product_key)
         catalogue = scope_catalogue() if installations else {}
 
         offers: list[MigrationOffer] = []
@@ -131,6 +136,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
                 product_name=product.name,
                 product_version=version_text,
                 installed_build=installation.version.build_number,
+                listing_products=products_of.get(installation.listing_id, ()),
             )
             offer = MigrationOffer(
                 installation=installation,

@@ -23,6 +23,7 @@ from marketplace.permissions import require_vendor_member_or_staff
 from marketplace.selectors import scope_catalogue
 from upgrades import tasks, windows
 from upgrades.models import (
+    NOT_RUNNING_STATES,
     Installation,
     InstallationState,
     Rollout,
@@ -128,7 +129,7 @@ def _rollout_candidates(rollout: Rollout) -> QuerySet[Installation]:
     version, listing = rollout.version, rollout.listing
     return (
         Installation.objects.filter(listing_id=listing.pk, pk__gt=rollout.cursor)
-        .exclude(state=InstallationState.DEACTIVATED)
+        .exclude(state__in=NOT_RUNNING_STATES)
         .filter(version__sort_key__lt=version.sort_key)
         .exclude(Exists(Upgrade.objects.filter(installation=OuterRef("pk"), to_version=version)))
         .exclude(Exists(UpgradeRequest.objects.filter(installation=OuterRef("pk"), to_version=version)))

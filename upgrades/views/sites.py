@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
@@ -51,6 +52,7 @@ def site_page(
         {
             "site": site,
             "updates": selectors.site_updates(site=site),
+            "apps": selectors.site_apps(site=site),
             "windows": describe_windows(site.maintenance_windows or [], site.time_zone),
             "windows_text": windows_as_text(site.maintenance_windows or []) if windows_text is None else windows_text,
             "migration_form": migration_form or ProductMigrationForm(products=products),
@@ -91,3 +93,32 @@ def installation_upgrade(request: HttpRequest, site_pk: int, pk: int) -> HttpRes
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("upgrades:site", pk=site_pk)
+
+
+INSTALLATION_ACTIONS = {
+    "disable": (
+        services.installation_disable,
+        "{name} is disabled: it does not run and gets no updates until enabled.",
+    ),
+    "enable": (services.installation_enable, "{name} is enabled again."),
+    "uninstall": (
+        services.installation_uninstall,
+        "{name} is uninstalled; its open update requests ended. Its history stays on this page.",
+    ),
+    "buy-licence": (services.licence_buy, "Licence bought for {name}: it runs for a year from today."),
+    "accept-price": (services.installation_accept_price, "{name} runs again on its paid version; its licence started."),
+}
+
+
+@signed_in_page
+@require_POST
+def installation_action(request: HttpRequest, site_pk: int, pk: int, action: str) -> HttpResponse:
+    """Disable, enable, uninstall an app, or buy its licence, from the site's page."""
+    service, done = INSTALLATION_ACTIONS[action]
+    try:
+        result = service(site_id=site_pk, installation_id=pk, actor=request.user)
+        installation = getattr(result, "installation", result)
+        messages.success(request, done.format(name=installation.listing.name))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('upgrades:site', args=[site_pk])}#apps")

@@ -7,9 +7,13 @@ for another vendor's objects, into a 404 (core.views.portal_view).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
@@ -55,15 +59,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # --- listings --------------------------------------------------------------------------
 
 
+def _store_uploads(listing, actor, uploads: dict) -> None:
+    """The form's icon and screenshot, through the services that check them (one transaction
+    with the listing's own save: a refused image saves nothing)."""
+    if uploads.get("icon"):
+        services.listing_set_icon(listing=listing, actor=actor, upload=uploads["icon"])
+    if uploads.get("screenshot"):
+        services.listing_add_screenshot(
+            listing=listing, actor=actor, upload=uploads["screenshot"], caption=uploads.get("screenshot_caption") or ""
+        )
+
+
 @portal_view
 @require_http_methods(["GET", "POST"])
 def listing_create(request: HttpRequest) -> HttpResponse:
-    form = ListingForm(posted(request), user=request.user)
+    form = ListingForm(posted(request), request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            listing = services.listing_create(
-                vendor=form.cleaned_data["vendor"], actor=request.user, **form.service_kwargs()
-            )
+            with transaction.atomic():
+                listing = services.listing_create(
+                    vendor=form.cleaned_data["vendor"], actor=request.user, **form.service_kwargs()
+                )
+                _store_uploads(listing, request.user, form.uploads())
         except ApplicationError as exc:
             add_application_error(form, exc)
         else:
@@ -99,10 +116,12 @@ def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def listing_edit(request: HttpRequest, key: str) -> HttpResponse:
     listing = listing_get_for_user(user=request.user, key=key)
-    form = ListingForm(posted(request), user=request.user, listing=listing)
+    form = ListingForm(posted(request), request.FILES or None, user=request.user, listing=listing)
     if request.method == "POST" and form.is_valid():
         try:
-            services.listing_update(listing=listing, actor=request.user, **form.service_kwargs())
+            with transaction.atomic():
+                services.listing_update(listing=listing, actor=request.user, **form.service_kwargs())
+                _store_uploads(listing, request.user, form.uploads())
         except ApplicationError as exc:
             add_application_error(form, exc)
         else:
@@ -127,3 +146,17 @@ def listing_unarchive(request: HttpRequest, key: str) -> HttpResponse:
     services.listing_unarchive(listing=listing, actor=request.user)
     messages.success(request, f"Listing {listing.key} is active again.")
     return redirect("portal:listing-detail", key=listing.key)
+
+
+@portal_view
+@require_POST
+def listing_invitation_create(request: HttpRequest, key: str) -> HttpResponse:
+    """A private listing's invitation: the code and its link are shown once, to send to a customer."""
+    listing = listing_get_for_user(user=request.user, key=key)
+    try:
+        _invitation, raw = services.listing_invitation_create(listing=listing, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:listing-detail", key=listing.key)
+    link = request.build_absolute_uri(reverse("storefront:invitation") + "?" + urlencode({"code": raw}))
+    return render(request, "portal/listing_invitation.html", {"listing": listing, "code": raw, "link": link})

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from demo import catalogue as catalogue_demo
 from demo import sites as upgrades_demo
+from demo import storefront as storefront_demo
 from versions import demo as versions_demo
 
 
@@ -16,3 +17,4 @@ class Command(BaseCommand):
         catalogue_demo.seed(self.stdout)
         versions_demo.seed(self.stdout)  # automatic versions: the connect listing that polls the portal itself
         upgrades_demo.seed(self.stdout)
+        storefront_demo.seed(self.stdout)  # the storefront's catalogue: 30+ listings with icons

@@ -392,7 +392,8 @@ def test_move_costs_the_same_few_queries_for_2_or_30_apps(products, catalogue, d
         site, admin = _site_with_apps(products, count)
         # 19: the move's own statements plus its audit trail (ids of open work read under lock,
         # the old product's key, one bulk insert of every audit row), the same for 2 or 30 apps.
-        with django_assert_max_num_queries(19), CaptureQueriesContext(connection) as ctx:
+        # +1: the listings' host products (an app that does not name the new product is not offered).
+        with django_assert_max_num_queries(20), CaptureQueriesContext(connection) as ctx:
             migrate(site, admin)
         counts[count] = len(ctx.captured_queries)
         assert MigrationOffer.objects.filter(installation__site=site).count() == count
