@@ -1,20 +1,28 @@
 """Sending e-mail: render a text and an HTML template, send, and never send the same one twice.
 
 Every app builds its messages in its own `emails.py` (who, subject, context)
-and sends them through `send_email_once`, with a record of its own that says
-"this one went out": a row under a unique constraint, or a timestamp on the
-row the e-mail is about. Tasks that run twice, or two workers running the same
-task, then send nothing twice.
+and sends them with a record of its own that says "this one went out":
+
+- one message at a time, `send_email_once`: a row under a unique constraint,
+  or a timestamp on the row the e-mail is about, locked while it is sent;
+- many messages (a rollout's consent e-mails), an outbox: rows written in the
+  transaction of the change they announce, each with its Message-ID, claimed
+  by a sender and sent in batches over one SMTP connection (`send_batch`).
+
+Tasks that run twice, or two workers running the same task, then send nothing
+twice; a message resent after a crash carries the same Message-ID.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from email.utils import parseaddr
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -31,13 +39,61 @@ def vendor_recipients(vendor: Any) -> list[str]:
     return sorted(addresses)
 
 
-def send_email(*, to: Iterable[str], subject: str, template: str, context: dict[str, Any]) -> None:
-    """Render `<template>.txt` and `<template>.html` and send both as one message."""
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain (not the host's name: looking that up can take seconds)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return make_msgid(domain=domain)
+
+
+def build_email(
+    *, to: Iterable[str], subject: str, template: str, context: dict[str, Any], message_id: str = ""
+) -> EmailMultiAlternatives:
+    """Render `<template>.txt` and `<template>.html` into one message (under `message_id` when given)."""
     message = EmailMultiAlternatives(
-        subject, render_to_string(f"{template}.txt", context), settings.DEFAULT_FROM_EMAIL, list(to)
+        subject,
+        render_to_string(f"{template}.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        list(to),
+        headers={"Message-ID": message_id} if message_id else None,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    message.send()
+    return message
+
+
+def send_email(*, to: Iterable[str], subject: str, template: str, context: dict[str, Any]) -> None:
+    """Render `<template>.txt` and `<template>.html` and send both as one message."""
+    build_email(to=to, subject=subject, template=template, context=context).send()
+
+
+def send_batch(
+    messages: Iterable[tuple[Record, EmailMultiAlternatives]],
+    *,
+    mark_sent: Callable[[Record], None],
+    mark_refused: Callable[[Record, Exception], None],
+) -> int:
+    """Send outbox messages over one SMTP connection; returns how many were sent.
+
+    `mark_sent(record)` runs (and commits) right after the server accepted each
+    message, so a crash can leave at most the message in flight unmarked; its
+    retry reuses the record's Message-ID. A message the server refuses
+    (SMTPRecipientsRefused, SMTPDataError...) is handed to `mark_refused` and
+    the batch goes on; a lost connection raises, and the unsent claims expire.
+    """
+    import smtplib
+
+    sent = 0
+    with get_connection() as connection:
+        for record, message in messages:
+            message.connection = connection
+            try:
+                message.send()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                logger.warning("SMTP refused %r: %s", message.subject, exc)
+                mark_refused(record, exc)
+                continue
+            mark_sent(record)
+            sent += 1
+    return sent
 
 
 def send_email_once(

@@ -33,6 +33,7 @@ from upgrades.services.rollouts import (
     rollout_process_chunk,
     rollout_resume,
     rollout_start,
+    rollouts_resume_stalled,
     upgrade_due_for,
 )
 from upgrades.services.sites import (
@@ -59,6 +60,7 @@ __all__ = [
     "rollout_process_chunk",
     "rollout_resume",
     "rollout_start",
+    "rollouts_resume_stalled",
     "site_migrate_product",
     "site_set_maintenance_windows",
     "site_token_create",
