@@ -89,7 +89,7 @@ class RedisServer:
 def _pings(client) -> bool:
     try:
         return bool(client.ping())
-    except Exception:  # noqa: BLE001 - not up yet
+    except Exception:
         return False
 
 
@@ -106,6 +106,8 @@ class CeleryProcess:
         import subprocess
         import sys
 
+        if self._log_file is not None:
+            self._log_file.close()
         self._log_file = open(self.log, "a")  # noqa: SIM115 - closed in stop()
         offset = self.log.stat().st_size
         self.proc = subprocess.Popen(
@@ -126,6 +128,17 @@ class CeleryProcess:
             time.sleep(0.1)
         pytest.fail(f"celery {self.args[0]} was not ready in {timeout:.0f} s; see {self.log}")
 
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (Linux /proc), 0 when it is not running."""
+        if self.proc is None or self.proc.poll() is not None:
+            return 0.0
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "VmHWM: 0 kB")
+        return int(line.split()[1]) / 1024
+
     def kill(self) -> None:
         """SIGKILL: no cleanup, no acknowledgement, open transactions cut off."""
         import signal
@@ -141,7 +154,7 @@ class CeleryProcess:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
-            except Exception:  # noqa: BLE001 - it would not stop: kill it
+            except Exception:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
