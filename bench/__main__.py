@@ -175,6 +175,7 @@ def bench_rollout(product, made, installations: int, chunk: int) -> dict:
 
 def bench_emails(limit: int) -> dict:
     """Send the consent e-mails of the rollout's requests to an SMTP server on loopback."""
+    import logging
     import socket
 
     from aiosmtpd.controller import Controller
@@ -182,8 +183,6 @@ def bench_emails(limit: int) -> dict:
 
     from upgrades import emails
     from upgrades.models import UpgradeRequest
-
-    import logging
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
     received = []

@@ -203,8 +203,9 @@ def run_faults(plan: FaultPlan, smtp, workdir: Path) -> FaultRun:
             faults.insert(rng.randrange(len(faults) + 1), "terminate_db")
         if plan.restart_redis:
             faults.insert(rng.randrange(1, len(faults) + 1), "restart_redis")
+        spread = max(1.0, plan.installations / 2000)  # bigger runs last longer: spread the faults over them
         for fault in faults:
-            if not pause(0.5, 3.0):
+            if not pause(0.5, 3.0 * spread):
                 note(f"work finished before {fault}")
                 break
             if fault == "kill":
