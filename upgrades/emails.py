@@ -24,7 +24,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -210,9 +210,16 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
     skipped: dict[int, str] = {}
 
     def mark_sent(row: SentEmail) -> None:
-        SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
-            state=SentEmail.State.SENT, sent_at=timezone.now(), subject=row.subject, claimed_until=None
-        )
+        # One small commit per message keeps a killed sender's window at the one message in flight.
+        # It need not wait for the disk: a database crash could forget the last marks, and those
+        # messages would go again under their Message-ID (the claim expires), never as new ones.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
+                state=SentEmail.State.SENT, sent_at=timezone.now(), subject=row.subject, claimed_until=None
+            )
 
     def mark_refused(row: SentEmail, exc: Exception) -> None:
         # Refused for this recipient: retried when the claim expires, given up after a few tries.
