@@ -49,10 +49,11 @@ def upgrade_apply(upgrade_id: int) -> str | None:
 
 @shared_task(base=PortalTask, name="upgrades.tasks.watch_rollouts")
 def watch_rollouts() -> int:
-    """Beat: start the next chunk of every running rollout that stopped moving."""
-    from upgrades.services import rollouts_resume_stalled
+    """Beat: start the next chunk of every running rollout that stopped moving, and the
+    rollout of a version published lately whose start message was lost."""
+    from upgrades.services import rollouts_resume_stalled, rollouts_start_missing
 
-    return len(rollouts_resume_stalled())
+    return len(rollouts_resume_stalled()) + len(rollouts_start_missing())
 
 
 @shared_task(base=PortalTask, name="upgrades.tasks.send_outbox")

@@ -268,6 +268,8 @@ ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=500)
 # Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
 ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))
 ROLLOUT_WATCH_INTERVAL = env.float("ROLLOUT_WATCH_INTERVAL", default=15.0)
+# A version published this recently without a rollout lost its start message: beat starts it.
+ROLLOUT_START_LOOKBACK = timedelta(hours=env.int("ROLLOUT_START_LOOKBACK_HOURS", default=24))
 UPGRADE_HOUSEKEEPING_INTERVAL = env.float("UPGRADE_HOUSEKEEPING_INTERVAL", default=60.0)
 # The e-mail outbox (upgrades.emails): rows per batch (one SMTP connection each), how long a
 # sender's claim holds (longer than a batch takes to send), tries before a refused message is

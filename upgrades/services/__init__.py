@@ -34,6 +34,7 @@ from upgrades.services.rollouts import (
     rollout_resume,
     rollout_start,
     rollouts_resume_stalled,
+    rollouts_start_missing,
     upgrade_due_for,
 )
 from upgrades.services.sites import (
@@ -61,6 +62,7 @@ __all__ = [
     "rollout_resume",
     "rollout_start",
     "rollouts_resume_stalled",
+    "rollouts_start_missing",
     "site_migrate_product",
     "site_set_maintenance_windows",
     "site_token_create",

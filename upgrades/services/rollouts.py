@@ -376,3 +376,26 @@ def rollouts_resume_stalled(*, now: datetime | None = None) -> list[int]:
         for pk, cursor in stalled:
             transaction.on_commit(partial(tasks.rollout_process.delay, pk, cursor))
     return [pk for pk, _ in stalled]
+
+
+def rollouts_start_missing(*, now: datetime | None = None) -> list[int]:
+    """Enqueue the start of every recently published version that has no rollout yet.
+
+    The publish hook enqueues the start after the publishing commits; a worker
+    killed (or a broker restarted) before it ran loses that message. Versions
+    published within ROLLOUT_START_LOOKBACK count: older ones were published
+    before rollouts existed, and starting those now would surprise everybody.
+    Returns the versions whose start was enqueued.
+    """
+    now = now or timezone.now()
+    missing = list(
+        Version.objects.filter(
+            state=VersionState.PUBLISHED,
+            published_at__lt=now - settings.ROLLOUT_STALL_AFTER,
+            published_at__gte=now - settings.ROLLOUT_START_LOOKBACK,
+            rollout__isnull=True,
+        ).values_list("pk", flat=True)[:100]
+    )
+    for pk in missing:
+        transaction.on_commit(partial(tasks.rollout_start_task.delay, pk))
+    return missing

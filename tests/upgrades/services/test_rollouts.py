@@ -262,3 +262,20 @@ def test_halted_and_finished_rollouts_are_not_restarted(world, settings):
     services.rollout_halt(rollout=rollout, actor=world.vendor_user)
     later = timezone.now() + settings.ROLLOUT_STALL_AFTER + timedelta(seconds=1)
     assert services.rollouts_resume_stalled(now=later) == []
+
+
+def test_beat_starts_the_rollout_of_a_version_whose_start_message_was_lost(
+    world, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        v2 = world.publish("1.0.1")  # the start task's message is lost with the callbacks
+    assert not Rollout.objects.filter(version=v2).exists()
+    published = Version.objects.get(pk=v2.pk).published_at
+    assert services.rollouts_start_missing(now=published + settings.ROLLOUT_STALL_AFTER / 2) == []
+    later = published + settings.ROLLOUT_STALL_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.rollouts_start_missing(now=later) == [v2.pk]
+    assert Rollout.objects.get(version=v2).state == "completed"
+    assert Upgrade.objects.filter(to_version=v2, state="applied").count() == 3
+    # Long-published versions without a rollout (data older than rollouts) are left alone.
+    assert services.rollouts_start_missing(now=published + settings.ROLLOUT_START_LOOKBACK * 2) == []
