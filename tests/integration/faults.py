@@ -316,7 +316,7 @@ def _rate(span: dict) -> float:
 
 TABLE = (
     ("run", 4),
-    ("faults", 30),
+    ("faults", 52),
     ("secs", 6),
     ("offered 1x", 10),
     ("applied 1x", 10),

@@ -49,7 +49,7 @@ def test_killed_worker_lost_queue_cut_connections_and_redis_restart_lose_and_dou
         print(table_header() + "\n" + row)
 
     assert run.finished, f"not done within {plan.bound_seconds:.0f} s (FAULT_SEED={plan.seed}): {fig}"
-    assert run.kills_during_work >= 1
+    assert run.kills_during_work >= min(1, plan.kills)
     n = plan.installations
     assert fig["installations"] == n
     assert (fig["offered_once"], fig["offered_never"], fig["offered_twice"]) == (n, 0, 0)
