@@ -45,6 +45,12 @@ def new_message_id() -> str:
     return make_msgid(domain=domain)
 
 
+def keyed_message_id(key: str) -> str:
+    """The same Message-ID every time for the same key (a retry of one e-mail)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{key}@{domain}>"
+
+
 def build_email(
     *, to: Iterable[str], subject: str, template: str, context: dict[str, Any], message_id: str = ""
 ) -> EmailMultiAlternatives:
@@ -104,6 +110,7 @@ def send_email_once(
     template: str,
     context: dict[str, Any],
     mark_sent: Callable[[Record], None] | None = None,
+    message_key: str = "",
 ) -> Record | None:
     """Send an e-mail unless it was sent already; returns the record, or None when nothing was sent.
 
@@ -115,6 +122,11 @@ def send_email_once(
     and the next run (the task's retry) sends it. `mark_sent(record)` then
     notes the sending on the record, for records that keep a time of sending.
     With no recipients the record is kept and nothing is sent (nobody to tell).
+
+    `message_key` names what the e-mail is about (for example
+    "review-decision.42"); it makes the Message-ID, so when the server accepted
+    the message and the commit then failed, the retry sends the same message
+    again, which the recipient's mailbox shows once.
     """
     to = sorted(set(to))
     with transaction.atomic():
@@ -122,7 +134,13 @@ def send_email_once(
         if record is None:
             return None
         if to:
-            send_email(to=to, subject=subject, template=template, context=context)
+            build_email(
+                to=to,
+                subject=subject,
+                template=template,
+                context=context,
+                message_id=keyed_message_id(message_key) if message_key else "",
+            ).send()
         else:
             logger.warning("No recipient for %r: nothing sent", subject)
         if mark_sent is not None:
