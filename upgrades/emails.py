@@ -158,10 +158,11 @@ def _outbox_messages(rows: list[SentEmail], skipped: dict[int, str]) -> Iterator
     upgrades = Upgrade.objects.select_related(
         "installation__site", "installation__listing", "from_version", "to_version", "request"
     ).in_bulk([r.upgrade_id for r in rows if r.upgrade_id])
+    wanted = {(r.request_id, r.recipient) for r in rows if r.request_id}
     links = {
         (link.request_id, link.email): link
         for link in ConsentLink.objects.filter(request_id__in=list(requests))
-        if (link.request_id, link.email) in {(r.request_id, r.recipient) for r in rows}
+        if (link.request_id, link.email) in wanted
     }
     for row in rows:
         if row.kind == SentEmail.Kind.APPLIED:
