@@ -16,6 +16,7 @@ twice, and then as the same message.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import defaultdict
@@ -24,7 +25,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +34,7 @@ from core.emails import build_email, new_message_id, send_batch
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
 
 CONSENT_LINK_SALT = "upgrades.consent-link"
+logger = logging.getLogger(__name__)
 
 
 def consent_token(link: ConsentLink) -> str:
@@ -150,8 +152,11 @@ def _upgrade_context(upgrade: Upgrade) -> dict:
     }
 
 
-def _outbox_messages(rows: list[SentEmail], skipped: dict[int, str]) -> Iterator[tuple[SentEmail, object]]:
-    """Render the claimed rows (three queries for the batch); rows no longer relevant go to `skipped`."""
+def _outbox_messages(
+    rows: list[SentEmail], skipped: dict[int, str], broken: dict[int, str]
+) -> Iterator[tuple[SentEmail, object]]:
+    """Render the claimed rows (three queries for the batch); rows no longer relevant go to
+    `skipped`, rows that cannot be rendered (a template error: no retry would help) to `broken`."""
     requests = UpgradeRequest.objects.select_related(
         "installation__site", "installation__listing", "from_version", "to_version"
     ).in_bulk([r.request_id for r in rows if r.request_id])
@@ -188,13 +193,20 @@ def _outbox_messages(rows: list[SentEmail], skipped: dict[int, str]) -> Iterator
                 template = "upgrade_consent"
             context = {**_request_context(request), "link": consent_url(link)}
         row.subject = subject
-        message = build_email(
-            to=[row.recipient],
-            subject=subject,
-            template=f"emails/{template}",
-            context={**context, "recipient": row.recipient},
-            message_id=row.message_id,
-        )
+        try:
+            message = build_email(
+                to=[row.recipient],
+                subject=subject,
+                template=f"emails/{template}",
+                context={**context, "recipient": row.recipient},
+                message_id=row.message_id,
+            )
+        except (OperationalError, OSError):
+            raise  # transient: the claim expires and the row goes again
+        except Exception as exc:  # one bad row must not hold up the rest of the outbox
+            logger.exception("Outbox row %s could not be rendered", row.pk)
+            broken[row.pk] = f"could not be rendered: {exc!r}"[:255]
+            continue
         yield row, message
 
 
@@ -209,6 +221,7 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
     if not rows:
         return 0, 0
     skipped: dict[int, str] = {}
+    broken: dict[int, str] = {}
 
     def mark_sent(row: SentEmail) -> None:
         # One small commit per message keeps a killed sender's window at the one message in flight.
@@ -229,11 +242,12 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
             state=SentEmail.State.FAILED if final else SentEmail.State.QUEUED, outcome=str(exc)[:255]
         )
 
-    sent = send_batch(_outbox_messages(rows, skipped), mark_sent=mark_sent, mark_refused=mark_refused)
-    for pk, reason in skipped.items():
-        SentEmail.objects.filter(pk=pk, state=SentEmail.State.QUEUED).update(
-            state=SentEmail.State.SKIPPED, outcome=reason, claimed_until=None
-        )
+    sent = send_batch(_outbox_messages(rows, skipped, broken), mark_sent=mark_sent, mark_refused=mark_refused)
+    for state, reasons in ((SentEmail.State.SKIPPED, skipped), (SentEmail.State.FAILED, broken)):
+        for pk, reason in reasons.items():
+            SentEmail.objects.filter(pk=pk, state=SentEmail.State.QUEUED).update(
+                state=state, outcome=reason, claimed_until=None
+            )
     return len(rows), sent
 
 

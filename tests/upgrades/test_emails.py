@@ -149,3 +149,20 @@ def test_two_senders_at_once_never_take_the_same_row(catalogue, settings):
     assert len(taken) == len(set(taken))
     if connection.vendor == "postgresql":  # SKIP LOCKED: nobody waits, nobody fails, the rows are shared out
         assert not errors and len(taken) == 12, outcomes
+
+
+def test_a_row_that_cannot_be_rendered_fails_alone_and_the_batch_goes_on(catalogue, monkeypatch):
+    _consent_rollout(catalogue, sites=3)
+    first = SentEmail.objects.order_by("pk").first()
+    real = emails.build_email
+
+    def build(**kwargs):
+        if kwargs["to"] == [first.recipient]:
+            raise ValueError("a template refers to something that is gone")
+        return real(**kwargs)
+
+    monkeypatch.setattr(emails, "build_email", build)
+    assert emails.outbox_send() == 2
+    first.refresh_from_db()
+    assert first.state == "failed" and "could not be rendered" in first.outcome
+    assert emails.outbox_send() == 0 and len(mail.outbox) == 2  # never picked up again
