@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/marketplace
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help venv run migrate seed test test-sqlite test-postgres services lint format bench clean
+.PHONY: help venv run migrate seed test test-sqlite test-postgres services lint format bench faults clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,14 @@ format: venv ## Format the code with ruff
 
 bench: venv services ## Benchmarks (print figures)
 	DATABASE_URL=$(PG_URL) $(PY) -m bench
+
+FAULT_RUNS ?= 10
+faults: venv services ## Fault injection at full size: 10,000 installations, 5 SIGKILLs, Redis restart, cut connections; prints a table
+	DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) FAULT_RUNS=$(FAULT_RUNS) FAULT_INSTALLATIONS=10000 \
+	  FAULT_KILLS=5 FAULT_REDIS_RESTART=1 FAULT_TERMINATE_DB=1 FAULT_BOUND_SECONDS=900 \
+	  $(PYTEST) tests/integration/test_faults.py -p no:cacheprovider -q $(PYTEST_ARGS); status=$$?; \
+	  echo; echo "fault injection, $(FAULT_RUNS) runs (each: one rollout to 10,000 installations, half needing consent)"; \
+	  cat var/faults-table.txt; exit $$status
 
 clean: ## Remove the virtualenv and var/
 	rm -rf .venv var

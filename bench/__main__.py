@@ -11,6 +11,8 @@ default, PostgreSQL with `make bench`), fills it with bulk inserts and prints:
 - the storefront's search (GET /api/v1/apps?q=...) over 10,000 listings:
   latency percentiles and queries per request (PostgreSQL: full-text search
   with its GIN index and ranking; SQLite: case-insensitive matching).
+- the rollout's consent e-mails sent to a real SMTP server (aiosmtpd) on
+  127.0.0.1: e-mails per second.
 
 Celery tasks are queued on an in-memory broker and not run, so the figures are
 the services' own cost.
@@ -271,6 +273,42 @@ def bench_storefront_search(listings: int, searches: int) -> dict:
     }
 
 
+def bench_emails(limit: int) -> dict:
+    """Send the consent e-mails of the rollout's requests to an SMTP server on loopback."""
+    import logging
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from django.conf import settings
+
+    from upgrades import emails
+    from upgrades.models import UpgradeRequest
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command at INFO
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, smtp, session, envelope):
+            received.append(len(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    try:
+        ids = list(UpgradeRequest.objects.filter(state="pending").order_by("pk").values_list("pk", flat=True)[:limit])
+        started = time.perf_counter()
+        emails.send_request_emails_many(ids)
+        elapsed = time.perf_counter() - started
+    finally:
+        controller.stop()
+    return {"requests": len(ids), "received": len(received), "seconds": elapsed}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--installations", type=int, default=5000, help="installations in the rollout (default 5000)")
@@ -278,6 +316,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=500, help="rollout chunk size (default 500)")
     parser.add_argument("--listings", type=int, default=10_000, help="listings for the storefront search (10000)")
     parser.add_argument("--searches", type=int, default=200, help="storefront searches to time (default 200)")
+    parser.add_argument("--emails", type=int, default=2000, help="consent e-mails to send (default 2000)")
     args = parser.parse_args()
     _setup()
     from django.db import connection
@@ -316,6 +355,15 @@ def main() -> None:
         )
         if search["gin_used"] is not None:
             print(f"  the query plan uses the GIN index: {'yes' if search['gin_used'] else 'NO'}")
+        mail = bench_emails(args.emails)
+        print(
+            f"\ne-mails to an SMTP server on 127.0.0.1: the consent e-mails of {mail['requests']} requests, "
+            "and any other e-mail the code queued meanwhile (the outbox sends the applied upgrades' too)"
+        )
+        print(
+            f"  {mail['received']} received in {mail['seconds']:.2f} s: "
+            f"{mail['received'] / mail['seconds'] if mail['seconds'] else 0:.0f} e-mails/s"
+        )
     finally:
         creation.destroy_test_db(old_name, verbosity=0)
 

@@ -1,20 +1,28 @@
 """Sending e-mail: render a text and an HTML template, send, and never send the same one twice.
 
 Every app builds its messages in its own `emails.py` (who, subject, context)
-and sends them through `send_email_once`, with a record of its own that says
-"this one went out": a row under a unique constraint, or a timestamp on the
-row the e-mail is about. Tasks that run twice, or two workers running the same
-task, then send nothing twice.
+and sends them with a record of its own that says "this one went out":
+
+- one message at a time, `send_email_once`: a row under a unique constraint,
+  or a timestamp on the row the e-mail is about, locked while it is sent;
+- many messages (a rollout's consent e-mails), an outbox: rows written in the
+  transaction of the change they announce, each with its Message-ID, claimed
+  by a sender and sent in batches over one SMTP connection (`send_batch`).
+
+Tasks that run twice, or two workers running the same task, then send nothing
+twice; a message resent after a crash carries the same Message-ID.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from email.utils import parseaddr
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -31,13 +39,67 @@ def vendor_recipients(vendor: Any) -> list[str]:
     return sorted(addresses)
 
 
-def send_email(*, to: Iterable[str], subject: str, template: str, context: dict[str, Any]) -> None:
-    """Render `<template>.txt` and `<template>.html` and send both as one message."""
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain (not the host's name: looking that up can take seconds)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return make_msgid(domain=domain)
+
+
+def keyed_message_id(key: str) -> str:
+    """The same Message-ID every time for the same key (a retry of one e-mail)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{key}@{domain}>"
+
+
+def build_email(
+    *, to: Iterable[str], subject: str, template: str, context: dict[str, Any], message_id: str = ""
+) -> EmailMultiAlternatives:
+    """Render `<template>.txt` and `<template>.html` into one message (under `message_id` when given)."""
     message = EmailMultiAlternatives(
-        subject, render_to_string(f"{template}.txt", context), settings.DEFAULT_FROM_EMAIL, list(to)
+        subject,
+        render_to_string(f"{template}.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        list(to),
+        headers={"Message-ID": message_id} if message_id else None,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    message.send()
+    return message
+
+
+def send_email(*, to: Iterable[str], subject: str, template: str, context: dict[str, Any]) -> None:
+    """Render `<template>.txt` and `<template>.html` and send both as one message."""
+    build_email(to=to, subject=subject, template=template, context=context).send()
+
+
+def send_batch(
+    messages: Iterable[tuple[Record, EmailMultiAlternatives]],
+    *,
+    mark_sent: Callable[[Record], None],
+    mark_refused: Callable[[Record, Exception], None],
+) -> int:
+    """Send outbox messages over one SMTP connection; returns how many were sent.
+
+    `mark_sent(record)` runs (and commits) right after the server accepted each
+    message, so a crash can leave at most the message in flight unmarked; its
+    retry reuses the record's Message-ID. A message the server refuses
+    (SMTPRecipientsRefused, SMTPDataError...) is handed to `mark_refused` and
+    the batch goes on; a lost connection raises, and the unsent claims expire.
+    """
+    import smtplib
+
+    sent = 0
+    with get_connection() as connection:
+        for record, message in messages:
+            message.connection = connection
+            try:
+                message.send()
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                logger.warning("SMTP refused %r: %s", message.subject, exc)
+                mark_refused(record, exc)
+                continue
+            mark_sent(record)
+            sent += 1
+    return sent
 
 
 def send_email_once(
@@ -48,6 +110,7 @@ def send_email_once(
     template: str,
     context: dict[str, Any],
     mark_sent: Callable[[Record], None] | None = None,
+    message_key: str = "",
 ) -> Record | None:
     """Send an e-mail unless it was sent already; returns the record, or None when nothing was sent.
 
@@ -59,6 +122,11 @@ def send_email_once(
     and the next run (the task's retry) sends it. `mark_sent(record)` then
     notes the sending on the record, for records that keep a time of sending.
     With no recipients the record is kept and nothing is sent (nobody to tell).
+
+    `message_key` names what the e-mail is about (for example
+    "review-decision.42"); it makes the Message-ID, so when the server accepted
+    the message and the commit then failed, the retry sends the same message
+    again, which the recipient's mailbox shows once.
     """
     to = sorted(set(to))
     with transaction.atomic():
@@ -66,7 +134,13 @@ def send_email_once(
         if record is None:
             return None
         if to:
-            send_email(to=to, subject=subject, template=template, context=context)
+            build_email(
+                to=to,
+                subject=subject,
+                template=template,
+                context=context,
+                message_id=keyed_message_id(message_key) if message_key else "",
+            ).send()
         else:
             logger.warning("No recipient for %r: nothing sent", subject)
         if mark_sent is not None:

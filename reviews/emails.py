@@ -55,6 +55,7 @@ def review_decision_email_send(*, transition_id: int) -> DecisionEmail | None:
 
     return send_email_once(
         claim=claim,
+        message_key=f"review-decision.{transition_id}",
         to=recipients,
         subject=subject,
         template=template,

@@ -231,9 +231,9 @@ class UpgradeRequestAdmin(admin.ModelAdmin):
 
 @admin.register(SentEmail)
 class SentEmailAdmin(admin.ModelAdmin):
-    list_display = ["kind", "recipient", "subject", "sent_at"]
-    list_filter = ["kind"]
-    search_fields = ["recipient", "subject"]
+    list_display = ["kind", "recipient", "subject", "state", "attempts", "sent_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["recipient", "subject", "message_id"]
     readonly_fields = [f.name for f in SentEmail._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -1,27 +1,41 @@
-"""E-mails to site admins, each sent at most once (core.emails.send_email_once).
+"""E-mails to site admins, sent from an outbox (SentEmail; core.emails.send_batch).
 
-Every message is recorded in SentEmail before it goes out, under a unique
-constraint (kind, request or upgrade, recipient), with the row locked while the
-SMTP conversation runs: a task that runs twice, or two workers running the same
-task, send nothing twice. A row whose sending failed stays without `sent_at`
-and is retried by the next run.
+The services write one SentEmail row per message (kind, request or upgrade,
+recipient, Message-ID) in the transaction that creates the request or applies
+the upgrade, under a unique constraint: a task or chunk that runs twice queues
+nothing twice, and a worker killed after its commit loses no e-mail.
+
+`outbox_send` claims queued rows with SELECT ... FOR UPDATE SKIP LOCKED (two
+senders never take the same row), renders them with a fixed number of queries
+per batch, sends them over one SMTP connection and marks each one sent as soon
+as the server accepts it. A sender killed meanwhile leaves claims that expire
+after OUTBOX_CLAIM_TIMEOUT; the next sender sends those rows again under the
+same Message-ID, so at most the one message in flight at the crash can arrive
+twice, and then as the same message.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.emails import send_email_once
-from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest
+from core.emails import build_email, new_message_id, send_batch
+from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
 from versions import policies
 
 CONSENT_LINK_SALT = "upgrades.consent-link"
+logger = logging.getLogger(__name__)
 
 
 def consent_token(link: ConsentLink) -> str:
@@ -46,29 +60,71 @@ def consent_link_for(request: UpgradeRequest, email: str) -> ConsentLink:
     return link
 
 
-def _send(*, kind: str, recipient: str, subject: str, template: str, context: dict, request=None, upgrade=None) -> bool:
-    """Send one recorded e-mail; False when it was already sent."""
+def _admins_by_site(site_ids: Iterable[int]) -> dict[int, list[str]]:
+    admins: dict[int, set[str]] = defaultdict(set)
+    for site_id, email in SiteAdmin.objects.filter(site_id__in=set(site_ids)).values_list("site_id", "email"):
+        admins[site_id].add(email)
+    return {site_id: sorted(emails) for site_id, emails in admins.items()}
 
-    def claim() -> SentEmail | None:
-        record, _ = SentEmail.objects.select_for_update().get_or_create(
-            kind=kind, recipient=recipient, request=request, upgrade=upgrade, defaults={"subject": subject}
-        )
-        return None if record.sent_at is not None else record
 
-    def mark_sent(record: SentEmail) -> None:
-        record.sent_at = timezone.now()
-        record.subject = subject
-        record.save(update_fields=["sent_at", "subject"])
-
-    sent = send_email_once(
-        claim=claim,
-        to=[recipient],
-        subject=subject,
-        template=f"emails/{template}",
-        context=context,
-        mark_sent=mark_sent,
+def outbox_add_requests(
+    request_ids: Iterable[int], *, kind: str = SentEmail.Kind.CONSENT, sites: dict[int, int] | None = None
+) -> int:
+    """Queue one e-mail per site admin for each request, and each admin's consent link; call it
+    in the transaction that creates (or reminds about) the requests. `sites` maps request ids to
+    their site ids when the caller has them. At most four queries whatever the count."""
+    if sites is None:
+        query = UpgradeRequest.objects.filter(pk__in=list(request_ids))
+        sites = dict(query.values_list("pk", "installation__site_id"))
+    pairs = list(sites.items())
+    admins = _admins_by_site(site_id for _, site_id in pairs)
+    recipients = [(request_id, email) for request_id, site_id in pairs for email in admins.get(site_id, [])]
+    ConsentLink.objects.bulk_create(
+        [ConsentLink(request_id=r, email=e, nonce=uuid.uuid4()) for r, e in recipients], ignore_conflicts=True
     )
-    return sent is not None
+    rows = SentEmail.objects.bulk_create(
+        [SentEmail(kind=kind, request_id=r, recipient=e, message_id=new_message_id()) for r, e in recipients],
+        ignore_conflicts=True,
+    )
+    return len(rows)
+
+
+def outbox_add_applied(upgrade_ids: Iterable[int]) -> int:
+    """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction)."""
+    pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
+    admins = _admins_by_site(site_id for _, site_id in pairs)
+    rows = SentEmail.objects.bulk_create(
+        [
+            SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
+            for upgrade_id, site_id in pairs
+            for email in admins.get(site_id, [])
+        ],
+        ignore_conflicts=True,
+    )
+    return len(rows)
+
+
+def _outbox_claim(*, limit: int, now: datetime) -> list[SentEmail]:
+    """Take up to `limit` queued rows nobody holds (or whose holder's claim expired)."""
+    with transaction.atomic():
+        rows = list(
+            SentEmail.objects.select_for_update(skip_locked=True)
+            .filter(state=SentEmail.State.QUEUED)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("pk")[:limit]
+        )
+        if not rows:
+            return []
+        SentEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
+            claimed_until=now + settings.OUTBOX_CLAIM_TIMEOUT, attempts=F("attempts") + 1
+        )
+        unnamed = [r for r in rows if not r.message_id]  # queued before the outbox had Message-IDs
+        for row in unnamed:
+            row.message_id = new_message_id()
+        SentEmail.objects.bulk_update(unnamed, ["message_id"])
+    for row in rows:
+        row.attempts += 1
+    return rows
 
 
 def _request_context(request: UpgradeRequest) -> dict:
@@ -86,86 +142,157 @@ def _request_context(request: UpgradeRequest) -> dict:
     }
 
 
-def send_request_emails(request_id: int, *, kind: str = SentEmail.Kind.CONSENT) -> int:
-    """One e-mail per site admin for a pending request; returns how many went out now."""
-    request = (
-        UpgradeRequest.objects.select_related(
-            "installation__site", "installation__listing", "from_version", "to_version"
-        )
-        .filter(pk=request_id)
-        .first()
-    )
-    if request is None or request.state != "pending":
-        return 0
-    listing = request.installation.listing
-    market_update = bool(request.reasons) and all(
-        r.get("code") == policies.INTERNAL_MARKET_UPDATE for r in request.reasons
-    )
-    if market_update:
-        # The internal market reminds; the admin upgrades (one click on the site page or the link).
-        site = request.installation.site
-        reminder = "Reminder: " if kind == SentEmail.Kind.REMINDER else ""
-        subject = f"{reminder}{listing.name} {request.to_version.number} is ready to upgrade on {site.name}"
-        template = "upgrade_market"
-    elif kind == SentEmail.Kind.REMINDER:
-        subject = f"Reminder: {listing.name} {request.to_version.number} is waiting for your approval"
-        template = "upgrade_reminder"
-    else:
-        subject = f"{listing.name} {request.to_version.number} needs your approval on {request.installation.site.name}"
-        template = "upgrade_consent"
-    sent = 0
-    recipients = sorted(
-        set(SiteAdmin.objects.filter(site_id=request.installation.site_id).values_list("email", flat=True))
-    )
-    for email in recipients:
-        link = consent_link_for(request, email)
-        context = {**_request_context(request), "recipient": email, "link": consent_url(link)}
-        sent += _send(kind=kind, recipient=email, subject=subject, template=template, context=context, request=request)
-    return sent
-
-
-def send_applied_emails(upgrade_id: int) -> int:
-    upgrade = (
-        Upgrade.objects.select_related(
-            "installation__site", "installation__listing", "from_version", "to_version", "approved_by", "request"
-        )
-        .filter(pk=upgrade_id, state="applied")
-        .first()
-    )
-    if upgrade is None:
-        return 0
-    site, listing = upgrade.installation.site, upgrade.installation.listing
-    subject = f"{listing.name} was upgraded to {upgrade.to_version.number} on {site.name}"
-    context = {
+def _upgrade_context(upgrade: Upgrade) -> dict:
+    return {
         "upgrade": upgrade,
-        "site": site,
-        "listing": listing,
+        "site": upgrade.installation.site,
+        "listing": upgrade.installation.listing,
         "from_version": upgrade.from_version,
         "to_version": upgrade.to_version,
         "approver": upgrade.request.decider_label if upgrade.request_id else "",
         "portal_url": settings.PORTAL_BASE_URL,
     }
-    sent = 0
-    for email in sorted(set(SiteAdmin.objects.filter(site_id=site.pk).values_list("email", flat=True))):
-        sent += _send(
-            kind=SentEmail.Kind.APPLIED,
-            recipient=email,
-            subject=subject,
-            template="upgrade_applied",
-            context={**context, "recipient": email},
-            upgrade=upgrade,
+
+
+def _outbox_messages(
+    rows: list[SentEmail], skipped: dict[int, str], broken: dict[int, str]
+) -> Iterator[tuple[SentEmail, object]]:
+    """Render the claimed rows (three queries for the batch); rows no longer relevant go to
+    `skipped`, rows that cannot be rendered (a template error: no retry would help) to `broken`."""
+    requests = UpgradeRequest.objects.select_related(
+        "installation__site", "installation__listing", "from_version", "to_version"
+    ).in_bulk([r.request_id for r in rows if r.request_id])
+    upgrades = Upgrade.objects.select_related(
+        "installation__site", "installation__listing", "from_version", "to_version", "request"
+    ).in_bulk([r.upgrade_id for r in rows if r.upgrade_id])
+    wanted = {(r.request_id, r.recipient) for r in rows if r.request_id}
+    links = {
+        (link.request_id, link.email): link
+        for link in ConsentLink.objects.filter(request_id__in=list(requests))
+        if (link.request_id, link.email) in wanted
+    }
+    for row in rows:
+        if row.kind == SentEmail.Kind.APPLIED:
+            upgrade = upgrades.get(row.upgrade_id)
+            if upgrade is None or upgrade.state != UpgradeState.APPLIED:
+                skipped[row.pk] = "the upgrade is not applied"
+                continue
+            listing, site = upgrade.installation.listing, upgrade.installation.site
+            subject = f"{listing.name} was upgraded to {upgrade.to_version.number} on {site.name}"
+            template, context = "upgrade_applied", _upgrade_context(upgrade)
+        else:
+            request = requests.get(row.request_id)
+            if request is None or request.state != "pending":
+                skipped[row.pk] = "the request was answered or closed before its e-mail went out"
+                continue
+            link = links.get((request.pk, row.recipient)) or consent_link_for(request, row.recipient)
+            listing, number = request.installation.listing, request.to_version.number
+            market_update = bool(request.reasons) and all(
+                r.get("code") == policies.INTERNAL_MARKET_UPDATE for r in request.reasons
+            )
+            if market_update:
+                # The internal market reminds; the admin upgrades (one click on the site page or the link).
+                reminder = "Reminder: " if row.kind == SentEmail.Kind.REMINDER else ""
+                subject = f"{reminder}{listing.name} {number} is ready to upgrade on {request.installation.site.name}"
+                template = "upgrade_market"
+            elif row.kind == SentEmail.Kind.REMINDER:
+                subject = f"Reminder: {listing.name} {number} is waiting for your approval"
+                template = "upgrade_reminder"
+            else:
+                subject = f"{listing.name} {number} needs your approval on {request.installation.site.name}"
+                template = "upgrade_consent"
+            context = {**_request_context(request), "link": consent_url(link)}
+        row.subject = subject
+        try:
+            message = build_email(
+                to=[row.recipient],
+                subject=subject,
+                template=f"emails/{template}",
+                context={**context, "recipient": row.recipient},
+                message_id=row.message_id,
+            )
+        except (OperationalError, OSError):
+            raise  # transient: the claim expires and the row goes again
+        except Exception as exc:  # one bad row must not hold up the rest of the outbox
+            logger.exception("Outbox row %s could not be rendered", row.pk)
+            broken[row.pk] = f"could not be rendered: {exc!r}"[:255]
+            continue
+        yield row, message
+
+
+def outbox_send(*, limit: int | None = None, now: datetime | None = None) -> int:
+    """Claim one batch of queued e-mails and send it over one SMTP connection; returns how many went out."""
+    return _outbox_send_batch(limit=limit or settings.OUTBOX_BATCH_SIZE, now=now or timezone.now())[1]
+
+
+def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
+    """(rows claimed, messages sent)."""
+    rows = _outbox_claim(limit=limit, now=now)
+    if not rows:
+        return 0, 0
+    skipped: dict[int, str] = {}
+    broken: dict[int, str] = {}
+
+    def mark_sent(row: SentEmail) -> None:
+        # One small commit per message keeps a killed sender's window at the one message in flight.
+        # It need not wait for the disk: a database crash could forget the last marks, and those
+        # messages would go again under their Message-ID (the claim expires), never as new ones.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
+                state=SentEmail.State.SENT, sent_at=timezone.now(), subject=row.subject, claimed_until=None
+            )
+
+    def mark_refused(row: SentEmail, exc: Exception) -> None:
+        # Refused for this recipient: retried when the claim expires, given up after a few tries.
+        final = row.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
+            state=SentEmail.State.FAILED if final else SentEmail.State.QUEUED, outcome=str(exc)[:255]
         )
-    return sent
+
+    sent = send_batch(_outbox_messages(rows, skipped, broken), mark_sent=mark_sent, mark_refused=mark_refused)
+    for state, reasons in ((SentEmail.State.SKIPPED, skipped), (SentEmail.State.FAILED, broken)):
+        for pk, reason in reasons.items():
+            SentEmail.objects.filter(pk=pk, state=SentEmail.State.QUEUED).update(
+                state=state, outcome=reason, claimed_until=None
+            )
+    return len(rows), sent
 
 
-def send_request_emails_many(request_ids: list[int]) -> int:
-    """The consent e-mails of a rollout chunk's new requests; returns how many went out now."""
-    return sum(send_request_emails(pk) for pk in request_ids)
+def outbox_drain(*, budget_seconds: float | None = None) -> tuple[int, bool]:
+    """Send batches until nothing is left to claim or the time budget is spent: (sent, more left?)."""
+    budget = settings.OUTBOX_DRAIN_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    total = 0
+    while time.monotonic() < deadline:
+        claimed, sent = _outbox_send_batch(limit=settings.OUTBOX_BATCH_SIZE, now=timezone.now())
+        total += sent
+        if not claimed:
+            return total, False
+    return total, True
+
+
+def send_request_emails(request_id: int, *, kind: str = SentEmail.Kind.CONSENT) -> int:
+    """Queue and send the e-mails of one request (demo data, tests); returns how many went out now."""
+    return send_request_emails_many([request_id], kind=kind)
+
+
+def send_request_emails_many(request_ids: list[int], *, kind: str = SentEmail.Kind.CONSENT) -> int:
+    """Queue (if not queued yet) and send the e-mails of these requests; returns how many went out now."""
+    outbox_add_requests(request_ids, kind=kind)
+    return outbox_drain()[0]
 
 
 def send_reminder_emails_many(request_ids: list[int]) -> int:
-    return sum(send_request_emails(pk, kind=SentEmail.Kind.REMINDER) for pk in request_ids)
+    return send_request_emails_many(request_ids, kind=SentEmail.Kind.REMINDER)
+
+
+def send_applied_emails(upgrade_id: int) -> int:
+    return send_applied_emails_many([upgrade_id])
 
 
 def send_applied_emails_many(upgrade_ids: list[int]) -> int:
-    return sum(send_applied_emails(pk) for pk in upgrade_ids)
+    outbox_add_applied(upgrade_ids)
+    return outbox_drain()[0]

@@ -244,6 +244,10 @@ class Rollout(ProtectedStateMixin, models.Model):
     # Highest installation id looked at: chunks walk the installations in id order.
     cursor = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a chunk last moved the rollout (or it started or resumed). Progress lives in the
+    # database, not in a queued message: beat picks up a running rollout whose last move is
+    # older than ROLLOUT_STALL_AFTER (its message was lost, or its worker killed).
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     halted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -426,18 +430,40 @@ class ConsentLink(models.Model):
 
 
 class SentEmail(models.Model):
-    """What was sent to whom, so that a task that runs twice sends nothing twice."""
+    """The outbox of e-mails to site admins: one row per message, written in the same
+    transaction as the request or upgrade it announces (so a crash can lose neither).
+
+    A sender claims queued rows (SELECT ... FOR UPDATE SKIP LOCKED) by setting
+    `claimed_until`, sends them over one SMTP connection and marks each sent.
+    A sender that dies leaves its claims to expire; the next sender retries them
+    with the same `message_id`, so a message the SMTP server had accepted just
+    before the crash reaches the recipient's mailbox as the same message
+    (mail clients and most servers keep one copy per Message-ID).
+    """
 
     class Kind(models.TextChoices):
         CONSENT = "consent", "Upgrade needs approval"
         REMINDER = "reminder", "Reminder"
         APPLIED = "applied", "Upgrade applied"
 
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent (no longer relevant)"
+        FAILED = "failed", "Not sent (refused every time)"
+
     kind = models.CharField(max_length=10, choices=Kind.choices)
     recipient = models.EmailField()
     request = models.ForeignKey(UpgradeRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
     upgrade = models.ForeignKey(Upgrade, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
     subject = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    # Chosen when the row is written; every attempt sends it again under the same id.
+    message_id = models.CharField(max_length=255, blank=True)
+    # A sender's claim: until then no other sender takes the row; after it, the claim is stale.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -454,6 +480,13 @@ class SentEmail(models.Model):
                 condition=models.Q(upgrade__isnull=False),
                 name="uniq_upgrade_email",
             ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["queued", "sent", "skipped", "failed"]), name="sent_email_state_valid"
+            ),
+        ]
+        # The senders' query: queued rows in order, whatever the size of the sent history.
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(state="queued"), name="sent_email_queued"),
         ]
 
     def __str__(self) -> str:

@@ -24,11 +24,12 @@ def rollout_start_task(version_id: int) -> int | None:
 
 
 @shared_task(base=PortalTask, name="upgrades.tasks.rollout_process")
-def rollout_process(rollout_id: int) -> int:
-    """One chunk; the service enqueues the next one after its commit."""
+def rollout_process(rollout_id: int, cursor: int | None = None) -> int:
+    """One chunk; the service enqueues the next one after its commit (and beat's
+    watch_rollouts does, when that message is lost)."""
     from upgrades.services import rollout_process_chunk
 
-    return rollout_process_chunk(rollout_id=rollout_id)
+    return rollout_process_chunk(rollout_id=rollout_id, expected_cursor=cursor)
 
 
 @shared_task(base=PortalTask, name="upgrades.tasks.upgrade_apply_due")
@@ -46,6 +47,27 @@ def upgrade_apply(upgrade_id: int) -> str | None:
     return upgrade.state if upgrade else None
 
 
+@shared_task(base=PortalTask, name="upgrades.tasks.watch_rollouts")
+def watch_rollouts() -> int:
+    """Beat: start the next chunk of every running rollout that stopped moving, and the
+    rollout of a version published lately whose start message was lost."""
+    from upgrades.services import rollouts_resume_stalled, rollouts_start_missing
+
+    return len(rollouts_resume_stalled()) + len(rollouts_start_missing())
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_outbox")
+def send_outbox() -> int:
+    """Send queued e-mails in batches (enqueued after each commit that queues some, and by beat)."""
+    from upgrades import emails
+
+    sent, more = emails.outbox_drain()
+    if more:
+        send_outbox.delay()
+    return sent
+
+
+# Messages queued before the outbox name these tasks: they queue the rows (once) and send.
 @shared_task(base=PortalTask, name="upgrades.tasks.send_upgrade_request_emails")
 def send_upgrade_request_emails(request_ids: list[int]) -> int:
     from upgrades import emails

@@ -41,6 +41,7 @@ def send_poll_failure_email(poll_id: int) -> DescriptorPoll | None:
 
     return send_email_once(
         claim=claim,
+        message_key=f"poll-failure.{poll_id}",
         to=vendor_recipients(listing.vendor),
         subject=f"[Marketplace] Polling the descriptor of {listing.name} failed",
         template="emails/poll_failed",
@@ -62,6 +63,7 @@ def send_auto_version_email(version_id: int) -> AutoVersionNotice | None:
 
     return send_email_once(
         claim=claim,
+        message_key=f"auto-version.{version_id}",
         to=vendor_recipients(listing.vendor),
         subject=(
             f"[Marketplace] {listing.name} {version.number} was created from your "

@@ -224,6 +224,16 @@ PAGE_RATE_LIMITS = {
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Beat keeps its schedule here whatever the broker (it cannot start without a writable folder).
+(VAR_DIR / "celery").mkdir(parents=True, exist_ok=True)
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    # A message taken by a worker that dies unacknowledged (acks_late) goes back to the queue after
+    # the visibility timeout. It must outlast the longest task (CELERY_TASK_TIME_LIMIT, 300 s), or a
+    # task still running would be handed to a second worker; 360 s is a margin of a minute. It is
+    # no longer what recovery waits for: rollout progress and e-mails live in the database, and beat
+    # restarts a stalled rollout within ROLLOUT_STALL_AFTER + ROLLOUT_WATCH_INTERVAL and re-sends
+    # an expired e-mail claim within OUTBOX_CLAIM_TIMEOUT + OUTBOX_SEND_INTERVAL.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=360)}
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir = VAR_DIR / "celery" / "broker"
     for _sub in ("broker", "processed", "control"):
@@ -240,6 +250,12 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process dies goes back to the queue (every portal task is idempotent;
+# core.tasks.PortalTask). A worker that loses the broker stops what it runs, since the broker
+# hands those unacknowledged messages out again.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A hard ceiling for every task; the limits and retries tasks run with are core.tasks.PortalTask's (lower).
 CELERY_TASK_TIME_LIMIT = 300
@@ -278,6 +294,21 @@ UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
 UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", default=3))
 ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=500)
+# A running rollout that has not moved for this long lost its next message: beat restarts it.
+# Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
+ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))
+ROLLOUT_WATCH_INTERVAL = env.float("ROLLOUT_WATCH_INTERVAL", default=15.0)
+# A version published this recently without a rollout lost its start message: beat starts it.
+ROLLOUT_START_LOOKBACK = timedelta(hours=env.int("ROLLOUT_START_LOOKBACK_HOURS", default=24))
+UPGRADE_HOUSEKEEPING_INTERVAL = env.float("UPGRADE_HOUSEKEEPING_INTERVAL", default=60.0)
+# The e-mail outbox (upgrades.emails): rows per batch (one SMTP connection each), how long a
+# sender's claim holds (longer than a batch takes to send), tries before a refused message is
+# given up, how long one task sends before handing over to a fresh one, and beat's sweep.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+OUTBOX_CLAIM_TIMEOUT = timedelta(seconds=env.int("OUTBOX_CLAIM_TIMEOUT", default=60))
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=60.0)
+OUTBOX_SEND_INTERVAL = env.float("OUTBOX_SEND_INTERVAL", default=30.0)
 
 LOGGING = {
     "version": 1,
@@ -303,8 +334,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("WORKER_HEARTBEAT_INTERVAL", default=60.0),
     },
     # Apply upgrades whose time came, remind site admins, expire unanswered requests.
-    "upgrades-housekeeping": {"task": "upgrades.tasks.upgrade_housekeeping", "schedule": 60.0},
-    # Enqueue a poll for every connect listing whose next-poll time came (keeps the 5-hour cadence).
+    "upgrades-housekeeping": {"task": "upgrades.tasks.upgrade_housekeeping", "schedule": UPGRADE_HOUSEKEEPING_INTERVAL},
+    # Restart running rollouts whose next-chunk message was lost (progress lives in the database).
+    "upgrades-watch-rollouts": {"task": "upgrades.tasks.watch_rollouts", "schedule": ROLLOUT_WATCH_INTERVAL},
+    # Send what is left in the e-mail outbox (a lost message, an expired claim of a killed sender).
+    "upgrades-send-outbox": {"task": "upgrades.tasks.send_outbox", "schedule": OUTBOX_SEND_INTERVAL},
+    # Fan out one poll per due connect listing, spread over the interval.
     "versions-poll-due-descriptors": {
         "task": "versions.tasks.poll_due_descriptors",
         "schedule": DESCRIPTOR_POLL_DISPATCH_EVERY,

@@ -76,3 +76,26 @@ def test_no_recipient_keeps_the_record_and_sends_nothing(poll):
     assert send(poll, to=()) is not None
     assert send(poll) is None
     assert mail.outbox == []
+
+
+def test_a_retry_after_the_server_accepted_but_the_commit_failed_reuses_the_message_id(poll):
+    """SMTP said 250, then the transaction failed: the retry sends again, and the mailbox shows one message."""
+    from django.db import OperationalError
+
+    def claim():
+        return DescriptorPoll.objects.select_for_update().filter(pk=poll.pk, notified_at__isnull=True).first()
+
+    def commit_fails(record):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def mark_sent(record):
+        DescriptorPoll.objects.filter(pk=record.pk).update(notified_at="2026-01-01T00:00:00Z")
+
+    context = {"poll": poll, "listing": poll.listing, "listing_url": "https://portal.example/x"}
+    common = {"claim": claim, "to": ["a@example.com"], "subject": "s", "template": "emails/poll_failed"}
+    with pytest.raises(OperationalError):
+        send_email_once(**common, context=context, mark_sent=commit_fails, message_key=f"poll-failure.{poll.pk}")
+    assert send_email_once(**common, context=context, mark_sent=mark_sent, message_key=f"poll-failure.{poll.pk}")
+    first, retry = mail.outbox
+    assert first.extra_headers["Message-ID"] == retry.extra_headers["Message-ID"]
+    assert first.extra_headers["Message-ID"] == f"<poll-failure.{poll.pk}@marketplace.localhost>"

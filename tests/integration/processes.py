@@ -30,3 +30,134 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2):
             return result
         time.sleep(interval)
     return predicate()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A private redis-server on 127.0.0.1 (no persistence), so a test may restart it
+    without touching the Redis other tests and engineers share."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc = None
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed: run `make services`")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        if not wait_until(lambda: _pings(client), timeout=15, interval=0.05):
+            pytest.fail(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def restart(self) -> None:
+        """Kill it (what it held in memory is lost, like a crash) and start it again on the same port."""
+        self.stop()
+        self.start()
+        self.restarts += 1
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+class CeleryProcess:
+    """A `celery worker` or `celery beat` process that a test can SIGKILL and start again."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], log: Path, ready: str) -> None:
+        self.args, self.env, self.log, self.ready = args, env, log, ready
+        self.proc = None
+        self.kills = 0
+        self._log_file = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        import subprocess
+        import sys
+
+        if self._log_file is not None:
+            self._log_file.close()
+        self._log_file = open(self.log, "a")  # noqa: SIM115 - closed in stop()
+        offset = self.log.stat().st_size
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"celery {self.args[0]} exited with {self.proc.returncode}; see {self.log}")
+            with open(self.log) as f:
+                f.seek(offset)
+                if self.ready in f.read():
+                    return
+            time.sleep(0.1)
+        pytest.fail(f"celery {self.args[0]} was not ready in {timeout:.0f} s; see {self.log}")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory so far (Linux /proc), 0 when it is not running."""
+        if self.proc is None or self.proc.poll() is not None:
+            return 0.0
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "VmHWM: 0 kB")
+        return int(line.split()[1]) / 1024
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no acknowledgement, open transactions cut off."""
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+            self.kills += 1
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None

@@ -44,6 +44,8 @@ from upgrades.services.rollouts import (
     rollout_process_chunk,
     rollout_resume,
     rollout_start,
+    rollouts_resume_stalled,
+    rollouts_start_missing,
     upgrade_due_for,
 )
 from upgrades.services.sites import (
@@ -81,6 +83,8 @@ __all__ = [
     "rollout_process_chunk",
     "rollout_resume",
     "rollout_start",
+    "rollouts_resume_stalled",
+    "rollouts_start_missing",
     "site_migrate_product",
     "site_set_maintenance_windows",
     "site_token_create",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.services import audit_event, audit_record_many
-from upgrades import tasks
+from upgrades import emails, tasks
 from upgrades.models import (
     NOT_RUNNING_STATES,
     Installation,
@@ -112,8 +111,9 @@ def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_l
                 )
             )
     audit_record_many(events)
-    if applied:
-        transaction.on_commit(partial(tasks.send_upgrade_applied_emails.delay, applied))
+    # The "upgraded" e-mails are queued with the change they announce (the outbox, upgrades.emails).
+    if applied and emails.outbox_add_applied(applied):
+        transaction.on_commit(tasks.send_outbox.delay)
     return applied
 
 

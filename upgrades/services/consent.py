@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
-from upgrades import tasks
+from upgrades import emails, tasks
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
     ConsentLink,
@@ -24,6 +23,7 @@ from upgrades.models import (
     RequestState,
     Rollout,
     RolloutState,
+    SentEmail,
     SiteAdmin,
     Upgrade,
     UpgradeRequest,
@@ -385,8 +385,8 @@ def upgrade_requests_due_reminder(*, now: datetime | None = None) -> list[int]:
             .values_list("pk", flat=True)[:1000]
         )
         UpgradeRequest.objects.filter(pk__in=ids).update(reminded_at=now)
-        if ids:
-            transaction.on_commit(partial(tasks.send_upgrade_reminder_emails.delay, ids))
+        if ids and emails.outbox_add_requests(ids, kind=SentEmail.Kind.REMINDER):
+            transaction.on_commit(tasks.send_outbox.delay)
     return ids
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -21,7 +21,7 @@ from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member_or_staff
 from marketplace.selectors import scope_catalogue
-from upgrades import tasks, windows
+from upgrades import emails, tasks, windows
 from upgrades.models import (
     NOT_RUNNING_STATES,
     Installation,
@@ -50,7 +50,9 @@ def rollout_start(*, version_id: int) -> Rollout | None:
     if version is None or version.state != VersionState.PUBLISHED:
         return None  # already superseded: the newer version's rollout does the work
     with transaction.atomic():
-        rollout, created = Rollout.objects.get_or_create(version=version, defaults={"listing": version.listing})
+        rollout, created = Rollout.objects.get_or_create(
+            version=version, defaults={"listing": version.listing, "progressed_at": timezone.now()}
+        )
         if created:
             now = timezone.now()
             audit_record(
@@ -92,7 +94,7 @@ def rollout_start(*, version_id: int) -> Rollout | None:
                     for pk, state, number in older
                 )
         if rollout.state == RolloutState.RUNNING:
-            transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk))
+            transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk, rollout.cursor))
     return rollout
 
 
@@ -152,22 +154,32 @@ def upgrade_due_for(site: Site, installation_id: int, now: datetime) -> datetime
     )
 
 
-def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> int:
+def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None, expected_cursor: int | None = None) -> int:
     """Offer the rollout's version to the next chunk of installations; returns how many were looked at.
 
     One chunk costs a fixed number of queries: lock the rollout, read the
-    chunk, supersede older open work, bulk-create upgrades and requests, flag
-    the installations, move the cursor. 0 means the rollout is done (or halted).
+    chunk, supersede older open work, bulk-create upgrades and requests and
+    their e-mails (the outbox), flag the installations, move the cursor.
+    0 means the rollout is done, halted, or its chunk is in flight elsewhere.
+
+    The rollout row's lock is the chunk's lease: a second worker (a duplicate
+    message, or beat's watcher) skips a locked rollout instead of waiting and
+    then repeating the chunk; the cursor moves in the chunk's own transaction.
+    `expected_cursor` is where the message's sender left the rollout: a message
+    that finds the cursor moved on is a duplicate (another chain did its chunk)
+    and stops, so duplicate chains die out instead of multiplying.
     """
     now = now or timezone.now()
     with transaction.atomic():
         rollout = (
-            Rollout.objects.select_for_update(of=("self",))
+            Rollout.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("version", "listing")
             .filter(pk=rollout_id)
             .first()
         )
         if rollout is None or rollout.state != RolloutState.RUNNING:
+            return 0
+        if expected_cursor is not None and rollout.cursor != expected_cursor:
             return 0
         version, listing = rollout.version, rollout.listing
         if version.state != VersionState.PUBLISHED:
@@ -222,14 +234,17 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None) -> in
             )
         audit_record_many(_chunk_events(rollout, new_upgrades, new_requests, now))
         Rollout.objects.filter(pk=rollout.pk).update(
-            targeted=F("targeted") + len(offered), chunks_processed=F("chunks_processed") + 1, cursor=chunk[-1].pk
+            targeted=F("targeted") + len(offered),
+            chunks_processed=F("chunks_processed") + 1,
+            cursor=chunk[-1].pk,
+            progressed_at=now,
         )
-        request_ids = [r.pk for r in new_requests]
-        if request_ids:
-            transaction.on_commit(partial(tasks.send_upgrade_request_emails.delay, request_ids))
+        # The consent e-mails are queued with their requests: a crash after this commit loses none.
+        if new_requests and emails.outbox_add_requests([], sites={r.pk: r.installation.site_id for r in new_requests}):
+            transaction.on_commit(tasks.send_outbox.delay)
         if any(u.due_at <= now for u in new_upgrades):
             transaction.on_commit(tasks.upgrade_apply_due.delay)
-        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk))
+        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk, chunk[-1].pk))
     return len(chunk)
 
 
@@ -325,6 +340,7 @@ def rollout_resume(*, rollout: Rollout, actor: Any) -> Rollout:
                 f"The rollout of {rollout.version.number} is {rollout.state}: only a halted rollout can be resumed."
             )
         # halted_by/halted_at are kept (who halted last); the resume row names both as well.
+        rollout.progressed_at = timezone.now()
         _rollout_transition(
             rollout,
             "resume",
@@ -332,6 +348,55 @@ def rollout_resume(*, rollout: Rollout, actor: Any) -> Rollout:
             halted_by=rollout.halted_by.get_username() if rollout.halted_by_id else "",
             halted_at=rollout.halted_at.isoformat() if rollout.halted_at else "",
         )
-        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk))
+        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk, rollout.cursor))
         transaction.on_commit(tasks.upgrade_apply_due.delay)
     return rollout
+
+
+def rollouts_resume_stalled(*, now: datetime | None = None) -> list[int]:
+    """Enqueue the next chunk of every running rollout that has not moved for ROLLOUT_STALL_AFTER.
+
+    A rollout's progress is its cursor in the database; its next chunk is
+    normally enqueued after each chunk's commit. That message can be lost (a
+    worker killed between the commit and the enqueue, a broker that lost its
+    queue, a message waiting out a visibility timeout): beat calls this every
+    ROLLOUT_WATCH_INTERVAL, so a lost message costs at most about that long
+    past the stall threshold. A chunk in flight holds the rollout's row lock;
+    such rollouts are skipped here and the chunk skips a locked row, so the
+    same chunk is never processed twice. Returns the rollouts restarted.
+    """
+    now = now or timezone.now()
+    cutoff = now - settings.ROLLOUT_STALL_AFTER
+    with transaction.atomic():
+        stalled = list(
+            Rollout.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(state=RolloutState.RUNNING)
+            .filter(Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, created_at__lt=cutoff))
+            .values_list("pk", "cursor")
+        )
+        for pk, cursor in stalled:
+            transaction.on_commit(partial(tasks.rollout_process.delay, pk, cursor))
+    return [pk for pk, _ in stalled]
+
+
+def rollouts_start_missing(*, now: datetime | None = None) -> list[int]:
+    """Enqueue the start of every recently published version that has no rollout yet.
+
+    The publish hook enqueues the start after the publishing commits; a worker
+    killed (or a broker restarted) before it ran loses that message. Versions
+    published within ROLLOUT_START_LOOKBACK count: older ones were published
+    before rollouts existed, and starting those now would surprise everybody.
+    Returns the versions whose start was enqueued.
+    """
+    now = now or timezone.now()
+    missing = list(
+        Version.objects.filter(
+            state=VersionState.PUBLISHED,
+            published_at__lt=now - settings.ROLLOUT_STALL_AFTER,
+            published_at__gte=now - settings.ROLLOUT_START_LOOKBACK,
+            rollout__isnull=True,
+        ).values_list("pk", flat=True)[:100]
+    )
+    for pk in missing:
+        transaction.on_commit(partial(tasks.rollout_start_task.delay, pk))
+    return missing

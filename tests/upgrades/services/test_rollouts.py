@@ -251,3 +251,61 @@ def test_manual_version_that_only_removes_a_scope_is_applied_without_asking(
     v2 = publish(world, "1.0.1", django_capture_on_commit_callbacks, scopes=["read:jira-work"])
     assert not UpgradeRequest.objects.filter(to_version=v2).exists()
     assert Installation.objects.filter(version=v2).count() == 3
+
+
+def _stalled_rollout(world, settings):
+    """A rollout that did its first chunk, whose next-chunk message was then lost."""
+    settings.ROLLOUT_CHUNK_SIZE = 1
+    Version.objects.filter(pk=world.v1.pk).update(state="superseded")
+    v2 = VersionFactory(listing=world.listing, number="1.0.1", scopes=list(world.v1.scopes), state="published")
+    rollout = Rollout.objects.create(version=v2, listing=world.listing, progressed_at=timezone.now())
+    assert services.rollout_process_chunk(rollout_id=rollout.pk) == 1  # its on-commit enqueue never runs here
+    rollout.refresh_from_db()
+    return rollout
+
+
+def test_beat_restarts_a_rollout_whose_next_message_was_lost(world, settings, django_capture_on_commit_callbacks):
+    rollout = _stalled_rollout(world, settings)
+    assert rollout.chunks_processed == 1 and rollout.state == "running"
+    soon = rollout.progressed_at + settings.ROLLOUT_STALL_AFTER / 2
+    assert services.rollouts_resume_stalled(now=soon) == []  # still moving, as far as anyone can tell
+    later = rollout.progressed_at + settings.ROLLOUT_STALL_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.rollouts_resume_stalled(now=later) == [rollout.pk]
+    rollout.refresh_from_db()
+    assert rollout.state == "completed" and rollout.targeted == 3
+    assert Upgrade.objects.filter(rollout=rollout).count() == 3
+
+
+def test_a_duplicate_chunk_message_finds_the_cursor_moved_and_does_nothing(world, settings):
+    rollout = _stalled_rollout(world, settings)
+    cursor = rollout.cursor
+    assert services.rollout_process_chunk(rollout_id=rollout.pk, expected_cursor=0) == 0  # sent before chunk 1
+    rollout.refresh_from_db()
+    assert (rollout.cursor, rollout.chunks_processed) == (cursor, 1)
+    assert services.rollout_process_chunk(rollout_id=rollout.pk, expected_cursor=cursor) == 1
+    assert Upgrade.objects.filter(rollout=rollout).count() == 2
+
+
+def test_halted_and_finished_rollouts_are_not_restarted(world, settings):
+    rollout = _stalled_rollout(world, settings)
+    services.rollout_halt(rollout=rollout, actor=world.vendor_user)
+    later = timezone.now() + settings.ROLLOUT_STALL_AFTER + timedelta(seconds=1)
+    assert services.rollouts_resume_stalled(now=later) == []
+
+
+def test_beat_starts_the_rollout_of_a_version_whose_start_message_was_lost(
+    world, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        v2 = world.publish("1.0.1")  # the start task's message is lost with the callbacks
+    assert not Rollout.objects.filter(version=v2).exists()
+    published = Version.objects.get(pk=v2.pk).published_at
+    assert services.rollouts_start_missing(now=published + settings.ROLLOUT_STALL_AFTER / 2) == []
+    later = published + settings.ROLLOUT_STALL_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.rollouts_start_missing(now=later) == [v2.pk]
+    assert Rollout.objects.get(version=v2).state == "completed"
+    assert Upgrade.objects.filter(to_version=v2, state="applied").count() == 3
+    # Long-published versions without a rollout (data older than rollouts) are left alone.
+    assert services.rollouts_start_missing(now=published + settings.ROLLOUT_START_LOOKBACK * 2) == []
