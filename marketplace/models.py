@@ -117,6 +117,10 @@ class Listing(TimeStamped):
     host_products = models.ManyToManyField(HostProduct, blank=True, related_name="listings")
     descriptor_url = models.URLField(max_length=500, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Where the portal tells the app about its installations, for schemes without a descriptor:
+    # {"installed": url, "uninstalled": ..., "enabled": ..., "disabled": ..., "onUpgrade": ...,
+    # "onFinalizeUpgrade": ...} (connect apps: baseUrl + lifecycle.* of their descriptor).
+    lifecycle_urls = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -261,6 +261,19 @@ UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
 UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", default=3))
 ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=500)
+# Callbacks to vendors' apps and vendor webhooks (upgrades.services.deliveries): 6 attempts,
+# 2, 4, 8, 16, 32 minutes apart (about an hour, each +-20 %), each call within the fetcher's limits.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=120.0)
+DELIVERY_CONNECT_TIMEOUT = env.float("DELIVERY_CONNECT_TIMEOUT", default=5.0)
+DELIVERY_READ_TIMEOUT = env.float("DELIVERY_READ_TIMEOUT", default=10.0)
+DELIVERY_MAX_RESPONSE_BYTES = env.int("DELIVERY_MAX_RESPONSE_BYTES", default=64 * 1024)
+# How long a worker holds a delivery it is calling (longer than one call's overall deadline).
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
+# The `iss` claim of lifecycle JWTs.
+DELIVERY_JWT_ISSUER = env.str("DELIVERY_JWT_ISSUER", default="marketplace-portal")
+# After a rotation the previous webhook secret keeps signing this long.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
 
 LOGGING = {
     "version": 1,
@@ -287,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Apply upgrades whose time came, remind site admins, expire unanswered requests.
     "upgrades-housekeeping": {"task": "upgrades.tasks.upgrade_housekeeping", "schedule": 60.0},
+    # Send callbacks and webhooks whose retry time came (and any whose task was lost).
+    "upgrades-deliveries-due": {"task": "upgrades.tasks.delivery_send_due", "schedule": 60.0},
     # Fan out one poll per due connect listing, spread over the interval.
     "versions-poll-due-descriptors": {
         "task": "versions.tasks.poll_due_descriptors",

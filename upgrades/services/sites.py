@@ -17,6 +17,7 @@ from upgrades.models import (
     SiteToken,
 )
 from upgrades.permissions import require_site_admin
+from upgrades.services.callbacks import lifecycle_event_enqueue
 from versions.models import Version
 from versions.policies import RELEASED_STATES
 
@@ -94,4 +95,5 @@ def installation_create(
                 to_state=installation.state,
                 details={"version": version.number},
             )
+            lifecycle_event_enqueue(installation=installation, event="installed", actor=actor)
     return installation
