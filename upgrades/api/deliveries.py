@@ -21,10 +21,6 @@ from upgrades.serializers import (
 )
 
 
-def _with_secret(endpoint, secret: str) -> dict:
-    return {**WebhookEndpointSerializer(endpoint).data, "secret": secret}
-
-
 class WebhookEndpointListApi(generics.GenericAPIView):
     """GET: the listing's endpoints (no secrets); POST: register one (its secret is in this answer only)."""
 
@@ -45,16 +41,14 @@ class WebhookEndpointListApi(generics.GenericAPIView):
         listing = listing_get_for_user(user=request.user, key=key)
         data = WebhookEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint, secret = services.webhook_endpoint_create(
+        endpoint, _secret = services.webhook_endpoint_create(
             listing=listing,
             actor=request.user,
             url=data.validated_data["url"],
             events=data.validated_data["events"],
             description=data.validated_data["description"],
         )
-        return Response(
-            WebhookEndpointWithSecretSerializer(_with_secret(endpoint, secret)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
 class WebhookEndpointDetailApi(generics.GenericAPIView):
@@ -96,8 +90,8 @@ class WebhookEndpointActionApi(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         endpoint = selectors.webhook_endpoint_get_for_user(user=request.user, pk=pk)
         if self.action == "rotate":
-            endpoint, secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-            return Response(WebhookEndpointWithSecretSerializer(_with_secret(endpoint, secret)).data)
+            endpoint, _secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+            return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
         delivery = services.webhook_endpoint_send_test(endpoint=endpoint, actor=request.user)
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 

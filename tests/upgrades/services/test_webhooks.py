@@ -112,9 +112,7 @@ def test_a_rotated_secret_signs_alongside_the_previous_one(catalogue, app_server
     assert len(app_server.calls[-1]["headers"]["webhook-signature"].split()) == 2
 
 
-def test_rollouts_and_consent_decisions_fire_their_events(
-    catalogue, app_server, django_capture_on_commit_callbacks
-):
+def test_rollouts_and_consent_decisions_fire_their_events(catalogue, app_server, django_capture_on_commit_callbacks):
     world = make_world(sites=2)
     register(world, app_server, ["rollout.completed", "consent.approved", "consent.rejected", "version.published"])
     v2 = publish(world, "1.1.0", django_capture_on_commit_callbacks, scopes=["read:jira-work", "write:jira-work"])
