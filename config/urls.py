@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core import views as core_views
 from core.throttles import page_rate_limit
+from demo import urls as demo_urls
 from marketplace import urls as marketplace_urls
 from mirror import urls as mirror_urls
 from upgrades import urls as upgrades_urls
@@ -39,4 +40,5 @@ urlpatterns = [
     path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
     path("healthz", core_views.healthz, name="healthz"),
     *versions_urls.demo_urlpatterns,
+    *demo_urls.urlpatterns,
 ]

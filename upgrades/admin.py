@@ -22,7 +22,6 @@ from upgrades.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStreak,
-    WebhookEndpoint,
     Installation,
     MigrationOffer,
     ProductMigration,
@@ -33,6 +32,7 @@ from upgrades.models import (
     SiteToken,
     Upgrade,
     UpgradeRequest,
+    WebhookEndpoint,
 )
 from upgrades.selectors import listing_adoption, rollout_progress
 from upgrades.share_links import beta_link_url

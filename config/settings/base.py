@@ -270,6 +270,8 @@ DELIVERY_READ_TIMEOUT = env.float("DELIVERY_READ_TIMEOUT", default=10.0)
 DELIVERY_MAX_RESPONSE_BYTES = env.int("DELIVERY_MAX_RESPONSE_BYTES", default=64 * 1024)
 # How long a worker holds a delivery it is calling (longer than one call's overall deadline).
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
+# `make seed` turns it on: a demo listing calls the demo app the portal serves itself (demo/callbacks.py).
+DEMO_CALLBACKS = env.bool("DEMO_CALLBACKS", default=False)
 # The `iss` claim of lifecycle JWTs.
 DELIVERY_JWT_ISSUER = env.str("DELIVERY_JWT_ISSUER", default="marketplace-portal")
 # After a rotation the previous webhook secret keeps signing this long.

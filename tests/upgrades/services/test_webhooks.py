@@ -31,7 +31,7 @@ def test_publishing_a_version_fires_version_published_signed_to_the_subscribed_e
 ):
     world = make_world(sites=1)
     endpoint, secret = register(world, app_server, ["version.published"])
-    other, _ = services.webhook_endpoint_create(
+    services.webhook_endpoint_create(
         listing=world.listing, actor=world.vendor_user, url=app_server.url("/other"), events=["rollout.halted"]
     )
     assert secret.startswith("whsec_")
