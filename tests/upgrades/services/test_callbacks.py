@@ -262,3 +262,17 @@ def test_bad_answers_are_cut_off_within_the_limits_and_recorded(
     _, moved = outcomes["/moved"]
     assert moved.state == "retrying" and moved.last_status == 302 and "Redirects are not followed" in moved.last_error
     assert len(app_server.hits("/installed")) == 1  # the redirect's target was never called
+
+
+def test_the_beat_sweep_sends_what_is_due_and_leaves_the_rest(catalogue, django_capture_on_commit_callbacks):
+    membership = MembershipFactory(role="owner")
+    listing = ListingFactory(vendor=membership.vendor, lifecycle_urls={"installed": "http://127.0.0.1:9/x"})
+    version = VersionFactory(listing=listing, number="1.0.0", state="published")
+    site = SiteFactory(host_product=HostProductFactory())
+    services.installation_create(site=site, listing=listing, version=version)  # its task never ran (lost)
+    delivery = Delivery.objects.get()
+    assert delivery.attempts == 0
+    assert services.deliveries_send_due(now=timezone.now()) == 0  # a fresh one: its own task is on the way
+    assert services.deliveries_send_due(now=later(2)) == 1  # eager: sent now, port 9 refuses
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.state == "retrying" and delivery.last_error
