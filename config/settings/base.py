@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "UpgradeRequestStateEnum": "upgrades.models.RequestState",
         "RolloutStateEnum": "upgrades.models.RolloutState",
         "MigrationOfferStateEnum": "upgrades.models.OfferState",
+        "DeliveryStateEnum": "upgrades.models.DeliveryState",
     },
 }
 

@@ -70,11 +70,13 @@ class WebhookEndpointDetailApi(generics.GenericAPIView):
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, actor=request.user, **data.validated_data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(request=None, responses={204: None, **error_responses(404)})
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer, **error_responses(404)})
     def delete(self, request: Request, pk: int) -> Response:
+        """Answers 200 with the endpoint as it was (the house style: a body, not 204); its deliveries stay."""
         endpoint = selectors.webhook_endpoint_get_for_user(user=request.user, pk=pk)
+        data = WebhookEndpointSerializer(endpoint).data
         services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(data)
 
 
 class WebhookEndpointActionApi(generics.GenericAPIView):

@@ -36,7 +36,8 @@ def test_manage_endpoints_and_list_deliveries(catalogue, app_server, django_capt
     assert rotated["secret"] != created.json()["secret"] and rotated["previous_secret_expires_at"]
     bad = client.put(f"/api/v1/webhooks/{pk}", {"url": "http://10.0.0.1/", "events": ["rollout.halted"]}, format="json")
     assert bad.status_code == 400 and "url" in bad.json()
-    assert client.delete(f"/api/v1/webhooks/{pk}").status_code == 204
+    deleted = client.delete(f"/api/v1/webhooks/{pk}")
+    assert deleted.status_code == 200 and deleted.json()["id"] == pk
     assert client.get(f"{base}/deliveries").json()["results"][0]["endpoint"] is None
 
 
