@@ -192,7 +192,7 @@ def _record_attempt(
     from upgrades.services.callbacks import delivery_settled
 
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().select_related("listing").get(pk=delivery_pk)
+        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("listing").get(pk=delivery_pk)
         if delivery.state not in OPEN_STATES:  # settled meanwhile (a redelivery raced a retry)
             return delivery
         number = delivery.attempts + 1
@@ -269,7 +269,11 @@ def delivery_redeliver(*, delivery: Delivery, actor: Any) -> Delivery:
     fresh set of attempts. Upgrade hooks are not redelivered: the upgrade failed, upgrading again calls
     them anew."""
     with transaction.atomic():
-        locked = Delivery.objects.select_for_update().select_related("listing", "installation").get(pk=delivery.pk)
+        locked = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("listing", "installation")
+            .get(pk=delivery.pk)
+        )
         # The vendor, or the admins of the installation's site (its Retry button); nobody else sees it.
         if not (
             is_vendor_member(actor, locked.listing.vendor_id)

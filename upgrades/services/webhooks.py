@@ -99,7 +99,7 @@ def webhook_endpoint_update(
     require_vendor_member(actor, endpoint.listing.vendor_id)
     url, events, description = _clean(url=url, events=events, description=description)
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().select_related("listing").get(pk=endpoint.pk)
+        locked = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("listing").get(pk=endpoint.pk)
         changes = {
             name: {"from": getattr(locked, name), "to": value}
             for name, value in (("url", url), ("events", events), ("description", description), ("active", active))
@@ -129,7 +129,7 @@ def webhook_endpoint_rotate_secret(
     require_vendor_member(actor, endpoint.listing.vendor_id)
     now = now or timezone.now()
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().select_related("listing").get(pk=endpoint.pk)
+        locked = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("listing").get(pk=endpoint.pk)
         locked.previous_secret = locked.secret
         locked.previous_secret_expires_at = now + settings.WEBHOOK_SECRET_OVERLAP
         locked.secret = webhook_secret_new()
@@ -142,7 +142,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Any) -> None:
     """Delete an endpoint; its deliveries stay in the log (without it, nothing more is sent)."""
     require_vendor_member(actor, endpoint.listing.vendor_id)
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().select_related("listing").get(pk=endpoint.pk)
+        locked = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("listing").get(pk=endpoint.pk)
         _audit(locked, "delete", actor=actor, url=locked.url)
         locked.delete()
 
