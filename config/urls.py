@@ -14,6 +14,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core import views as core_views
 from core.throttles import page_rate_limit
+from demo import urls as demo_urls
 from marketplace import urls as marketplace_urls
 from mirror import urls as mirror_urls
 from storefront import urls as storefront_urls
@@ -44,6 +45,7 @@ urlpatterns = [
     path("apps/", include((storefront_urls.urlpatterns, "storefront"))),
     path("healthz", core_views.healthz, name="healthz"),
     *versions_urls.demo_urlpatterns,
+    *demo_urls.urlpatterns,
 ]
 
 if settings.DEBUG:

@@ -153,6 +153,10 @@ class Listing(TimeStamped):
     # PostgreSQL full-text search document (name, summary, description, vendor name), kept by
     # marketplace.services.listing_search_refresh; NULL on SQLite, which searches with icontains.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Where the portal tells the app about its installations, for schemes without a descriptor:
+    # {"installed": url, "uninstalled": ..., "enabled": ..., "disabled": ..., "onUpgrade": ...,
+    # "onFinalizeUpgrade": ...} (connect apps: baseUrl + lifecycle.* of their descriptor).
+    lifecycle_urls = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

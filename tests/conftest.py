@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.http_servers import DescriptorServer, descriptor_server_running
+from tests.http_servers import AppServer, DescriptorServer, app_server_running, descriptor_server_running
 
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_user_model", "admin_client", "admin_user"}
 
@@ -43,4 +43,11 @@ def listing(vendor_user):
 def descriptor_server() -> Iterator[DescriptorServer]:
     """A real HTTP server on 127.0.0.1 answering as vendors' servers (and an upstream portal) do."""
     with descriptor_server_running() as server:
+        yield server
+
+
+@pytest.fixture
+def app_server() -> Iterator[AppServer]:
+    """A real HTTP server on 127.0.0.1 playing a vendor's app: verifies every JWT and webhook signature."""
+    with app_server_running() as server:
         yield server

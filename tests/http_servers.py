@@ -121,3 +121,127 @@ def descriptor_server_running() -> Iterator[DescriptorServer]:
     server.port = httpd.server_address[1]
     with running(httpd):
         yield server
+
+
+@dataclass
+class AppServer:
+    """Plays a vendor's app and webhook receiver: takes POSTs, checks each one the way a real app
+    would, and answers 500 on purpose for the first `fail_first[path]` calls of a path.
+
+    Lifecycle calls: the JWT in `Authorization: JWT <token>` is verified with PyJWT (HS256) with
+    the installation's shared secret, which the app learns from the `installed` payload (kept in
+    `secrets` by clientKey/installationId); iss, iat, exp and qsh (SHA-256 of "POST&<path>&")
+    are checked. Webhooks: the Standard Webhooks signature over "<id>.<timestamp>.<body>" with
+    `webhook_secret` (base64 after "whsec_"). Every call is recorded with `verified` and `problem`.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    issuer: str = "marketplace-portal"
+    webhook_secret: str = ""
+    fail_first: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # a fixed answer for a path
+    answers: dict[str, bytes] = field(default_factory=dict)  # a fixed body for a path (e.g. 30 MB)
+    stall: dict[str, float] = field(default_factory=dict)  # seconds to wait before answering a path
+    secrets: dict[str, str] = field(default_factory=dict)
+    calls: list[dict] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def hits(self, path: str) -> list[dict]:
+        return [c for c in self.calls if c["path"] == path]
+
+    def check(self, path: str, headers: dict, raw: bytes) -> tuple[bool, str]:
+        import base64
+        import hashlib
+        import hmac
+        import json
+
+        import jwt
+
+        if "webhook-id" in headers:
+            try:
+                key = base64.b64decode(self.webhook_secret.removeprefix("whsec_"))
+                signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + raw
+                expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+            except Exception as exc:
+                return False, f"bad webhook headers: {exc}"
+            if expected not in headers.get("webhook-signature", "").split():
+                return False, "webhook signature mismatch"
+            return True, ""
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return False, "body is not JSON"
+        client = f"{body.get('clientKey')}/{body.get('installationId')}"
+        if body.get("eventType") == "installed" and body.get("sharedSecret"):
+            self.secrets[client] = body["sharedSecret"]
+        secret = self.secrets.get(client)
+        auth = headers.get("Authorization", "")
+        if not secret:
+            return False, "no shared secret known for this installation"
+        if not auth.startswith("JWT "):
+            return False, "no JWT"
+        try:
+            claims = jwt.decode(
+                auth[4:],
+                secret,
+                algorithms=["HS256"],
+                issuer=self.issuer,
+                options={"require": ["iss", "iat", "exp", "qsh"]},
+            )
+        except jwt.PyJWTError as exc:
+            return False, f"JWT refused: {exc}"
+        qsh = hashlib.sha256(f"POST&{path.split('?')[0].rstrip('/') or '/'}&".encode()).hexdigest()
+        if claims["qsh"] != qsh:
+            return False, "qsh mismatch"
+        return True, ""
+
+
+@contextmanager
+def app_server_running(**kwargs) -> Iterator[AppServer]:
+    server = AppServer(**kwargs)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            headers = dict(self.headers)
+            with lock:
+                verified, problem = server.check(self.path, headers, raw)
+                seen = len(server.hits(self.path))
+                server.calls.append(
+                    {"path": self.path, "headers": headers, "body": raw, "verified": verified, "problem": problem}
+                )
+                failing = seen < server.fail_first.get(self.path, 0)
+            if self.path in server.stall:
+                time.sleep(server.stall[self.path])
+            status = server.statuses.get(self.path, 500 if failing or not verified else 200)
+            answer = (
+                (b'{"error": "failing on purpose"}' if failing else b'{"ok": true}') if verified else problem.encode()
+            )
+            answer = server.answers.get(self.path, answer)
+            try:
+                self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", server.url("/installed"))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the portal stopped reading (a huge answer is cut off)
+
+    httpd = ThreadingHTTPServer((server.host, 0), Handler)
+    httpd.daemon_threads = True
+    httpd.handle_error = lambda request, client_address: None  # clients that give up on purpose
+    server.port = httpd.server_address[1]
+    with running(httpd):
+        yield server

@@ -19,6 +19,9 @@ from upgrades.models import (
     BetaInstall,
     BetaShareLink,
     ConsentLink,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStreak,
     Installation,
     Licence,
     MigrationOffer,
@@ -30,6 +33,7 @@ from upgrades.models import (
     SiteToken,
     Upgrade,
     UpgradeRequest,
+    WebhookEndpoint,
 )
 from upgrades.selectors import listing_adoption, rollout_progress
 from upgrades.share_links import beta_link_url
@@ -100,8 +104,9 @@ class InstallationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: installations move through services (rollouts, consent, migrations, beta links),
     each with its audit row; the version is never changed from a form."""
 
-    list_display = ["site", "listing", "version", "state", "license", "updated_at"]
-    list_filter = ["state", "license", "listing"]
+    list_display = ["site", "listing", "version", "state", "app_status", "license", "updated_at"]
+    list_filter = ["state", "app_status", "license", "listing"]
+    exclude = ["shared_secret"]  # signs the app's callbacks: nobody reads it back
     search_fields = ["site__name", "listing__key"]
     list_select_related = ["site", "listing", "version"]
     raw_id_fields = ["site", "listing", "version"]
@@ -361,3 +366,41 @@ class BetaShareLinkAdmin(admin.ModelAdmin):
     @admin.display(description="link")
     def url(self, obj: BetaShareLink) -> str:
         return beta_link_url(obj)
+
+
+# --- callbacks and webhooks: reviewers see what was sent, read-only ------------------------
+
+
+class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    fields = ["number", "started_at", "status_code", "latency_ms", "error", "response_excerpt"]
+    readonly_fields = fields
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every callback and webhook with each attempt; vendors redeliver from their portal pages."""
+
+    list_display = ["created_at", "event", "listing", "kind", "state", "attempts", "last_status", "next_attempt_at"]
+    list_filter = ["state", "kind", "event"]
+    search_fields = ["delivery_id", "listing__key", "url"]
+    list_select_related = ["listing"]
+    raw_id_fields = ["listing", "installation", "upgrade", "endpoint"]
+    inlines = [DeliveryAttemptInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["url", "listing", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "listing__key"]
+    list_select_related = ["listing"]
+    exclude = ["secret", "previous_secret"]  # shown once to the vendor, never again
+
+
+@admin.register(DeliveryStreak)
+class DeliveryStreakAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["target", "listing", "failing_since", "failures", "notified_at"]
+    list_select_related = ["listing"]

@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.emails import build_email, new_message_id, send_batch
+from core.emails import build_email, new_message_id, send_batch, send_email_once
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
 from versions import policies
 
@@ -296,3 +296,38 @@ def send_applied_emails(upgrade_id: int) -> int:
 def send_applied_emails_many(upgrade_ids: list[int]) -> int:
     outbox_add_applied(upgrade_ids)
     return outbox_drain()[0]
+
+
+def send_delivery_failure_email(streak_id: int, delivery_pk: int):
+    """Tell the vendor a callback or webhook failed for good: once per failure streak (its `notified_at`)."""
+    from core.emails import vendor_recipients
+    from upgrades.models import Delivery, DeliveryKind, DeliveryStreak
+
+    streak = DeliveryStreak.objects.select_related("listing__vendor").filter(pk=streak_id).first()
+    delivery = Delivery.objects.filter(pk=delivery_pk).first()
+    if streak is None or delivery is None or streak.notified_at is not None:
+        return None
+    listing = streak.listing
+
+    def claim() -> DeliveryStreak | None:
+        return DeliveryStreak.objects.select_for_update().filter(pk=streak_id, notified_at__isnull=True).first()
+
+    def mark_sent(locked: DeliveryStreak) -> None:
+        locked.notified_at = timezone.now()
+        locked.save(update_fields=["notified_at"])
+
+    what = "A webhook" if delivery.kind == DeliveryKind.WEBHOOK else "A lifecycle callback"
+    path = reverse("portal:listing-deliveries", kwargs={"key": listing.key})
+    return send_email_once(
+        claim=claim,
+        to=vendor_recipients(listing.vendor),
+        subject=f"[Marketplace] {what} of {listing.name} could not be delivered",
+        template="emails/delivery_failed",
+        context={
+            "listing": listing,
+            "delivery": delivery,
+            "what": what,
+            "deliveries_url": f"{settings.PORTAL_BASE_URL}{path}?state=failed",
+        },
+        mark_sent=mark_sent,
+    )

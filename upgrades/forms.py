@@ -21,3 +21,34 @@ class ProductMigrationForm(forms.Form):
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["host_product"].widget.choices = [("", "Choose a product")] + [(p.key, p.name) for p in products]
+
+
+class LifecycleUrlsForm(forms.Form):
+    """The app's callback URLs (one field per callback the listing's scheme has); blank: not called."""
+
+    def __init__(self, *args, names=(), helps=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in names:
+            self.fields[name] = forms.CharField(
+                label=name,
+                required=False,
+                max_length=500,
+                help_text=(helps or {}).get(name, ""),
+                widget=forms.URLInput(attrs={"placeholder": "https://app.example.com/" + name.lower()}),
+            )
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.CharField(
+        label="Endpoint URL",
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/marketplace"}),
+        help_text="Public https URL that answers 2xx; redirects are not followed.",
+    )
+    description = forms.CharField(label="Description", max_length=120, required=False)
+    events = forms.MultipleChoiceField(label="Events", required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, events=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["events"].choices = list(events)

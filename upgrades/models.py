@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -113,6 +114,13 @@ class DisabledReason(models.TextChoices):
     PAID_NOT_ACCEPTED = "paid_not_accepted", "The app became paid and its price was not accepted"
 
 
+class AppStatus(models.TextChoices):
+    NONE = "", "No lifecycle callback"
+    PENDING = "pending", "Telling the app"
+    CONFIRMED = "confirmed", "App confirmed"
+    UNCONFIRMED = "unconfirmed", "Installed, app not confirmed"
+
+
 class Installation(models.Model):
     """A listing installed on a site.
 
@@ -132,6 +140,11 @@ class Installation(models.Model):
     installed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The HS256 key of this installation's lifecycle callbacks, given to the app in the `installed`
+    # payload. Kept as it is (not hashed): the portal signs with it.
+    shared_secret = models.CharField(max_length=64, blank=True)
+    # Whether the app confirmed the `installed` callback ("" when the listing has none).
+    app_status = models.CharField(max_length=12, choices=AppStatus.choices, blank=True, default="")
     installed_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -311,6 +324,9 @@ class Upgrade(models.Model):
     outcome = models.CharField(max_length=255, blank=True)
     # OCP lifecycle hooks called for this installation: [{"hook": "onUpgrade", "at": ...}, ...]
     hooks = models.JSONField(default=list, blank=True)
+    # When the app's onUpgrade hook was first called: the upgrade waits for its answer
+    # (applying it is then up to that delivery, not to the next chunk).
+    hook_started_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -646,3 +662,149 @@ class BetaInstall(models.Model):
 
     def __str__(self) -> str:
         return f"beta install of version {self.version_id} on installation {self.installation_id}"
+
+
+# --- callbacks to the vendor's app and vendor webhooks ----------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    VERSION_APPROVED = "version.approved", "Version approved"
+    VERSION_REJECTED = "version.rejected", "Version rejected"
+    VERSION_PUBLISHED = "version.published", "Version published"
+    ROLLOUT_COMPLETED = "rollout.completed", "Rollout completed"
+    ROLLOUT_HALTED = "rollout.halted", "Rollout halted"
+    INSTALLATION_INSTALLED = "installation.installed", "App installed"
+    INSTALLATION_UNINSTALLED = "installation.uninstalled", "App uninstalled"
+    CONSENT_APPROVED = "consent.approved", "Upgrade approved by a site"
+    CONSENT_REJECTED = "consent.rejected", "Upgrade rejected by a site"
+
+
+class WebhookEndpoint(models.Model):
+    """A vendor's URL that receives some events of one listing, signed Standard-Webhooks style.
+
+    The secret is kept as it is because it signs (a digest could not); it is shown
+    once, when created or rotated. After a rotation the previous secret signs too
+    until `previous_secret_expires_at`, so the receiver can switch without a gap.
+    """
+
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=120, blank=True)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=80)
+    previous_secret = models.CharField(max_length=80, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["listing_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk}: {self.url}"
+
+
+class DeliveryKind(models.TextChoices):
+    LIFECYCLE = "lifecycle", "Lifecycle callback"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    RETRYING = "retrying", "Failed, will retry"
+    SUCCEEDED = "succeeded", "Delivered"
+    FAILED = "failed", "Failed for good"
+
+
+class Delivery(models.Model):
+    """One message to a vendor's app or endpoint, sent until it is answered 2xx or its attempts run out.
+
+    `delivery_id` is the idempotency key: every attempt (and a redelivery's) carries
+    it, so the receiver recognises a message it already handled (at-least-once).
+    `next_attempt_at` doubles as a lease: a worker that takes the delivery moves it
+    forward before calling, so two workers never call at once.
+    """
+
+    delivery_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
+    event = models.CharField(max_length=40)
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.CASCADE, related_name="deliveries")
+    installation = models.ForeignKey(
+        Installation, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    upgrade = models.ForeignKey(Upgrade, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    url = models.CharField(max_length=500)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=6)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_response = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["pending", "retrying", "succeeded", "failed"]),
+                name="delivery_state_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(kind__in=["lifecycle", "webhook"]), name="delivery_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(attempts__lte=models.F("max_attempts")), name="delivery_attempts_bounded"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["listing", "created_at"], name="delivery_listing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.delivery_id} ({self.state})"
+
+
+class DeliveryAttempt(models.Model):
+    """One call of a delivery: what was answered, how fast, or why nothing was."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    latency_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response_excerpt = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["delivery_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="uniq_delivery_attempt")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}"
+
+
+class DeliveryStreak(models.Model):
+    """A target (a listing's lifecycle URLs, or one webhook endpoint) whose deliveries fail for good.
+
+    The vendor is e-mailed when the row is created, not per failure; the next
+    delivered message ends the streak (deletes the row).
+    """
+
+    target = models.CharField(max_length=40, unique=True)  # "lifecycle:<listing id>" or "webhook:<endpoint id>"
+    listing = models.ForeignKey("marketplace.Listing", on_delete=models.CASCADE, related_name="+")
+    failing_since = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=1)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.target} failing since {self.failing_since}"

@@ -15,6 +15,8 @@ from marketplace.scopes import SENSITIVITY_NAMES
 from upgrades import migration_policy
 from upgrades.models import (
     BetaInstall,
+    Delivery,
+    DeliveryAttempt,
     Installation,
     InstallationState,
     OfferState,
@@ -23,6 +25,7 @@ from upgrades.models import (
     RolloutState,
     Upgrade,
     UpgradeState,
+    WebhookEndpoint,
 )
 from upgrades.services.beta import BETA_LINK_DEFAULT_DAYS, BETA_LINK_MAX_DAYS
 from versions import policies
@@ -357,3 +360,73 @@ class TestedVersionInstallOutputSerializer(serializers.Serializer):
     granted_scopes = serializers.ListField(child=serializers.CharField())
     license = serializers.CharField()
     state = serializers.CharField()
+
+
+# --- callbacks and webhooks ----------------------------------------------------------------
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500, allow_blank=True)
+    events = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=True, max_length=20)
+    description = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    active = serializers.BooleanField(required=False, default=True)
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    """An endpoint without its secret (shown once, in the creation's and the rotation's answer)."""
+
+    listing = serializers.CharField(source="listing.key")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "listing", "url", "description", "events", "active", "previous_secret_expires_at", "created_at"]
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField()
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["number", "started_at", "status_code", "latency_ms", "error", "response_excerpt"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    listing = serializers.CharField(source="listing.key")
+    endpoint = serializers.IntegerField(source="endpoint_id", allow_null=True)
+    installation = serializers.IntegerField(source="installation_id", allow_null=True)
+    upgrade = serializers.IntegerField(source="upgrade_id", allow_null=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "delivery_id",
+            "kind",
+            "event",
+            "listing",
+            "endpoint",
+            "installation",
+            "upgrade",
+            "url",
+            "state",
+            "attempts",
+            "max_attempts",
+            "next_attempt_at",
+            "last_status",
+            "last_error",
+            "last_response",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    attempt_log = DeliveryAttemptSerializer(many=True)
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log"]

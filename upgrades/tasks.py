@@ -103,3 +103,35 @@ def licences_expire() -> int:
     from upgrades.services import licences_expire as expire
 
     return expire()
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.delivery_send")
+def delivery_send(delivery_pk: int) -> str | None:
+    """One attempt of a callback or webhook; the service enqueues the next one after its commit."""
+    from upgrades.services import delivery_send as delivery_send_service
+
+    delivery = delivery_send_service(delivery_pk=delivery_pk)
+    return delivery.state if delivery else None
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.delivery_send_due")
+def delivery_send_due() -> int:
+    """Beat: deliveries whose retry time came, and any whose task was lost."""
+    from upgrades.services import deliveries_send_due
+
+    return deliveries_send_due()
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.webhook_version_event")
+def webhook_version_event(version_id: int, event: str) -> int:
+    """versions.hooks: a version was approved, rejected or published."""
+    from upgrades.services.webhooks import webhook_version_event as webhook_version_event_service
+
+    return len(webhook_version_event_service(version_id=version_id, event=event))
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_delivery_failure_email")
+def send_delivery_failure_email(streak_id: int, delivery_pk: int) -> bool:
+    from upgrades import emails
+
+    return emails.send_delivery_failure_email(streak_id, delivery_pk) is not None

@@ -5,12 +5,13 @@ from django.urls import path
 
 from upgrades.api import auth as auth_api  # noqa: F401 - registers the Site token scheme with the OpenAPI schema
 from upgrades.api import beta as beta_api
+from upgrades.api import deliveries as deliveries_api
 from upgrades.api import migration as migration_api
 from upgrades.api import requests as requests_api
 from upgrades.api import rollouts as rollouts_api
 from upgrades.api import sites as sites_api
 from upgrades.api import testing as testing_api
-from upgrades.views import beta, consent, migration, rollouts, sites, testing
+from upgrades.views import beta, consent, deliveries, migration, rollouts, sites, testing
 
 urlpatterns = [
     path("", sites.site_list, name="sites"),
@@ -28,6 +29,11 @@ urlpatterns = [
         )
         for action in sites.INSTALLATION_ACTIONS
     ],
+    path(
+        "sites/<int:site_pk>/installations/<int:pk>/deliveries/",
+        deliveries.installation_deliveries,
+        name="installation-deliveries",
+    ),
     path("sites/<int:pk>/migrate/", migration.site_migrate, name="site-migrate"),
     path("sites/<int:site_pk>/migrations/<int:pk>/", migration.migration_detail, name="migration"),
     path(
@@ -51,8 +57,17 @@ urlpatterns = [
     path("testing/<int:pk>/", testing.tested_version, name="tested-version"),
 ]
 
-# The vendor's buttons on a beta version's page.
+# The vendor's buttons on a beta version's page, and its callbacks and webhooks pages.
 portal_urlpatterns = [
+    path("listings/<str:key>/deliveries/", deliveries.listing_deliveries, name="listing-deliveries"),
+    path("listings/<str:key>/lifecycle-urls/", deliveries.listing_lifecycle_urls, name="listing-lifecycle-urls"),
+    path("listings/<str:key>/webhooks/", deliveries.webhook_create, name="webhook-create"),
+    *[
+        path(f"webhooks/<int:pk>/{action}/", deliveries.webhook_action, {"action": action}, name=f"webhook-{action}")
+        for action in ("rotate", "delete", "test")
+    ],
+    path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
+    path("deliveries/<int:pk>/redeliver/", deliveries.delivery_redeliver, name="delivery-redeliver"),
     path("versions/<int:pk>/beta-links/", beta.version_beta_link_create, name="version-beta-link-create"),
     path(
         "versions/<int:pk>/beta-links/<int:link_pk>/revoke/",
@@ -129,4 +144,19 @@ api_urlpatterns = [
         testing_api.TestedVersionInstallApi.as_view(),
         name="api-tested-version-install",
     ),
+    path("listings/<str:key>/webhooks", deliveries_api.WebhookEndpointListApi.as_view(), name="api-listing-webhooks"),
+    path("webhooks/<int:pk>", deliveries_api.WebhookEndpointDetailApi.as_view(), name="api-webhook"),
+    path(
+        "webhooks/<int:pk>/rotate-secret",
+        deliveries_api.WebhookEndpointActionApi.as_view(action="rotate"),
+        name="api-webhook-rotate",
+    ),
+    path(
+        "webhooks/<int:pk>/test",
+        deliveries_api.WebhookEndpointActionApi.as_view(action="test"),
+        name="api-webhook-test",
+    ),
+    path("listings/<str:key>/deliveries", deliveries_api.DeliveryListApi.as_view(), name="api-listing-deliveries"),
+    path("deliveries/<int:pk>", deliveries_api.DeliveryDetailApi.as_view(), name="api-delivery"),
+    path("deliveries/<int:pk>/redeliver", deliveries_api.DeliveryRedeliverApi.as_view(), name="api-delivery-redeliver"),
 ]

@@ -481,3 +481,26 @@ def diff_documents(
         raise DescriptorError(f"new descriptor: {exc.message}", field="new") from None
     diff = diff_descriptors(old, new, catalogue)
     return DiffReport(diff, diff.next_number(previous) if previous is not None else None)
+
+
+CONNECT_LIFECYCLE_EVENTS = ("installed", "uninstalled", "enabled", "disabled")
+
+
+def connect_lifecycle_url(descriptor: Mapping[str, Any] | None, event: str) -> str:
+    """The URL a connect app asks to be called at for a lifecycle event: baseUrl + lifecycle.<event>.
+
+    "" when the descriptor names none, or its baseUrl is still a placeholder
+    (``{{localBaseUrl}}``) or not an http(s) URL: there is nowhere to call.
+    """
+    if not isinstance(descriptor, Mapping):
+        return ""
+    lifecycle = descriptor.get("lifecycle")
+    path = lifecycle.get(event) if isinstance(lifecycle, Mapping) else None
+    base = descriptor.get("baseUrl")
+    if not isinstance(path, str) or not path.strip() or not isinstance(base, str):
+        return ""
+    if "{{" in base or not base.startswith(("http://", "https://")):
+        return ""
+    if path.startswith(("http://", "https://")):
+        return path if path.startswith(base.rstrip("/") + "/") else ""
+    return base.rstrip("/") + "/" + path.strip().lstrip("/")

@@ -407,3 +407,111 @@ def _read(
     except httpx.HTTPError as exc:
         raise FetchError(NETWORK, f"The download of the {label} failed: {exc}.", status=status, url=url) from None
     return FetchResult(body=b"".join(chunks), **meta)
+
+
+@dataclass(frozen=True)
+class PostResult:
+    url: str
+    status: int
+    body: bytes  # at most `keep_bytes` of the answer
+    truncated: bool  # the answer was longer and was cut off
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str] | None = None,
+    keep_bytes: int = 4096,
+    max_bytes: int | None = None,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
+    allow_loopback: bool | None = None,
+    verify: ssl.SSLContext | bool = True,
+    label: str = "callback",
+) -> PostResult:
+    """POST a JSON `body` to a vendor's URL with the same address, deadline and size rules as a GET.
+
+    Redirects are not followed: a callback that answers 3xx is answered as it
+    stands (the caller treats it as a failure), so no credential and no body is
+    ever sent to a second address. The answer is read up to `max_bytes` and only
+    its first `keep_bytes` are kept: a huge answer is cut off, never held in
+    memory. Any HTTP status is returned (the caller decides what counts as
+    delivered); only what stopped the exchange raises FetchError.
+    """
+    max_bytes = max_bytes if max_bytes is not None else 64 * 1024
+    connect_timeout = connect_timeout if connect_timeout is not None else settings.DESCRIPTOR_CONNECT_TIMEOUT
+    read_timeout = read_timeout if read_timeout is not None else settings.DESCRIPTOR_READ_TIMEOUT
+    allow_loopback = settings.DESCRIPTOR_ALLOW_LOOPBACK if allow_loopback is None else allow_loopback
+    deadline = time.monotonic() + connect_timeout + 2 * read_timeout
+    scheme, host, port = _check_url(url, label)
+    ip = resolve_public(host, port, allow_loopback=allow_loopback)
+    sent = {
+        "User-Agent": settings.PORTAL_BOT_USER_AGENT,
+        "Content-Type": "application/json",
+        "Accept": "application/json, */*;q=0.1",
+        "Accept-Encoding": "identity",
+        **(headers or {}),
+        "Host": _host_header(url),
+    }
+    timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
+    transport = _deadline_transport(deadline, verify)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, transport=transport) as client:
+        request = client.build_request(
+            "POST",
+            _pinned_url(url, ip),
+            headers=sent,
+            content=body,
+            extensions={"sni_hostname": host} if scheme == "https" else {},
+        )
+        try:
+            response = client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise FetchError(TIMEOUT, f"Timed out connecting to or waiting for {host}.", url=url) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(NETWORK, f"Could not reach {url}: {exc}.", url=url) from None
+        try:
+            kept = bytearray()
+            size = 0
+            truncated = False
+            try:
+                for raw in response.iter_raw():
+                    size += len(raw)
+                    if len(kept) < keep_bytes:
+                        kept += raw[: keep_bytes - len(kept)]
+                    if size > max_bytes or time.monotonic() > deadline:
+                        truncated = True
+                        break
+                truncated = truncated or size > len(kept)
+            except httpx.TimeoutException:
+                raise FetchError(
+                    TIMEOUT, f"Timed out reading the answer of {host}.", status=response.status_code, url=url
+                ) from None
+            except httpx.HTTPError as exc:
+                raise FetchError(
+                    NETWORK, f"The answer of {host} broke off: {exc}.", status=response.status_code, url=url
+                ) from None
+            return PostResult(url=url, status=response.status_code, body=bytes(kept), truncated=truncated)
+        finally:
+            response.close()
+
+
+def url_refusal(url: str, *, label: str = "URL", allow_loopback: bool | None = None) -> str | None:
+    """Why a vendor's URL can never be called (not http(s), no host, a literal non-public address),
+    or None. Host names are resolved when called (post_json checks every address then)."""
+    allow_loopback = settings.DESCRIPTOR_ALLOW_LOOPBACK if allow_loopback is None else allow_loopback
+    try:
+        _check_url(url, label)
+        host = urlsplit(url).hostname or ""
+    except FetchError as exc:
+        return exc.message
+    if "@" in (urlsplit(url).netloc or ""):
+        return f"The {label} must not carry a user name or password."
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host.lower() == "localhost" and not allow_loopback:
+            return f"The {label} points to this machine (localhost)."
+        return None
+    why = address_refusal(ip, allow_loopback=allow_loopback)
+    return f"The {label} points to {ip}, {why}: only public addresses can be called." if why else None

@@ -6,6 +6,9 @@ here. Two events of a version's life start work up there:
 - a version was published: its rollout to customer sites starts (upgrades);
 - a reviewer approved or rejected a version: the vendor is e-mailed (reviews).
 
+Either also fires the vendor's webhooks (version.published, version.approved,
+version.rejected) through upgrades' webhook task.
+
 The lifecycle services call these functions inside their transaction; each
 enqueues its task object after commit, so nothing runs for a transaction that
 rolls back. Plain calls, not signals: this is business flow, and a reader of
@@ -24,9 +27,10 @@ from django.db import transaction
 
 def version_published(*, version_id: int) -> None:
     """Start the rollout of a version that was just published, once the publishing commits."""
-    from upgrades.tasks import rollout_start_task
+    from upgrades.tasks import rollout_start_task, webhook_version_event
 
     transaction.on_commit(partial(rollout_start_task.delay, version_id))
+    transaction.on_commit(partial(webhook_version_event.delay, version_id, "version.published"), robust=True)
 
 
 def review_decided(*, transition_id: int) -> None:
@@ -35,5 +39,11 @@ def review_decided(*, transition_id: int) -> None:
     robust: a broker hiccup must not turn a committed decision into an error page.
     """
     from reviews.tasks import send_review_decision_email
+    from upgrades.tasks import webhook_version_event
+    from versions.models import VersionTransition
 
     transaction.on_commit(partial(send_review_decision_email.delay, transition_id), robust=True)
+    decided = VersionTransition.objects.filter(pk=transition_id).values_list("version_id", "to_state").first()
+    if decided and decided[1] in ("approved", "rejected"):
+        event = f"version.{decided[1]}"
+        transaction.on_commit(partial(webhook_version_event.delay, decided[0], event), robust=True)

@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "UpgradeRequestStateEnum": "upgrades.models.RequestState",
         "RolloutStateEnum": "upgrades.models.RolloutState",
         "MigrationOfferStateEnum": "upgrades.models.OfferState",
+        "DeliveryStateEnum": "upgrades.models.DeliveryState",
     },
 }
 
@@ -309,6 +310,21 @@ OUTBOX_CLAIM_TIMEOUT = timedelta(seconds=env.int("OUTBOX_CLAIM_TIMEOUT", default
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
 OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=60.0)
 OUTBOX_SEND_INTERVAL = env.float("OUTBOX_SEND_INTERVAL", default=30.0)
+# Callbacks to vendors' apps and vendor webhooks (upgrades.services.deliveries): 6 attempts,
+# 2, 4, 8, 16, 32 minutes apart (about an hour, each +-20 %), each call within the fetcher's limits.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=6)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=120.0)
+DELIVERY_CONNECT_TIMEOUT = env.float("DELIVERY_CONNECT_TIMEOUT", default=5.0)
+DELIVERY_READ_TIMEOUT = env.float("DELIVERY_READ_TIMEOUT", default=10.0)
+DELIVERY_MAX_RESPONSE_BYTES = env.int("DELIVERY_MAX_RESPONSE_BYTES", default=64 * 1024)
+# How long a worker holds a delivery it is calling (longer than one call's overall deadline).
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
+# `make seed` turns it on: a demo listing calls the demo app the portal serves itself (demo/callbacks.py).
+DEMO_CALLBACKS = env.bool("DEMO_CALLBACKS", default=False)
+# The `iss` claim of lifecycle JWTs.
+DELIVERY_JWT_ISSUER = env.str("DELIVERY_JWT_ISSUER", default="marketplace-portal")
+# After a rotation the previous webhook secret keeps signing this long.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
 
 LOGGING = {
     "version": 1,
@@ -339,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
     "upgrades-watch-rollouts": {"task": "upgrades.tasks.watch_rollouts", "schedule": ROLLOUT_WATCH_INTERVAL},
     # Send what is left in the e-mail outbox (a lost message, an expired claim of a killed sender).
     "upgrades-send-outbox": {"task": "upgrades.tasks.send_outbox", "schedule": OUTBOX_SEND_INTERVAL},
+    # Send callbacks and webhooks whose retry time came (and any whose task was lost).
+    "upgrades-deliveries-due": {"task": "upgrades.tasks.delivery_send_due", "schedule": 60.0},
     # Fan out one poll per due connect listing, spread over the interval.
     "versions-poll-due-descriptors": {
         "task": "versions.tasks.poll_due_descriptors",

@@ -372,3 +372,41 @@ def test_the_default_user_agent_is_marketplacebot_with_the_portal_address(descri
     user_agent = descriptor_server.hits("/d.json")[0]["headers"]["User-Agent"]
     assert user_agent == f"Marketplacebot/1.0 (+{settings.PORTAL_BASE_URL})"
     assert "Marketplacebot" in user_agent.split("/")[0]
+
+
+# --- POST for callbacks and webhooks -----------------------------------------------------
+
+
+def test_post_json_refuses_private_addresses_without_connecting():
+    from versions.fetch import post_json
+
+    for url, kind in [
+        ("http://10.0.0.5/hook", fetch.REFUSED_ADDRESS),
+        ("http://[::1]:9/hook", fetch.REFUSED_ADDRESS),
+        ("file:///etc/passwd", fetch.BAD_URL),
+    ]:
+        with pytest.raises(FetchError) as exc:
+            post_json(url, b"{}", allow_loopback=False)
+        assert exc.value.kind == kind, url
+
+
+def test_post_json_does_not_follow_redirects_and_cuts_off_huge_answers(app_server):
+    from versions.fetch import post_json
+
+    app_server.statuses["/moved"] = 302
+    moved = post_json(app_server.url("/moved"), b"{}")
+    assert moved.status == 302 and [c["path"] for c in app_server.calls] == ["/moved"]
+    app_server.answers["/huge"] = b"y" * (30 * 1024 * 1024)
+    started = time.monotonic()
+    huge = post_json(app_server.url("/huge"), b"{}", keep_bytes=100, max_bytes=64 * 1024)
+    assert huge.truncated and huge.body == b"y" * 100 and time.monotonic() - started < 5
+
+
+def test_url_refusal_names_the_rule():
+    from versions.fetch import url_refusal
+
+    assert url_refusal("https://hooks.example.com/x", allow_loopback=False) is None
+    assert "private address" in url_refusal("http://172.16.0.1/x", allow_loopback=False)
+    assert "localhost" in url_refusal("http://localhost:8000/x", allow_loopback=False)
+    assert "Only http and https" in url_refusal("javascript:alert(1)", allow_loopback=False)
+    assert url_refusal("http://127.0.0.1:9/x", allow_loopback=True) is None

@@ -9,12 +9,19 @@ guarded by the partial unique constraints (one scheduled upgrade and one open
 request per installation).
 """
 
-from upgrades.services.applying import OCP_HOOKS, upgrade_apply, upgrades_apply_due
+from upgrades.services.applying import upgrade_apply, upgrades_apply_due
 from upgrades.services.beta import (
     beta_install,
     beta_link_check,
     beta_share_link_create,
     beta_share_link_revoke,
+)
+from upgrades.services.callbacks import (
+    UPGRADE_HOOKS,
+    installation_app_status_set,
+    lifecycle_event_enqueue,
+    lifecycle_events_enqueue_many,
+    listing_set_lifecycle_urls,
 )
 from upgrades.services.consent import (
     closed_request_message,
@@ -26,6 +33,7 @@ from upgrades.services.consent import (
     upgrade_requests_due_reminder,
     upgrade_requests_expire,
 )
+from upgrades.services.deliveries import deliveries_send_due, delivery_redeliver, delivery_send
 from upgrades.services.housekeeping import upgrades_housekeeping
 from upgrades.services.installs import (
     installation_accept_price,
@@ -55,9 +63,17 @@ from upgrades.services.sites import (
     site_update_settings,
 )
 from upgrades.services.testing import member_install, member_version_check
+from upgrades.services.webhooks import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_send_test,
+    webhook_endpoint_update,
+    webhook_event_enqueue,
+)
 
 __all__ = [
-    "OCP_HOOKS",
+    "UPGRADE_HOOKS",
     "beta_install",
     "beta_link_check",
     "beta_share_link_create",
@@ -65,7 +81,11 @@ __all__ = [
     "closed_request_message",
     "consent_link_check",
     "consent_link_use",
+    "deliveries_send_due",
+    "delivery_redeliver",
+    "delivery_send",
     "installation_accept_price",
+    "installation_app_status_set",
     "installation_create",
     "installation_disable",
     "installation_enable",
@@ -74,7 +94,10 @@ __all__ = [
     "installation_upgrade",
     "licence_buy",
     "licences_expire",
+    "lifecycle_event_enqueue",
+    "lifecycle_events_enqueue_many",
     "listing_invitation_redeem",
+    "listing_set_lifecycle_urls",
     "member_install",
     "member_version_check",
     "migration_offer_accept",
@@ -98,4 +121,10 @@ __all__ = [
     "upgrade_requests_expire",
     "upgrades_apply_due",
     "upgrades_housekeeping",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_send_test",
+    "webhook_endpoint_update",
+    "webhook_event_enqueue",
 ]

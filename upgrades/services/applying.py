@@ -1,4 +1,10 @@
-"""Applying upgrades: set-based, idempotent (a second run changes nothing)."""
+"""Applying upgrades: set-based, idempotent (a second run changes nothing).
+
+Apps with an OCP onUpgrade hook are the exception: their upgrades leave the
+set-based path and wait for the hook's delivery (upgrades.services.callbacks),
+which applies each one with `_apply(..., on_upgrade_called=True)` once the app
+answered, so no call to an app ever happens inside this transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from django.utils import timezone
 
 from core.services import audit_event, audit_record_many
 from upgrades import emails, tasks
+from upgrades.lifecycle import lifecycle_url
 from upgrades.models import (
     NOT_RUNNING_STATES,
     Installation,
@@ -21,12 +28,17 @@ from upgrades.models import (
     UpgradeState,
 )
 from upgrades.services._common import UPGRADE, installation_event
-from versions.schemes import OCP
-
-OCP_HOOKS = ("onUpgrade", "onFinalizeUpgrade")
+from upgrades.services.callbacks import upgrade_hook_deliveries, upgrades_wait_for_hook
 
 
-def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_label: str = "") -> list[int]:
+def _apply(
+    upgrades: list[Upgrade],
+    now: datetime,
+    *,
+    actor: Any = None,
+    actor_label: str = "",
+    on_upgrade_called: bool = False,
+) -> list[int]:
     """Apply locked, scheduled upgrades: a fixed number of statements per target version.
 
     An installation deactivated meanwhile (its site moved to another host
@@ -36,6 +48,10 @@ def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_l
     Each upgrade gets its audit row (applied or failed), and each upgraded
     installation one (its version moved), all written with one bulk insert.
     `actor` is whoever asked for it now (an approving admin); None: the system.
+
+    An app with an onUpgrade hook is called first (unless `on_upgrade_called`:
+    its delivery is applying it now): its upgrades stay scheduled, marked as
+    waiting for the hook. onFinalizeUpgrade deliveries are made for what moved.
     """
     if not upgrades:
         return []
@@ -69,9 +85,9 @@ def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_l
     applied: list[int] = []
     for group in by_version.values():
         version = group[0].to_version
-        hooks = []
-        if version.listing.scheme == OCP:
-            hooks = [{"hook": name, "at": now.isoformat(), "to": version.number, "outcome": "ok"} for name in OCP_HOOKS]
+        if not on_upgrade_called and lifecycle_url(listing=version.listing, version=version, event="onUpgrade"):
+            events += upgrades_wait_for_hook(upgrades=group, version=version, now=now, common=common)
+            continue
         Installation.objects.filter(pk__in=[u.installation_id for u in group]).update(
             version_id=version.pk,
             granted_scopes=sorted(version.scopes),
@@ -81,8 +97,9 @@ def _apply(upgrades: list[Upgrade], now: datetime, *, actor: Any = None, actor_l
         )
         ids = [u.pk for u in group]
         Upgrade.objects.filter(pk__in=ids, state=UpgradeState.SCHEDULED).update(
-            state=UpgradeState.APPLIED, applied_at=now, outcome=f"installed {version.number}", hooks=hooks
+            state=UpgradeState.APPLIED, applied_at=now, outcome=f"installed {version.number}"
         )
+        upgrade_hook_deliveries(upgrades=group, version=version, hook="onFinalizeUpgrade", now=now)
         applied.extend(ids)
         name = version.listing.name
         for upgrade in group:
@@ -124,7 +141,7 @@ def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None)
     with transaction.atomic():
         due = list(
             Upgrade.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(state=UpgradeState.SCHEDULED, due_at__lte=now)
+            .filter(state=UpgradeState.SCHEDULED, due_at__lte=now, hook_started_at__isnull=True)
             .exclude(rollout__state=RolloutState.HALTED)
             .select_related("to_version__listing")
             .order_by("due_at", "pk")[:limit]
@@ -145,8 +162,8 @@ def upgrade_apply(*, upgrade_id: int, now: datetime | None = None) -> Upgrade | 
             .filter(pk=upgrade_id)
             .first()
         )
-        if upgrade is None or upgrade.state != UpgradeState.SCHEDULED:
-            return upgrade
+        if upgrade is None or upgrade.state != UpgradeState.SCHEDULED or upgrade.hook_started_at is not None:
+            return upgrade  # done, or waiting for the app's onUpgrade hook
         _apply([upgrade], now)
         upgrade.refresh_from_db()
     return upgrade

@@ -34,6 +34,7 @@ from upgrades.models import (
 from upgrades.permissions import is_site_admin
 from upgrades.services._common import INSTALLATION, supersede_open_work
 from upgrades.services.applying import _apply
+from upgrades.services.callbacks import lifecycle_event_enqueue
 from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
 from upgrades.share_links import beta_link_unsign
 from versions import policies
@@ -228,6 +229,7 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
                 details={"version": version.number, "beta_link_id": link.pk},
                 at=now,
             )
+            lifecycle_event_enqueue(installation=installation, event="installed", actor=actor, now=now)
         else:
             record.from_version = installation.version
             record.consent_reasons, record.upgrade = _upgrade_to_beta(installation, version, rollout, actor, now)

@@ -37,6 +37,7 @@ from upgrades.services._common import (
     supersede_open_work,
 )
 from upgrades.services.applying import _apply
+from upgrades.services.webhooks import webhook_event_enqueue
 from versions import policies
 
 
@@ -90,6 +91,17 @@ def _request_decided(request: UpgradeRequest, name: str, *, actor: Any, email: s
             "email": request.decided_by_email,
         },
     )
+    if name in ("approve", "reject"):
+        webhook_event_enqueue(
+            listing=request.installation.listing_id,
+            event="consent.approved" if name == "approve" else "consent.rejected",
+            data={
+                "requestId": request.pk,
+                "installationId": request.installation_id,
+                "siteId": request.installation.site_id,
+                "version": request.to_version.number,
+            },
+        )
 
 
 def upgrade_scheduled(upgrade: Upgrade, *, actor: Any, name: str, actor_label: str = "", **details: Any) -> None:

@@ -27,6 +27,7 @@ from upgrades.models import (
 )
 from upgrades.permissions import require_site_admin, require_verified_email_to_install
 from upgrades.services._common import INSTALLATION, supersede_open_work
+from upgrades.services.callbacks import lifecycle_event_enqueue
 from versions import policies
 from versions.models import Version
 
@@ -50,9 +51,9 @@ def _site_may_see(listing: Listing, site: Site) -> bool:
 
 
 def _after_install(installation: Installation, *, actor: Any) -> None:
-    """THE place the app's `installed` lifecycle callback will be sent from (the app-contract
-    issue). Not built yet: nothing is sent and nothing pretends to be; the install is complete
-    without it."""
+    """Tell the app it was installed: the signed `installed` callback (with the installation's new
+    shared secret) and the vendor's `installation.installed` webhook, sent once the install commits."""
+    lifecycle_event_enqueue(installation=installation, event="installed", actor=actor)
 
 
 def installation_install(*, site_id: int, listing_key: str, actor: Any) -> Installation:
@@ -194,6 +195,7 @@ def _disable(installation: Installation, reason: str, *, actor: Any, now: Any) -
         details={"reason": reason},
         at=now,
     )
+    lifecycle_event_enqueue(installation=installation, event="disabled", actor=actor, now=now)
 
 
 def installation_disable(*, site_id: int, installation_id: int, actor: Any) -> Installation:
@@ -244,6 +246,7 @@ def installation_enable(*, site_id: int, installation_id: int, actor: Any) -> In
             to_state=installation.state,
             at=now,
         )
+        lifecycle_event_enqueue(installation=installation, event="enabled", actor=actor, now=now)
     return installation
 
 
@@ -293,6 +296,8 @@ def installation_uninstall(*, site_id: int, installation_id: int, actor: Any) ->
                 )
             )
         audit_record_many(events)
+        # Sent while the row (and its shared secret, which signs the call) is still there: it stays.
+        lifecycle_event_enqueue(installation=installation, event="uninstalled", actor=actor, now=now)
     return installation
 
 

@@ -34,6 +34,7 @@ from upgrades.models import (
 from upgrades.permissions import require_site_admin
 from upgrades.services._common import INSTALLATION, MIGRATION_OFFER, installation_event, supersede_open_work
 from upgrades.services.applying import _apply
+from upgrades.services.callbacks import lifecycle_event_enqueue, lifecycle_events_enqueue_many
 from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
 from versions import policies
 from versions.models import Version
@@ -160,6 +161,8 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         deactivated = Installation.objects.filter(pk__in=[i.pk for i in switched_off]).update(
             state=InstallationState.DEACTIVATED, updated_at=now
         )
+        # The apps are told they were switched off (sent after commit; a fixed number of statements).
+        lifecycle_events_enqueue_many(installations=switched_off, event="disabled", now=now)
         moved = f"the site moved to {product.name}"
         requests_superseded, upgrades_superseded = supersede_open_work(
             installations=mine, outcome=f"cancelled: {moved}", now=now, actor=actor
@@ -360,7 +363,8 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
             upgrade_scheduled(upgrade, actor=actor, name=installation.listing.name, migration_offer_id=offer.pk)
             _apply([upgrade], now, actor=actor)
             upgrade.refresh_from_db()
-        if upgrade.state != UpgradeState.APPLIED:  # pragma: no cover - _apply only skips deactivated installations
+        waiting_for_app = upgrade.state == UpgradeState.SCHEDULED and upgrade.hook_started_at is not None
+        if upgrade.state != UpgradeState.APPLIED and not waiting_for_app:  # pragma: no cover - see _apply
             raise TransitionNotAllowed(f"The upgrade to {target.number} was not applied: {upgrade.outcome}.")
         offer.state = OfferState.ACCEPTED
         offer.accepted_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -368,6 +372,8 @@ def migration_offer_accept(*, offer: MigrationOffer | int, actor: Any) -> Migrat
         offer.upgrade = upgrade
         offer.save(update_fields=["state", "accepted_by", "accepted_at", "upgrade"])
         _offer_audit(offer, "accept", from_state=OfferState.OFFERED, actor=actor, name=installation.listing.name)
+        switched_on = Installation.objects.select_related("listing", "version").get(pk=installation.pk)
+        lifecycle_event_enqueue(installation=switched_on, event="enabled", actor=actor, now=now)
     return offer
 
 

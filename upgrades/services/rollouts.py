@@ -38,6 +38,7 @@ from upgrades.services._common import (
     installation_event,
     supersede_open_work,
 )
+from upgrades.services.webhooks import webhook_event_enqueue
 from versions import policies
 from versions.models import State as VersionState
 from versions.models import Version
@@ -119,6 +120,18 @@ def _rollout_transition(rollout: Rollout, name: str, *, actor: Any, **details: A
         to_state=rollout.state,
         details=details,
     )
+    if name in ("complete", "halt"):
+        webhook_event_enqueue(
+            listing=rollout.listing,
+            event=f"rollout.{'completed' if name == 'complete' else 'halted'}",
+            data={
+                "listing": rollout.listing.key,
+                "rolloutId": rollout.pk,
+                "version": rollout.version.number,
+                "targeted": rollout.targeted,
+                "state": rollout.state,
+            },
+        )
 
 
 def _needs_allowed(version: Version, listing: Listing) -> bool:

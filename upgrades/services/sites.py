@@ -17,6 +17,7 @@ from upgrades.models import (
     SiteToken,
 )
 from upgrades.permissions import require_site_admin
+from upgrades.services.callbacks import lifecycle_event_enqueue
 from versions import policies
 from versions.models import Version
 from versions.policies import RELEASED_STATES
@@ -109,4 +110,5 @@ def installation_create(
                 to_state=installation.state,
                 details={"version": version.number},
             )
+            lifecycle_event_enqueue(installation=installation, event="installed", actor=actor)
     return installation

@@ -24,3 +24,11 @@ def rollout_progress(context: template.Context, listing: object) -> dict:
 @register.simple_tag
 def version_beta_panel(version: object) -> object:
     return beta_panel_for(version=version)
+
+
+@register.inclusion_tag("upgrades/_deliveries_summary.html")
+def deliveries_summary(listing: object) -> dict:
+    """A link to the listing's callbacks and webhooks, with how many deliveries are failing."""
+    from upgrades.selectors import delivery_list
+
+    return {"listing": listing, "failing": delivery_list(listing=listing, state="failed").count()}

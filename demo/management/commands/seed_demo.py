@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from demo import callbacks as callbacks_demo
 from demo import catalogue as catalogue_demo
 from demo import sites as upgrades_demo
 from demo import storefront as storefront_demo
@@ -16,5 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         catalogue_demo.seed(self.stdout)
         versions_demo.seed(self.stdout)  # automatic versions: the connect listing that polls the portal itself
+        callbacks_demo.seed(self.stdout)  # before the sites: their installations call the demo app
         upgrades_demo.seed(self.stdout)
         storefront_demo.seed(self.stdout)  # the storefront's catalogue: 30+ listings with icons

@@ -199,3 +199,25 @@ def test_rejecting_a_free_apps_move_to_paid_disables_it_until_the_price_is_accep
     assert Licence.objects.get(installation=installation).state == "trial"
     with pytest.raises(Conflict, match="no price waiting"):
         services.installation_accept_price(**ids)
+
+
+def test_install_disable_enable_and_uninstall_each_tell_the_app(store):
+    """The storefront's services send the app's signed lifecycle callbacks (the app contract)."""
+    from marketplace.models import Listing
+    from upgrades.models import Delivery
+
+    Listing.objects.filter(key="timesheets-pro").update(
+        lifecycle_urls={
+            event: f"https://app.example.com/{event}" for event in ("installed", "uninstalled", "enabled", "disabled")
+        }
+    )
+    installation = install(store)
+    ids = {"site_id": store.jira_site.pk, "installation_id": installation.pk, "actor": store.admin}
+    services.installation_disable(**ids)
+    services.installation_enable(**ids)
+    services.installation_uninstall(**ids)
+    deliveries = Delivery.objects.filter(installation=installation).order_by("pk")
+    assert [d.event for d in deliveries] == ["installed", "disabled", "enabled", "uninstalled"]
+    assert all(d.url == f"https://app.example.com/{d.event}" for d in deliveries)
+    installation.refresh_from_db()
+    assert installation.shared_secret  # made on install, signs every later call
