@@ -25,7 +25,7 @@ migrate: venv ## Apply database migrations
 	$(PY) manage.py migrate --noinput
 
 seed: migrate ## Load the demo data (idempotent)
-	$(PY) manage.py seed_demo
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$${HOST:-127.0.0.1}:$${PORT:-8000}} $(PY) manage.py seed_demo
 
 run: seed ## Set up everything and start the portal with a Celery worker and beat
 	./scripts/run.sh

@@ -3,9 +3,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
 from marketplace import services
-from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
+from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorInvitation, VendorMembership
 
 
 class VendorMembershipInline(admin.TabularInline):
@@ -79,3 +80,13 @@ class ListingAdmin(admin.ModelAdmin):
         """The service saved the host products and allowed sites already; the inline formsets (none) stay."""
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+
+@admin.register(VendorInvitation)
+class VendorInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Staff see invitations; owners make and revoke them on their vendor's team page."""
+
+    list_display = ["email", "vendor", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "vendor__name"]
+    exclude = ["digest"]

@@ -26,6 +26,7 @@ from upgrades.models import (
     SentEmail,
     Site,
     SiteAdmin,
+    SiteInvitation,
     SiteToken,
     Upgrade,
     UpgradeRequest,
@@ -347,3 +348,12 @@ class BetaShareLinkAdmin(admin.ModelAdmin):
     @admin.display(description="link")
     def url(self, obj: BetaShareLink) -> str:
         return beta_link_url(obj)
+
+
+@admin.register(SiteInvitation)
+class SiteInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Staff see invitations; a site's admins make and revoke them on the site's page."""
+
+    list_display = ["email", "site", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    search_fields = ["email", "site__name"]
+    exclude = ["digest"]

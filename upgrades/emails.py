@@ -158,3 +158,17 @@ def send_reminder_emails_many(request_ids: list[int]) -> int:
 
 def send_applied_emails_many(upgrade_ids: list[int]) -> int:
     return sum(send_applied_emails(pk) for pk in upgrade_ids)
+
+
+def site_invitation_context(invitation, link_token: str) -> dict:
+    """The invitation e-mail's context (sent once by upgrades.services.site_invitation_send)."""
+    inviter = invitation.invited_by
+    return {
+        "inviter": (inviter.get_full_name() or inviter.email or inviter.get_username()) if inviter else "A site admin",
+        "target": invitation.site.name,
+        "what": f"administer the site {invitation.site.name}",
+        "email": invitation.email,
+        "expires_at": invitation.expires_at,
+        "link_url": settings.PORTAL_BASE_URL + reverse("invitations:site", args=[link_token]),
+        "portal_url": settings.PORTAL_BASE_URL,
+    }

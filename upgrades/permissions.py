@@ -6,16 +6,21 @@ from typing import Any
 
 from django.db.models import Q
 
+from accounts.permissions import email_unverified_exists
 from core.errors import NotFound, PermissionDenied
 from marketplace.permissions import is_staff
 from upgrades.models import Site, SiteAdmin
 
 
 def site_admin_filter(user: Any) -> Q:
-    """SiteAdmin rows that are this user: linked to the account, or by its e-mail address."""
+    """SiteAdmin rows that are this user: linked to the account, or by its e-mail address.
+
+    The address counts only once it is verified (or was set by an administrator):
+    typing someone's address at sign-up must not make you their site's admin.
+    """
     q = Q(user_id=user.pk)
     if getattr(user, "email", ""):
-        q |= Q(email__iexact=user.email)
+        q |= Q(email__iexact=user.email) & ~Q(email_unverified_exists(user, user.email))
     return q
 
 

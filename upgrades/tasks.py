@@ -73,3 +73,10 @@ def upgrade_housekeeping() -> dict[str, int]:
     from upgrades.services import upgrades_housekeeping
 
     return upgrades_housekeeping()
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_site_invitation")
+def send_site_invitation(invitation_id: int, link_token: str) -> None:
+    from upgrades.services import site_invitation_send
+
+    site_invitation_send(invitation_id=invitation_id, link_token=link_token)

@@ -13,7 +13,16 @@ from upgrades.views import beta, consent, migration, rollouts, sites
 
 urlpatterns = [
     path("", sites.site_list, name="sites"),
+    path("sites/new/", sites.site_register, name="site-register"),
     path("sites/<int:pk>/", sites.site_detail, name="site"),
+    path("sites/<int:pk>/tokens/", sites.site_token_create, name="site-token-create"),
+    path("sites/<int:pk>/tokens/<int:token_pk>/revoke/", sites.site_token_revoke, name="site-token-revoke"),
+    path("sites/<int:pk>/invitations/", sites.site_invite, name="site-invite"),
+    path(
+        "sites/<int:pk>/invitations/<int:invitation_pk>/revoke/",
+        sites.site_invitation_revoke,
+        name="site-invitation-revoke",
+    ),
     path("sites/<int:pk>/settings/", sites.site_settings, name="site-settings"),
     path(
         "sites/<int:site_pk>/installations/<int:pk>/upgrade/", sites.installation_upgrade, name="installation-upgrade"
@@ -96,4 +105,8 @@ api_urlpatterns = [
         name="api-version-beta-link",
     ),
     path("beta-links/install", beta_api.BetaInstallApi.as_view(), name="api-beta-install"),
+]
+
+invitation_urlpatterns = [
+    path("site/<str:token>/", sites.site_invitation, name="site"),
 ]

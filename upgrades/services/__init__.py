@@ -37,8 +37,15 @@ from upgrades.services.rollouts import (
 )
 from upgrades.services.sites import (
     installation_create,
+    site_invitation_accept,
+    site_invitation_create,
+    site_invitation_get_by_link,
+    site_invitation_revoke,
+    site_invitation_send,
+    site_register,
     site_set_maintenance_windows,
     site_token_create,
+    site_token_revoke,
     site_update_settings,
 )
 
@@ -59,9 +66,16 @@ __all__ = [
     "rollout_process_chunk",
     "rollout_resume",
     "rollout_start",
+    "site_invitation_accept",
+    "site_invitation_create",
+    "site_invitation_get_by_link",
+    "site_invitation_revoke",
+    "site_invitation_send",
     "site_migrate_product",
+    "site_register",
     "site_set_maintenance_windows",
     "site_token_create",
+    "site_token_revoke",
     "site_update_settings",
     "upgrade_apply",
     "upgrade_due_for",

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from demo import accounts as accounts_demo
 from demo import catalogue as catalogue_demo
 from demo import sites as upgrades_demo
 from versions import demo as versions_demo
@@ -16,3 +17,4 @@ class Command(BaseCommand):
         catalogue_demo.seed(self.stdout)
         versions_demo.seed(self.stdout)  # automatic versions: the connect listing that polls the portal itself
         upgrades_demo.seed(self.stdout)
+        accounts_demo.seed(self.stdout)  # verified demo addresses, one vendor and one site-admin invitation
