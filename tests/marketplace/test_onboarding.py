@@ -116,7 +116,7 @@ def test_expired_revoked_tampered_and_other_address_invitations_are_refused(owne
     with pytest.raises(ApplicationError, match="not valid"):
         services.vendor_invitation_accept(user=dev, link_token=link[:-3] + "xyz")
     stranger = verified(UserFactory(username="eve", email="eve@example.com"))
-    with pytest.raises(PermissionDenied, match="This invitation is for dev@example.com"):
+    with pytest.raises(PermissionDenied, match=r"This invitation is for dev@example\.com"):
         services.vendor_invitation_accept(user=stranger, link_token=link)
     with pytest.raises(PermissionDenied, match="Verify your e-mail address"):
         services.vendor_invitation_accept(

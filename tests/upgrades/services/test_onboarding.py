@@ -120,7 +120,7 @@ def test_site_admin_invitation_is_emailed_and_accepted_once(customer, site, djan
 def test_site_invitation_for_another_address_or_revoked_is_refused(customer, site):
     invitation = services.site_invitation_create(actor=customer, site=site, email="ops@customer.example.com")
     eve = verified(UserFactory(username="eve", email="eve@example.com"))
-    with pytest.raises(PermissionDenied, match="This invitation is for ops@customer.example.com"):
+    with pytest.raises(PermissionDenied, match=r"This invitation is for ops@customer\.example\.com"):
         services.site_invitation_accept(user=eve, link_token=invitation.link_token)
     services.site_invitation_revoke(actor=customer, site=site, invitation_id=invitation.pk)
     ops = verified(UserFactory(username="ops", email="ops@customer.example.com"))
