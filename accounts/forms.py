@@ -34,3 +34,18 @@ class ProfileForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=80, label="Token name", help_text="For example 'CI deploys'.")
+
+
+def _login_form_base():
+    from allauth.account.forms import LoginForm
+
+    return LoginForm
+
+
+class PortalLoginForm(_login_form_base()):
+    """allauth's sign-in form, with a label that says what to type."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "E-mail address or user name"
+        self.fields["remember"].label = "Keep me signed in on this device"

@@ -158,6 +158,7 @@ AUTHENTICATION_BACKENDS = [
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_FORMS = {"login": "accounts.forms.PortalLoginForm"}
 # People may sign in before they verify; acting (a vendor, a site, joining, installing) needs a
 # verified address: accounts.permissions.require_verified_email.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")

@@ -13,13 +13,15 @@ from tests.factories import ReviewerFactory, UserFactory, unverified, verified
 pytestmark = pytest.mark.django_db
 
 
-def test_require_verified_email_refuses_unverified_and_admin_made_accounts_and_names_the_fix():
-    for user in (unverified(UserFactory(username="new")), UserFactory(username="legacy")):
+def test_require_verified_email_refuses_unverified_and_address_less_accounts_and_names_the_fix():
+    for user in (unverified(UserFactory(username="new")), UserFactory(username="nomail", email="")):
         with pytest.raises(PermissionDenied) as exc:
             require_verified_email(user, action="install an app")
         assert "Verify your e-mail address before you install an app" in exc.value.message
         assert "/accounts/email/" in exc.value.message and exc.value.field == "email"
     assert has_verified_email(verified(UserFactory(username="ok")))
+    # An account an administrator made (no address record: nobody typed it at sign-up) is trusted.
+    assert has_verified_email(UserFactory(username="made-by-staff"))
 
 
 def test_second_factor_is_required_only_when_the_setting_says_so(settings):

@@ -252,3 +252,14 @@ def test_publishing_needs_a_second_factor_when_the_marketplace_requires_it(peopl
     services.version_publish(version=approved, actor=people["vendor"])
     approved.refresh_from_db()
     assert approved.state == "published"
+
+
+def test_publishing_needs_a_verified_address(people):
+    from tests.factories import unverified
+
+    approved = VersionFactory(listing=people["listing"], number="1.0.0", state="approved")
+    unverified(people["vendor"])
+    with pytest.raises(PermissionDenied, match="Verify your e-mail address before you publish a version"):
+        services.version_publish(version=approved, actor=people["vendor"])
+    approved.refresh_from_db()
+    assert approved.state == "approved"

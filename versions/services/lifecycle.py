@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django_fsm import can_proceed
 
-from accounts.permissions import require_second_factor
+from accounts.permissions import require_second_factor, require_verified_email
 from core.errors import ApplicationError, TransitionNotAllowed
 from marketplace.permissions import (
     is_vendor_member,
@@ -137,7 +137,9 @@ def version_publish(*, version: Version, actor: Any, comment: str = "") -> Versi
         version = _lock(version)
         require_vendor_member_or_staff(actor, version.listing.vendor_id)
         if is_vendor_member(actor, version.listing.vendor_id):
-            # Whoever publishes for a vendor has a second factor (settings.MFA_REQUIRED, on in production).
+            # Whoever publishes for a vendor has a verified address and a second factor
+            # (settings.MFA_REQUIRED, on in production).
+            require_verified_email(actor, action="publish a version")
             require_second_factor(actor, action="publish a version")
         if not can_proceed(version.publish):
             raise TransitionNotAllowed(
