@@ -374,13 +374,12 @@ def vendor_invitation_send(*, invitation_id: int, link_token: str) -> VendorInvi
     """E-mail the invitation once (the task's retries never send it twice)."""
 
     def claim() -> VendorInvitation | None:
-        invitation = (
+        # No join here: PostgreSQL locks no row of an outer join's nullable side (invited_by).
+        return (
             VendorInvitation.objects.select_for_update()
-            .select_related("vendor", "invited_by")
             .filter(pk=invitation_id, sent_at__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True)
             .first()
         )
-        return invitation
 
     def mark_sent(invitation: VendorInvitation) -> None:
         invitation.sent_at = timezone.now()
@@ -406,7 +405,7 @@ def vendor_invitation_get_by_link(*, link_token: str) -> VendorInvitation:
 def vendor_invitation_accept(*, user: Any, link_token: str) -> VendorMembership:
     with transaction.atomic():
         invitation = invitation_from_link(
-            VendorInvitation.objects.select_for_update().select_related("vendor"), link_token, kind="vendor"
+            VendorInvitation.objects.select_for_update(of=("self",)).select_related("vendor"), link_token, kind="vendor"
         )
         vendor = invitation.vendor
         invitation_check_open(invitation, user=user, target=vendor.name)

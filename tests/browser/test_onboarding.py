@@ -96,7 +96,7 @@ def test_a_new_vendor_signs_up_invites_a_developer_and_publishes(page, chromium_
     expect(page).to_have_url(re.compile(r"/portal/listings/vera-timer/$"))
 
     # The developer, in a browser of their own, follows the e-mailed invitation.
-    invitation_url = link_in(mail_to(smtp_server, "dan@vendor.example.com", 3), "/invitations/vendor/")
+    invitation_url = link_in(mail_to(smtp_server, "dan@vendor.example.com", 2), "/invitations/vendor/")
     dev_context = chromium_browser.new_context(base_url=live_server.url)
     dev_context.set_default_timeout(15_000)
     dev = dev_context.new_page()
@@ -113,7 +113,7 @@ def test_a_new_vendor_signs_up_invites_a_developer_and_publishes(page, chromium_
         # Not verified yet: refused, nothing joined.
         expect(dev.locator("main")).to_contain_text("Verify your e-mail address before you accept an invitation")
         assert VendorMembership.objects.count() == 1
-        dev.goto(link_in(mail_to(smtp_server, "dan@vendor.example.com", 4), "/accounts/confirm-email/"))
+        dev.goto(link_in(mail_to(smtp_server, "dan@vendor.example.com", 3), "/accounts/confirm-email/"))
         dev.goto(invitation_url)
         dev.get_by_role("button", name="Accept and join Vera Apps").click()
         expect(dev.locator(".messages")).to_contain_text("Welcome to Vera Apps: you joined as developer")

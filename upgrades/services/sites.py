@@ -167,7 +167,7 @@ def site_invitation_get_by_link(*, link_token: str) -> SiteInvitation:
 def site_invitation_accept(*, user: Any, link_token: str) -> SiteAdmin:
     with transaction.atomic():
         invitation = invitation_from_link(
-            SiteInvitation.objects.select_for_update().select_related("site"), link_token, kind="site"
+            SiteInvitation.objects.select_for_update(of=("self",)).select_related("site"), link_token, kind="site"
         )
         site = invitation.site
         invitation_check_open(invitation, user=user, target=site.name)
