@@ -64,3 +64,41 @@ def test_sign_out_says_so():
     page = client.post("/accounts/logout/", follow=True)
     assert "You have signed out." in page.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def _current_code(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    return format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
+
+
+def test_a_reviewer_turns_on_totp_through_the_pages_then_reaches_the_admin_and_signs_in_with_a_code(settings):
+    from tests.factories import ReviewerFactory
+
+    settings.MFA_REQUIRED = True
+    settings.MFA_TOTP_TOLERANCE = 1  # a code computed at the end of its 30 s window is still accepted
+    verified(ReviewerFactory(username="rita", email="rita@example.com"))
+    client = Client()
+    assert client.post("/accounts/login/", {"login": "rita", "password": "pass"}).status_code == 302
+    assert client.get("/admin/")["Location"] == "/accounts/2fa/"
+    # allauth asks for the password again before a security change.
+    assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith("/accounts/reauthenticate/")
+    assert client.post("/accounts/reauthenticate/", {"password": "pass"}).status_code == 302
+    page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    wrong = client.post(
+        "/accounts/2fa/totp/activate/", {"code": "000000" if _current_code(secret) != "000000" else "111111"}
+    )
+    assert wrong.status_code == 200 and "Incorrect code" in wrong.content.decode()
+    assert client.post("/accounts/2fa/totp/activate/", {"code": _current_code(secret)}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+    # Signing in again now asks for the second factor before the session is made.
+    fresh = Client()
+    step = fresh.post("/accounts/login/", {"login": "rita", "password": "pass"})
+    assert step["Location"] == "/accounts/2fa/authenticate/" and "_auth_user_id" not in fresh.session
+    refused = fresh.post("/accounts/2fa/authenticate/", {"code": "12345x"})
+    assert refused.status_code == 200 and "_auth_user_id" not in fresh.session
+    assert fresh.post("/accounts/2fa/authenticate/", {"code": _current_code(secret)}).status_code == 302
+    assert "_auth_user_id" in fresh.session
