@@ -5,6 +5,7 @@ the upgrades app's vendor buttons (beta links); the API (/api/v1/) of every
 app's `api_urlpatterns`, in one style: no trailing slash.
 """
 
+from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
@@ -36,6 +37,9 @@ urlpatterns = [
     # reset, two-factor authentication, sessions; beside it the profile and API tokens pages.
     path("accounts/", include((accounts_urls.urlpatterns, "accounts"))),
     path("accounts/", include("allauth.urls")),
+    # The names Django's auth URLs had ("login", "logout"), for code that still reverses them.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
     path(
         "invitations/",
         include((marketplace_urls.invitation_urlpatterns + upgrades_urls.invitation_urlpatterns, "invitations")),
