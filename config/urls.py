@@ -5,15 +5,16 @@ the upgrades app's vendor buttons (beta links); the API (/api/v1/) of every
 app's `api_urlpatterns`, in one style: no trailing slash.
 """
 
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import urls as accounts_urls
 from core import views as core_views
-from core.throttles import page_rate_limit
 from demo import urls as demo_urls
 from marketplace import urls as marketplace_urls
 from mirror import urls as mirror_urls
@@ -28,15 +29,26 @@ api_v1 = [
     *mirror_urls.api_urlpatterns,
     *storefront_urls.api_urlpatterns,
 ]
-portal = [*versions_urls.portal_urlpatterns, *upgrades_urls.portal_urlpatterns]
+portal = [*versions_urls.portal_urlpatterns, *marketplace_urls.portal_urlpatterns, *upgrades_urls.portal_urlpatterns]
+# allauth's rate limits answer with the portal's "too many attempts" page.
+handler429 = core_views.rate_limited
+# The admin's sign-in is allauth's (rate limits, two-factor): never a second door around them.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("admin/login/", page_rate_limit("sign-in")(admin.site.login)),  # reviewers sign in here
     path("admin/", admin.site.urls),
-    # Sign-in is rate limited per address; the rest of Django's auth views as they are.
-    path("accounts/login/", page_rate_limit("sign-in")(auth_views.LoginView.as_view()), name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # django-allauth: sign-up, sign-in (rate limited by allauth), e-mail addresses, password
+    # reset, two-factor authentication, sessions; beside it the profile and API tokens pages.
+    path("accounts/", include((accounts_urls.urlpatterns, "accounts"))),
+    path("accounts/", include("allauth.urls")),
+    # The names Django's auth URLs had ("login", "logout"), for code that still reverses them.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path(
+        "invitations/",
+        include((marketplace_urls.invitation_urlpatterns + upgrades_urls.invitation_urlpatterns, "invitations")),
+    ),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, NullIf
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,13 @@ Record = TypeVar("Record")
 def vendor_recipients(vendor: Any) -> list[str]:
     """Who hears about a vendor's listings and versions: every active member with an address,
     and the vendor's contact address (lower-cased, each once, sorted)."""
-    members = vendor.users.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+    # A member's notification address (their profile's, when they set one) wins over their primary one.
+    members = (
+        vendor.users.filter(is_active=True)
+        .annotate(notify=Coalesce(NullIf("profile__notification_email", Value("")), "email"))
+        .exclude(notify="")
+        .values_list("notify", flat=True)
+    )
     addresses = {email.strip().lower() for email in [*members, vendor.contact_email or ""] if email.strip()}
     return sorted(addresses)
 

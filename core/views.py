@@ -58,3 +58,13 @@ def posted(request: HttpRequest) -> Any:
 
 def paginate(request: HttpRequest, items: Any, *, param: str = "page", per_page: int = PAGE_SIZE) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get(param))
+
+
+RATE_LIMIT_RETRY_AFTER = 60
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """django-allauth's limits (sign-in, sign-up, password reset) answer with this page (config.urls.handler429)."""
+    response = render(request, "rate_limited.html", {"retry_after": RATE_LIMIT_RETRY_AFTER}, status=429)
+    response["Retry-After"] = str(RATE_LIMIT_RETRY_AFTER)
+    return response

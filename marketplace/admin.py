@@ -14,6 +14,7 @@ from marketplace.models import (
     ListingScreenshot,
     Scope,
     Vendor,
+    VendorInvitation,
     VendorMembership,
 )
 
@@ -124,3 +125,13 @@ class ListingAdmin(admin.ModelAdmin):
         """The service saved the host products and allowed sites already; the inline formsets (none) stay."""
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+
+@admin.register(VendorInvitation)
+class VendorInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Staff see invitations; owners make and revoke them on their vendor's team page."""
+
+    list_display = ["email", "vendor", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "vendor__name"]
+    exclude = ["digest"]

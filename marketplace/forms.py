@@ -146,3 +146,24 @@ def listing_initial(listing: Listing) -> dict[str, Any]:
         "privacy_url": listing.privacy_url,
         "eula_url": listing.eula_url,
     }
+
+
+class VendorForm(forms.Form):
+    """A new vendor; the rules (slug format, unique names, addresses) are marketplace.services.vendor_register's."""
+
+    name = forms.CharField(label="Vendor name", max_length=200, help_text="Your company or team, as customers see it.")
+    slug = forms.CharField(
+        label="Slug",
+        max_length=200,
+        help_text="Lower-case letters, digits and hyphens, used in addresses (for example acme-apps).",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    contact_email = forms.CharField(label="Contact e-mail", max_length=254, help_text="Reviewers write here.")
+    support_email = forms.CharField(
+        label="Support e-mail", max_length=254, required=False, help_text="Customers ask for help here (optional)."
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.CharField(label="E-mail address", max_length=254)
+    role = forms.ChoiceField(label="Role", choices=[("developer", "Developer"), ("owner", "Owner")])

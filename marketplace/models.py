@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from accounts.models import Invitation
 from core.tokens import HashedToken
 from marketplace import scopes as scope_rules
 from marketplace.schemes import SCHEME_CHOICES
@@ -35,6 +36,8 @@ class Vendor(TimeStamped):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     contact_email = models.EmailField(blank=True)
+    # Shown to customers on the vendor's listings; where they ask for help.
+    support_email = models.EmailField(blank=True)
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="VendorMembership", related_name="vendors")
 
     class Meta:
@@ -58,6 +61,30 @@ class VendorMembership(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.vendor} ({self.role})"
+
+
+class VendorInvitation(Invitation):
+    """An owner's e-mailed invitation to join the vendor with a role (accounts.models.Invitation)."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(
+        max_length=20, choices=VendorMembership.Role.choices, default=VendorMembership.Role.DEVELOPER
+    )
+
+    class Meta(Invitation.Meta):
+        constraints = [
+            # One open invitation per address and vendor: a second one is a resend, not a duplicate.
+            models.UniqueConstraint(
+                Lower("email"),
+                "vendor",
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="uniq_open_vendor_invitation",
+            ),
+            models.CheckConstraint(condition=Q(role__in=["owner", "developer"]), name="vendor_invitation_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.vendor} ({self.role})"
 
 
 class HostProduct(TimeStamped):

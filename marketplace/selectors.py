@@ -68,3 +68,35 @@ def scope_list() -> QuerySet[Scope]:
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.order_by("name")
+
+
+def site_choices_for_listing() -> QuerySet[Any]:
+    """Sites a vendor may name as the allowed sites of a private listing.
+
+    The site model is reached through the listing's relation, so the catalogue
+    imports nothing from the apps above it."""
+    Site = Listing._meta.get_field("allowed_sites").related_model
+    return Site.objects.select_related("host_product").order_by("name")
+
+
+def vendor_team(*, vendor: Vendor) -> dict[str, Any]:
+    """The members (with their users) and the open invitations of a vendor, for its team page."""
+    from django.utils import timezone
+
+    from marketplace.models import VendorInvitation, VendorMembership
+
+    return {
+        "members": VendorMembership.objects.filter(vendor=vendor)
+        .select_related("user")
+        .order_by("role", "user__email"),
+        "invitations": VendorInvitation.objects.filter(
+            vendor=vendor, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).select_related("invited_by"),
+    }
+
+
+def vendor_get_for_member(*, user: Any, slug: str) -> Vendor:
+    vendor = vendors_of(user).filter(slug=slug).first()
+    if vendor is None:
+        raise NotFound("No such vendor among yours.")
+    return vendor

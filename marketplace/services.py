@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +13,17 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from core.errors import ApplicationError
+from accounts.invitations import invitation_link_token, invitation_max_age, invitation_secret
+from accounts.permissions import invitation_check_open, require_verified_email
+from accounts.selectors import invitation_from_link
+from core.emails import send_email_once
+from core.errors import ApplicationError, Conflict, NotFound
 from core.services import audit_record
+from marketplace import emails, tasks
 from marketplace.images import ICON, SCREENSHOT, clean_image
 from marketplace.models import (
     LISTING_KEY_RE,
@@ -28,6 +35,7 @@ from marketplace.models import (
     ListingScreenshot,
     Scope,
     Vendor,
+    VendorInvitation,
     VendorMembership,
 )
 from marketplace.permissions import require_vendor_member, require_vendor_member_or_staff, require_vendor_owner
@@ -471,3 +479,206 @@ def scope_create(
         )
         scope.requires.set(required)
     return scope
+
+
+# --- onboarding: a vendor of one's own, its team and invitations ---------------------------
+
+SLUG_RULE = "lower-case letters, digits and hyphens, 2 to 60 characters, starting with a letter"
+SLUG_RE = r"^[a-z][a-z0-9-]{1,59}$"
+
+
+def vendor_register(*, actor: Any, name: str, slug: str, contact_email: str, support_email: str = "") -> Vendor:
+    """A verified user makes a vendor and becomes its owner."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    require_verified_email(actor, action="create a vendor")
+    name, slug = (name or "").strip(), (slug or "").strip().lower()
+    if not name:
+        raise ApplicationError("Vendor name is required.", field="name")
+    if len(name) > 120:
+        raise ApplicationError("Vendor name: at most 120 characters.", field="name")
+    if not re.match(SLUG_RE, slug):
+        raise ApplicationError(f"Slug {slug!r} is invalid: use {SLUG_RULE}.", field="slug")
+    for field, value, required in (("contact_email", contact_email, True), ("support_email", support_email, False)):
+        value = (value or "").strip()
+        if not value and required:
+            raise ApplicationError("Contact e-mail is required: reviewers write to it.", field=field)
+        if value:
+            try:
+                validate_email(value)
+            except ValidationError:
+                raise ApplicationError(f"{value!r} is not an e-mail address.", field=field) from None
+    if Vendor.objects.filter(name__iexact=name).exists():
+        raise ApplicationError(f"A vendor named {name!r} already exists.", field="name")
+    if Vendor.objects.filter(slug=slug).exists():
+        raise ApplicationError(f"The slug {slug!r} is taken: choose another.", field="slug")
+    try:
+        with transaction.atomic():
+            vendor = Vendor.objects.create(
+                name=name, slug=slug, contact_email=contact_email.strip(), support_email=(support_email or "").strip()
+            )
+            membership = VendorMembership.objects.create(vendor=vendor, user=actor, role=VendorMembership.Role.OWNER)
+            audit_record(actor=actor, action="vendor.create", obj=vendor, to_state="active")
+            audit_record(actor=actor, action="membership.add", obj=membership, to_state=membership.role)
+    except IntegrityError:
+        raise ApplicationError(f"A vendor named {name!r} or with slug {slug!r} already exists.", field="name") from None
+    return vendor
+
+
+def _clean_role(role: str) -> str:
+    if role not in VendorMembership.Role.values:
+        raise ApplicationError("Role must be 'owner' or 'developer'.", field="role")
+    return role
+
+
+def vendor_invitation_create(*, actor: Any, vendor: Vendor, email: str, role: str) -> VendorInvitation:
+    """An owner invites an address with a role; the e-mail goes out after commit."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    require_vendor_owner(actor, vendor)
+    require_verified_email(actor, action="invite people")
+    role = _clean_role(role)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(f"{email!r} is not an e-mail address.", field="email") from None
+    if vendor.users.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email)).exists():
+        raise ApplicationError(f"{email} already belongs to {vendor.name}.", field="email")
+    raw, digest = invitation_secret()
+    try:
+        with transaction.atomic():
+            invitation = VendorInvitation.objects.create(
+                vendor=vendor,
+                email=email,
+                role=role,
+                digest=digest,
+                invited_by=actor,
+                expires_at=timezone.now() + invitation_max_age(),
+            )
+            audit_record(
+                actor=actor,
+                action="vendor_invitation.create",
+                obj=invitation,
+                to_state="pending",
+                details={"role": role},
+            )
+            link_token = invitation_link_token(raw, kind="vendor")
+            # Kept on the object for the caller (demo data prints it); only its digest is stored.
+            invitation.link_token = link_token
+            transaction.on_commit(partial(tasks.send_vendor_invitation.delay, invitation.pk, link_token))
+    except IntegrityError:
+        raise ApplicationError(
+            f"{email} already has an open invitation to {vendor.name}: revoke it first to send a new one.",
+            field="email",
+        ) from None
+    return invitation
+
+
+def vendor_invitation_send(*, invitation_id: int, link_token: str) -> VendorInvitation | None:
+    """E-mail the invitation once (the task's retries never send it twice)."""
+
+    def claim() -> VendorInvitation | None:
+        # No join here: PostgreSQL locks no row of an outer join's nullable side (invited_by).
+        return (
+            VendorInvitation.objects.select_for_update()
+            .filter(pk=invitation_id, sent_at__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True)
+            .first()
+        )
+
+    def mark_sent(invitation: VendorInvitation) -> None:
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["sent_at"])
+
+    invitation = VendorInvitation.objects.filter(pk=invitation_id).select_related("vendor", "invited_by").first()
+    if invitation is None:
+        return None
+    return send_email_once(
+        claim=claim,
+        to=[invitation.email],
+        subject=f"Join {invitation.vendor.name} on the App Marketplace",
+        template="emails/invitation",
+        context=emails.vendor_invitation_context(invitation, link_token),
+        mark_sent=mark_sent,
+    )
+
+
+def vendor_invitation_get_by_link(*, link_token: str) -> VendorInvitation:
+    return invitation_from_link(VendorInvitation.objects.select_related("vendor"), link_token, kind="vendor")
+
+
+def vendor_invitation_accept(*, user: Any, link_token: str) -> VendorMembership:
+    with transaction.atomic():
+        invitation = invitation_from_link(
+            VendorInvitation.objects.select_for_update(of=("self",)).select_related("vendor"), link_token, kind="vendor"
+        )
+        vendor = invitation.vendor
+        invitation_check_open(invitation, user=user, target=vendor.name)
+        if VendorMembership.objects.filter(vendor=vendor, user=user).exists():
+            raise Conflict(f"You already belong to {vendor.name}.", field="token")
+        membership = VendorMembership.objects.create(vendor=vendor, user=user, role=invitation.role)
+        invitation.accepted_at, invitation.accepted_by = timezone.now(), user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        audit_record(
+            actor=user, action="vendor_invitation.accept", obj=invitation, from_state="pending", to_state="accepted"
+        )
+        audit_record(actor=user, action="membership.add", obj=membership, to_state=membership.role)
+    return membership
+
+
+def vendor_invitation_revoke(*, actor: Any, vendor: Vendor, invitation_id: int) -> VendorInvitation:
+    with transaction.atomic():
+        require_vendor_owner(actor, vendor)
+        invitation = VendorInvitation.objects.select_for_update().filter(pk=invitation_id, vendor=vendor).first()
+        if invitation is None:
+            raise NotFound("No such invitation for this vendor.")
+        if invitation.state != "pending":
+            raise Conflict(f"This invitation is {invitation.get_state_display().lower()}: there is nothing to revoke.")
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor, action="vendor_invitation.revoke", obj=invitation, from_state="pending", to_state="revoked"
+        )
+    return invitation
+
+
+def _owners_after(vendor: Vendor, membership: VendorMembership, new_role: str | None) -> int:
+    owners = VendorMembership.objects.select_for_update().filter(vendor=vendor, role=VendorMembership.Role.OWNER)
+    count = owners.count()
+    if membership.role == VendorMembership.Role.OWNER and new_role != VendorMembership.Role.OWNER:
+        count -= 1
+    return count
+
+
+def membership_change_role(*, actor: Any, vendor: Vendor, membership_id: int, role: str) -> VendorMembership:
+    role = _clean_role(role)
+    with transaction.atomic():
+        require_vendor_owner(actor, vendor)
+        membership = VendorMembership.objects.select_for_update().filter(pk=membership_id, vendor=vendor).first()
+        if membership is None:
+            raise NotFound("No such member of this vendor.")
+        if membership.role == role:
+            return membership
+        if _owners_after(vendor, membership, role) < 1:
+            raise Conflict("A vendor keeps at least one owner: make someone else an owner first.", field="role")
+        old = membership.role
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+        audit_record(actor=actor, action="membership.change_role", obj=membership, from_state=old, to_state=role)
+    return membership
+
+
+def membership_remove(*, actor: Any, vendor: Vendor, membership_id: int) -> None:
+    with transaction.atomic():
+        require_vendor_owner(actor, vendor)
+        membership = VendorMembership.objects.select_for_update().filter(pk=membership_id, vendor=vendor).first()
+        if membership is None:
+            raise NotFound("No such member of this vendor.")
+        if _owners_after(vendor, membership, None) < 1:
+            raise Conflict("A vendor keeps at least one owner: make someone else an owner first.", field="member")
+        audit_record(
+            actor=actor, action="membership.remove", obj=membership, from_state=membership.role, to_state="removed"
+        )
+        membership.delete()

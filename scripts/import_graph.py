@@ -27,16 +27,18 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["core", "marketplace", "versions", "reviews", "upgrades", "mirror", "storefront", "demo", "config"]
+APPS = ["core", "accounts", "marketplace", "versions", "reviews", "upgrades", "mirror", "storefront", "demo", "config"]
 # Which app may import which (transitively lower floors); anything not listed is an upward import.
 ALLOWED = {
     "core": set(),
-    "marketplace": {"core"},
-    "versions": {"core", "marketplace"},
-    "reviews": {"core", "marketplace", "versions"},
-    "upgrades": {"core", "marketplace", "versions"},
-    "mirror": {"core", "marketplace", "versions", "upgrades"},
-    "storefront": {"core", "marketplace", "versions", "upgrades"},
+    # People (profiles, tokens, the verified-address and two-factor rules): just above core.
+    "accounts": {"core"},
+    "marketplace": {"core", "accounts"},
+    "versions": {"core", "accounts", "marketplace"},
+    "reviews": {"core", "accounts", "marketplace", "versions"},
+    "upgrades": {"core", "accounts", "marketplace", "versions"},
+    "mirror": {"core", "accounts", "marketplace", "versions", "upgrades"},
+    "storefront": {"core", "accounts", "marketplace", "versions", "upgrades"},
     # Project wiring: the demo data and config may import every app.
     "demo": set(APPS) - {"config", "demo"},
     "config": set(APPS),

@@ -16,6 +16,8 @@ export DESCRIPTOR_ALLOW_LOOPBACK=${DESCRIPTOR_ALLOW_LOOPBACK:-on}
 # The development settings, with DEBUG on (the settings' own default is off).
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.dev}
 export DJANGO_DEBUG=${DJANGO_DEBUG:-on}
+# Links in e-mails (verification, invitations, consent) point at this server.
+export PORTAL_BASE_URL=${PORTAL_BASE_URL:-http://$HOST:$PORT}
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -35,6 +37,10 @@ cat <<MSG
   Reviewer admin  http://$HOST:$PORT/admin/         login: reviewer / reviewer-demo-pass
   Site admin      http://$HOST:$PORT/upgrades/      login: siteadmin / siteadmin-demo-pass
   Superuser       http://$HOST:$PORT/admin/         login: admin / admin-demo-pass
+  Sign up         http://$HOST:$PORT/accounts/signup/  (verification e-mails land in var/mail/)
+  Your account    http://$HOST:$PORT/accounts/profile/ (addresses, password, two-factor, sessions, API tokens)
+  Invitations     a pending vendor invitation (new.developer@acme.example.com) and a site-admin one
+                  (new.admin@customer.example.com): their links are in var/mail/ and in seed_demo's output
   REST API docs   http://$HOST:$PORT/api/docs/
   E-mails are written to var/mail/; worker and beat logs to var/log/.
   Celery worker pid ${pids[0]}, beat pid ${pids[1]}. Ctrl-C stops everything.

@@ -130,3 +130,23 @@ class SiteAdminFactory(factory.django.DjangoModelFactory):
     site = factory.SubFactory(SiteFactory)
     user = factory.SubFactory(UserFactory)
     email = factory.LazyAttribute(lambda a: a.user.email if a.user else "admin@example.com")
+
+
+def verified(user):
+    """Mark the user's address verified, as following allauth's e-mailed link does (returns the user)."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email.lower(), defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def unverified(user):
+    """Record the user's address as typed at sign-up and not verified yet (returns the user)."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email.lower(), defaults={"verified": False, "primary": True}
+    )
+    return user

@@ -30,6 +30,7 @@ from upgrades.models import (
     SentEmail,
     Site,
     SiteAdmin,
+    SiteInvitation,
     SiteToken,
     Upgrade,
     UpgradeRequest,
@@ -404,3 +405,12 @@ class WebhookEndpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class DeliveryStreakAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["target", "listing", "failing_since", "failures", "notified_at"]
     list_select_related = ["listing"]
+
+
+@admin.register(SiteInvitation)
+class SiteInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Staff see invitations; a site's admins make and revoke them on the site's page."""
+
+    list_display = ["email", "site", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    search_fields = ["email", "site__name"]
+    exclude = ["digest"]

@@ -331,3 +331,17 @@ def send_delivery_failure_email(streak_id: int, delivery_pk: int):
         },
         mark_sent=mark_sent,
     )
+
+
+def site_invitation_context(invitation, link_token: str) -> dict:
+    """The invitation e-mail's context (sent once by upgrades.services.site_invitation_send)."""
+    inviter = invitation.invited_by
+    return {
+        "inviter": (inviter.get_full_name() or inviter.email or inviter.get_username()) if inviter else "A site admin",
+        "target": invitation.site.name,
+        "what": f"administer the site {invitation.site.name}",
+        "email": invitation.email,
+        "expires_at": invitation.expires_at,
+        "link_url": settings.PORTAL_BASE_URL + reverse("invitations:site", args=[link_token]),
+        "portal_url": settings.PORTAL_BASE_URL,
+    }

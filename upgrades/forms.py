@@ -52,3 +52,35 @@ class WebhookEndpointForm(forms.Form):
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["events"].choices = list(events)
+
+
+class SiteRegisterForm(forms.Form):
+    """Register a site; the rules (verified address, product, time zone) are upgrades.services.site_register's."""
+
+    name = forms.CharField(label="Site name", max_length=200, help_text="For example 'Acme Jira (production)'.")
+    host_product = forms.ModelChoiceField(queryset=None, label="Product it runs", empty_label="Choose…")
+    host_version = forms.CharField(
+        label="Product version", max_length=200, required=False, help_text="For example 9.12.4."
+    )
+    time_zone = forms.ChoiceField(label="Time zone", help_text="Maintenance windows are read in this zone.")
+
+    def __init__(self, *args, **kwargs):
+        import zoneinfo
+
+        from marketplace.selectors import host_product_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["host_product"].queryset = host_product_list()
+        self.fields["host_product"].error_messages["invalid_choice"] = "Choose one of the products in the list."
+        self.fields["time_zone"].choices = [
+            (tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"
+        ]
+        self.fields["time_zone"].initial = "UTC"
+
+
+class SiteInvitationForm(forms.Form):
+    email = forms.CharField(label="E-mail address of the new admin", max_length=254)
+
+
+class SiteTokenForm(forms.Form):
+    name = forms.CharField(label="Token name", max_length=200, help_text="For example 'production instance'.")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_fsm import FSMField, transition
 
+from accounts.models import Invitation
 from core.tokens import HashedToken
 
 
@@ -63,6 +64,25 @@ class SiteAdmin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.site})"
+
+
+class SiteInvitation(Invitation):
+    """A site admin's e-mailed invitation to another person to administer the site too."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="invitations")
+
+    class Meta(Invitation.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                "site",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="uniq_open_site_invitation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to administer {self.site}"
 
 
 class ProtectedStateMixin:

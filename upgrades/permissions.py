@@ -6,16 +6,21 @@ from typing import Any
 
 from django.db.models import Q
 
+from accounts.permissions import email_unverified_exists, require_verified_email
 from core.errors import NotFound, PermissionDenied
 from marketplace.permissions import is_staff
 from upgrades.models import Site, SiteAdmin
 
 
 def site_admin_filter(user: Any) -> Q:
-    """SiteAdmin rows that are this user: linked to the account, or by its e-mail address."""
+    """SiteAdmin rows that are this user: linked to the account, or by its e-mail address.
+
+    The address counts only once it is verified (or was set by an administrator):
+    typing someone's address at sign-up must not make you their site's admin.
+    """
     q = Q(user_id=user.pk)
     if getattr(user, "email", ""):
-        q |= Q(email__iexact=user.email)
+        q |= Q(email__iexact=user.email) & ~Q(email_unverified_exists(user, user.email))
     return q
 
 
@@ -47,6 +52,6 @@ def require_site_admin(user: Any, site: Site | int) -> None:
 
 
 def require_verified_email_to_install(user: Any) -> None:
-    """THE place the "verified e-mail before install" rule will be called from (accounts,
-    sign-up and e-mail verification, are being built on their own branch). Until then a
-    signed-in site admin (require_site_admin, checked before this) may install."""
+    """An install is a consent to the app's scopes and price: only from a verified address
+    (accounts' one rule; require_site_admin is checked before this)."""
+    require_verified_email(user, action="install an app")

@@ -135,3 +135,10 @@ def send_delivery_failure_email(streak_id: int, delivery_pk: int) -> bool:
     from upgrades import emails
 
     return emails.send_delivery_failure_email(streak_id, delivery_pk) is not None
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_site_invitation")
+def send_site_invitation(invitation_id: int, link_token: str) -> None:
+    from upgrades.services import site_invitation_send
+
+    site_invitation_send(invitation_id=invitation_id, link_token=link_token)

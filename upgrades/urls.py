@@ -15,7 +15,16 @@ from upgrades.views import beta, consent, deliveries, migration, rollouts, sites
 
 urlpatterns = [
     path("", sites.site_list, name="sites"),
+    path("sites/new/", sites.site_register, name="site-register"),
     path("sites/<int:pk>/", sites.site_detail, name="site"),
+    path("sites/<int:pk>/tokens/", sites.site_token_create, name="site-token-create"),
+    path("sites/<int:pk>/tokens/<int:token_pk>/revoke/", sites.site_token_revoke, name="site-token-revoke"),
+    path("sites/<int:pk>/invitations/", sites.site_invite, name="site-invite"),
+    path(
+        "sites/<int:pk>/invitations/<int:invitation_pk>/revoke/",
+        sites.site_invitation_revoke,
+        name="site-invitation-revoke",
+    ),
     path("sites/<int:pk>/settings/", sites.site_settings, name="site-settings"),
     path(
         "sites/<int:site_pk>/installations/<int:pk>/upgrade/", sites.installation_upgrade, name="installation-upgrade"
@@ -159,4 +168,8 @@ api_urlpatterns = [
     path("listings/<str:key>/deliveries", deliveries_api.DeliveryListApi.as_view(), name="api-listing-deliveries"),
     path("deliveries/<int:pk>", deliveries_api.DeliveryDetailApi.as_view(), name="api-delivery"),
     path("deliveries/<int:pk>/redeliver", deliveries_api.DeliveryRedeliverApi.as_view(), name="api-delivery-redeliver"),
+]
+
+invitation_urlpatterns = [
+    path("site/<str:token>/", sites.site_invitation, name="site"),
 ]

@@ -45,7 +45,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "django_fsm",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "core",
+    "accounts",
     "marketplace",
     "versions",
     "reviews",
@@ -65,6 +70,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.TimeZoneMiddleware",
+    "accounts.middleware.AdminSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,9 +149,52 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Accounts (django-allauth) --------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# Sign in with the e-mail address (or the user name the demo and older accounts have).
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_FORMS = {"login": "accounts.forms.PortalLoginForm"}
+# People may sign in before they verify; acting (a vendor, a site, joining, installing) needs a
+# verified address: accounts.permissions.require_verified_email.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_CONFIRM_EMAIL_ON_GET = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:dashboard"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[App Marketplace] "
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+# allauth's own rate limits (per address / per account), replacing core.throttles on its pages.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="20/m/ip"),
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "App Marketplace"
+MFA_PASSKEY_LOGIN_ENABLED = False
+# WebAuthn needs a secure origin; http://127.0.0.1 in development is allowed explicitly.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+# Sessions are recorded at sign-in (device, address, time); tracking every request's activity would
+# cost a write per page, so it is off unless the environment turns it on.
+USERSESSIONS_TRACK_ACTIVITY = env.bool("USERSESSIONS_TRACK_ACTIVITY", default=False)
+# Two-factor authentication required of staff and reviewers before the admin, and of vendor
+# members before they publish (accounts.permissions.require_second_factor). On in production.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=False)
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_FILE_PATH = VAR_DIR / "mail"
@@ -162,7 +214,7 @@ PORTAL_BASE_URL = env.str(
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.tokens.UserTokenAuthentication",
+        "accounts.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -216,7 +268,7 @@ API_THROTTLE_RATES = {
     "token-failures": env.str("API_THROTTLE_TOKEN_FAILURES", default="20/minute"),
 }
 PAGE_RATE_LIMITS = {
-    "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="10/minute"),
+    # Sign-in, sign-up and password reset: allauth's limits (ACCOUNT_RATE_LIMITS above).
     "consent-link": env.str("RATE_LIMIT_CONSENT_LINK", default="30/minute"),
     "beta-link": env.str("RATE_LIMIT_BETA_LINK", default="30/minute"),
     # Guessing private apps' invitation codes: a few tries per address.

@@ -25,3 +25,6 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Two-factor authentication for staff, reviewers and publishing vendors (base.py: MFA_REQUIRED).
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.processes import SmtpServer, smtp_server_running
+
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # Playwright's sync API runs an event loop in this thread; the Django ORM calls the
@@ -70,3 +72,14 @@ def page(chromium_browser, live_server, request: pytest.FixtureRequest) -> Itera
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
             pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         context.close()
+
+
+@pytest.fixture
+def smtp_server(settings, live_server) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 that the live server's e-mails go to (links point at the live server)."""
+    with smtp_server_running() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.PORTAL_BASE_URL = live_server.url
+        yield server

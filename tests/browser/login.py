@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def login(page, username: str, password: str, next_url: str = "/portal/") -> None:
-    """Sign in through the real login form."""
+    """Sign in through the real login form (allauth's: user name or e-mail address)."""
     page.goto(f"/accounts/login/?next={next_url}")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")

@@ -54,9 +54,9 @@ def test_pages_admin_and_api_docs_work_under_the_policy(page, transactional_db):
 
     page.context.clear_cookies()
     page.goto("/admin/")
-    page.fill("#id_username", "reviewer")
+    page.fill("#id_login", "reviewer")  # the admin's sign-in is the portal's (allauth)
     page.fill("#id_password", "reviewer-pass")
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     page.goto(f"/admin/reviews/reviewqueueversion/{waiting.pk}/change/")
     page.wait_for_load_state("networkidle")
 

@@ -26,9 +26,9 @@ def test_reviewer_rejects_one_version_and_approves_another(page, mailoutbox):
     )
 
     page.goto("/admin/")
-    page.fill("#id_username", "reviewer")
+    page.fill("#id_login", "reviewer")  # the admin's sign-in is the portal's (allauth)
     page.fill("#id_password", "reviewer-demo-pass")
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     page.get_by_role("link", name="Review queue").click()
     expect(page.locator("#review-summary")).to_contain_text("2 versions waiting")
     expect(page.locator("#review-summary")).to_contain_text("the oldest has waited 1 day, 6 hours")

@@ -54,19 +54,23 @@ def test_guessing_tokens_is_throttled_by_address_before_any_lookup(settings, key
 
 
 def test_sign_in_is_rate_limited_per_address(settings):
-    settings.PAGE_RATE_LIMITS = {**settings.PAGE_RATE_LIMITS, "sign-in": "3/minute"}
+    """allauth's limits: failed sign-ins per address, then sign-ins at all (429 with the portal's page)."""
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip", "login": "4/m/ip"}
     UserFactory(username="alice", password="right-password")
     client = Client()
     for _ in range(3):
-        assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}).status_code == 200
-    limited = client.post("/accounts/login/", {"username": "alice", "password": "right-password"})
+        assert client.post("/accounts/login/", {"login": "alice", "password": "wrong"}).status_code == 200
+    refused = client.post("/accounts/login/", {"login": "alice", "password": "right-password"})
+    assert "Too many failed login attempts" in refused.content.decode()
+    assert "_auth_user_id" not in client.session  # even the right password did not sign in
+    limited = client.post("/accounts/login/", {"login": "alice", "password": "right-password"})
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) >= 1
     assert "too many times" in limited.content.decode()
-    assert "_auth_user_id" not in client.session  # even the right password did not sign in
-    assert client.get("/accounts/login/").status_code == 200  # looking is not limited
-    admin_limited = client.post("/admin/login/", {"username": "alice", "password": "wrong"})
-    assert admin_limited.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # The admin has no sign-in of its own to go around the limits: it sends people to the portal's.
+    admin_login = client.get("/admin/login/?next=/admin/")
+    assert admin_login.status_code == 302 and admin_login["Location"].startswith("/accounts/login/")
 
 
 def test_consent_links_are_rate_limited_per_address(settings):

@@ -5,20 +5,16 @@ and must see the test database), so `make test` runs them in its PostgreSQL phas
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
 from django.conf import settings as django_settings
 
 from tests.celery_helpers import reset_celery_connections
-from tests.integration.processes import ROOT, database_url
+from tests.integration.processes import ROOT, SmtpServer, database_url, smtp_server_running
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -29,45 +25,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    messages: list[Message] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"smtp://{self.host}:{self.port}"
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return list(self.messages)
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
-    from aiosmtpd.controller import Controller
-
-    server = SmtpServer(host="127.0.0.1", port=0)
-
-    class Handler:
-        async def handle_DATA(self, smtp, session, envelope):
-            server.messages.append(message_from_bytes(envelope.original_content))
-            return "250 OK"
-
-    # aiosmtpd checks readiness by connecting to the port it was given, so it needs a real one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        server.port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=server.port)
-    controller.start()
-    try:
+    with smtp_server_running() as server:
         yield server
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

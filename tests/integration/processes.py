@@ -1,9 +1,16 @@
 """For tests whose work is done by other processes (a Celery worker, beat): the directory
-they run in, the test database's URL they connect to, and waiting until the work is done."""
+they run in, the test database's URL they connect to, and waiting until the work is done;
+and a real SMTP server on 127.0.0.1 (integration and browser tests read their e-mails from it)."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -161,3 +168,44 @@ class CeleryProcess:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return list(self.messages)
+
+
+@contextlib.contextmanager
+def smtp_server_running() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer(host="127.0.0.1", port=0)
+
+    class Handler:
+        async def handle_DATA(self, smtp, session, envelope):
+            server.messages.append(message_from_bytes(envelope.original_content))
+            return "250 OK"
+
+    # aiosmtpd checks readiness by connecting to the port it was given, so it needs a real one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        server.port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=server.port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

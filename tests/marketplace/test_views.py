@@ -76,18 +76,18 @@ def test_portal_pages_require_sign_in(listing):
     ]:
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_sign_in_page_has_labels_and_csrf_and_signs_in(owner):
     client = Client(enforce_csrf_checks=True)
-    page = client.get(reverse("login"))
+    page = client.get(reverse("account_login"))
     html = page.content.decode()
     assert 'name="csrfmiddlewaretoken"' in html
-    assert '<label for="id_username">' in html and '<label for="id_password">' in html
+    assert '<label for="id_login">' in html and '<label for="id_password">' in html
     response = client.post(
-        reverse("login"),
-        {"username": "olivia", "password": "pass", "csrfmiddlewaretoken": page.cookies["csrftoken"].value},
+        reverse("account_login"),
+        {"login": "olivia", "password": "pass", "csrfmiddlewaretoken": page.cookies["csrftoken"].value},
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:dashboard")
@@ -95,7 +95,7 @@ def test_sign_in_page_has_labels_and_csrf_and_signs_in(owner):
 
 def test_sign_out_is_a_post_and_ends_the_session(owner):
     client = client_for(owner)
-    response = client.post(reverse("logout"))
+    response = client.post(reverse("account_logout"))
     assert response.status_code == 302
     assert client.get(reverse("portal:dashboard")).status_code == 302
 
@@ -347,9 +347,9 @@ def test_other_vendors_listing_is_not_found(owner, other_listing, method, name):
 
 
 def test_wrong_password_is_refused_with_a_message(owner):
-    response = Client().post(reverse("login"), {"username": "olivia", "password": "wrong"})
+    response = Client().post(reverse("account_login"), {"login": "olivia", "password": "wrong"})
     assert response.status_code == 200
-    assert "enter a correct username and password" in response.content.decode()
+    assert "username and/or password you specified are not correct" in response.content.decode()
     assert "_auth_user_id" not in response.client.session
 
 

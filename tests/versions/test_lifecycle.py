@@ -293,3 +293,31 @@ def test_system_versions_publish_at_once_unless_free_turns_paid(people):
 def test_a_form_version_needs_a_user(people):
     with pytest.raises(NotFound):
         services.version_create(listing=people["listing"], actor=None, number="1.0.0", update_notes="x")
+
+
+def test_publishing_needs_a_second_factor_when_the_marketplace_requires_it(people, settings):
+    from allauth.mfa.models import Authenticator
+
+    from core.errors import PermissionDenied
+
+    approved = VersionFactory(listing=people["listing"], number="1.0.0", state="approved")
+    settings.MFA_REQUIRED = True
+    with pytest.raises(PermissionDenied, match="Turn on two-factor authentication before you publish a version"):
+        services.version_publish(version=approved, actor=people["vendor"])
+    approved.refresh_from_db()
+    assert approved.state == "approved" and not approved.transitions.exists()
+    Authenticator.objects.create(user=people["vendor"], type=Authenticator.Type.TOTP, data={"secret": "x"})
+    services.version_publish(version=approved, actor=people["vendor"])
+    approved.refresh_from_db()
+    assert approved.state == "published"
+
+
+def test_publishing_needs_a_verified_address(people):
+    from tests.factories import unverified
+
+    approved = VersionFactory(listing=people["listing"], number="1.0.0", state="approved")
+    unverified(people["vendor"])
+    with pytest.raises(PermissionDenied, match="Verify your e-mail address before you publish a version"):
+        services.version_publish(version=approved, actor=people["vendor"])
+    approved.refresh_from_db()
+    assert approved.state == "approved"

@@ -59,5 +59,5 @@ class SiteTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "A site's API token: `Site <token>` (made in the admin; shown once).",
+            "description": "A site's API token: `Site <token>` (made by its admins on the site's page; shown once).",
         }

@@ -31,6 +31,7 @@ from upgrades.selectors.sites import (
     site_get_for_user,
     site_history,
     site_list_for_user,
+    site_team,
 )
 from upgrades.selectors.updates import CANDIDATE_FIELDS, installation_update, site_updates
 
@@ -54,6 +55,7 @@ __all__ = [
     "site_get_for_user",
     "site_history",
     "site_list_for_user",
+    "site_team",
     "site_updates",
     "upgrade_request_changes",
     "upgrade_request_for_page",

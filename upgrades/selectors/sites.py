@@ -15,6 +15,7 @@ from upgrades.models import (
     MigrationOffer,
     Site,
     SiteAdmin,
+    SiteInvitation,
     SiteToken,
     Upgrade,
     UpgradeRequest,
@@ -70,5 +71,21 @@ def site_history(*, site: Site) -> QuerySet[AuditEvent]:
             "upgrades.upgrade": Upgrade.objects.filter(**mine).values("pk"),
             "upgrades.upgraderequest": UpgradeRequest.objects.filter(**mine).values("pk"),
             "upgrades.migrationoffer": MigrationOffer.objects.filter(**mine).values("pk"),
+            "upgrades.sitetoken": SiteToken.objects.filter(site_id=site.pk).values("pk"),
+            "upgrades.siteinvitation": SiteInvitation.objects.filter(site_id=site.pk).values("pk"),
+            "upgrades.siteadmin": SiteAdmin.objects.filter(site_id=site.pk).values("pk"),
         }
     )
+
+
+def site_team(*, site: Site) -> dict[str, Any]:
+    """The site's admins, its open invitations and its tokens, for the site's page."""
+    from django.utils import timezone
+
+    return {
+        "site_admins": SiteAdmin.objects.filter(site=site).select_related("user").order_by("email"),
+        "site_invitations": SiteInvitation.objects.filter(
+            site=site, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ),
+        "site_tokens": SiteToken.objects.filter(site=site).order_by("revoked_at", "-created_at"),
+    }

@@ -58,8 +58,15 @@ from upgrades.services.rollouts import (
 )
 from upgrades.services.sites import (
     installation_create,
+    site_invitation_accept,
+    site_invitation_create,
+    site_invitation_get_by_link,
+    site_invitation_revoke,
+    site_invitation_send,
+    site_register,
     site_set_maintenance_windows,
     site_token_create,
+    site_token_revoke,
     site_update_settings,
 )
 from upgrades.services.testing import member_install, member_version_check
@@ -108,9 +115,16 @@ __all__ = [
     "rollout_start",
     "rollouts_resume_stalled",
     "rollouts_start_missing",
+    "site_invitation_accept",
+    "site_invitation_create",
+    "site_invitation_get_by_link",
+    "site_invitation_revoke",
+    "site_invitation_send",
     "site_migrate_product",
+    "site_register",
     "site_set_maintenance_windows",
     "site_token_create",
+    "site_token_revoke",
     "site_update_settings",
     "storefront_version",
     "upgrade_apply",

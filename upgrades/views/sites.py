@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from core.views import paginate
+from core.forms import add_application_error
+from core.http import status_for
+from core.views import paginate, posted
 from upgrades import selectors, services
-from upgrades.forms import ProductMigrationForm
+from upgrades.forms import ProductMigrationForm, SiteInvitationForm, SiteRegisterForm, SiteTokenForm
 from upgrades.selectors import migration as migration_selectors
 from upgrades.selectors.testing import versions_for_member
 from upgrades.views import signed_in_page
@@ -44,6 +46,9 @@ def site_page(
     windows_text: str | None = None,
     status: int = 200,
     migration_form: ProductMigrationForm | None = None,
+    token_form: SiteTokenForm | None = None,
+    invite_form: SiteInvitationForm | None = None,
+    new_token: str | None = None,
 ) -> HttpResponse:
     products = migration_selectors.migration_products_for(site)
     return render(
@@ -59,6 +64,10 @@ def site_page(
             "migrations": migration_selectors.product_migration_list(site=site)[:5],
             "switched_off": migration_selectors.site_switched_off_count(site),
             "history": paginate(request, selectors.site_history(site=site), param="history_page"),
+            "token_form": token_form or SiteTokenForm(),
+            "invite_form": invite_form or SiteInvitationForm(),
+            "new_token": new_token,
+            **selectors.site_team(site=site),
         },
         status=status,
     )
@@ -108,6 +117,25 @@ INSTALLATION_ACTIONS = {
     "buy-licence": (services.licence_buy, "Licence bought for {name}: it runs for a year from today."),
     "accept-price": (services.installation_accept_price, "{name} runs again on its paid version; its licence started."),
 }
+# --- customer onboarding: register a site, its admins, its tokens ---------------------------
+
+
+@signed_in_page
+def site_register(request: HttpRequest) -> HttpResponse:
+    form = SiteRegisterForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.site_register(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(
+                request, f"{site.name} is registered and you are its admin. Make a token for its update check below."
+            )
+            return redirect("upgrades:site", pk=site.pk)
+    return render(
+        request, "upgrades/site_register.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
 
 
 @signed_in_page
@@ -122,3 +150,82 @@ def installation_action(request: HttpRequest, site_pk: int, pk: int, action: str
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect(f"{reverse('upgrades:site', args=[site_pk])}#apps")
+
+
+@signed_in_page
+@require_POST
+def site_token_create(request: HttpRequest, pk: int) -> HttpResponse:
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
+    form = SiteTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, raw = services.site_token_create(site=site, name=form.cleaned_data["name"], actor=request.user)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            return site_page(request, site, token_form=form, status=status_for(exc))
+        messages.success(request, f"Token {token.name!r} is made. Copy it now: it is shown only once.")
+        return site_page(request, site, new_token=raw)
+    return site_page(request, site, token_form=form, status=400)
+
+
+@signed_in_page
+@require_POST
+def site_token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
+    try:
+        token = services.site_token_revoke(site=site, actor=request.user, token_id=token_pk)
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing changed: {exc.message}")
+        return site_page(request, site, status=status_for(exc))
+    messages.success(
+        request, f"Token {token.name or token.prefix!r} is revoked: the update check refuses it from now on."
+    )
+    return redirect("upgrades:site", pk=pk)
+
+
+@signed_in_page
+@require_POST
+def site_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
+    form = SiteInvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.site_invitation_create(
+                actor=request.user, site=site, email=form.cleaned_data["email"]
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            return site_page(request, site, invite_form=form, status=status_for(exc))
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+        return redirect("upgrades:site", pk=pk)
+    return site_page(request, site, invite_form=form, status=400)
+
+
+@signed_in_page
+@require_POST
+def site_invitation_revoke(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    site = selectors.site_get_for_user(user=request.user, pk=pk)
+    try:
+        invitation = services.site_invitation_revoke(actor=request.user, site=site, invitation_id=invitation_pk)
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing changed: {exc.message}")
+        return site_page(request, site, status=status_for(exc))
+    messages.success(request, f"The invitation to {invitation.email} is revoked: its link no longer works.")
+    return redirect("upgrades:site", pk=pk)
+
+
+def site_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: what it invites to; a signed-in, verified invitee accepts with one button."""
+    try:
+        invitation = services.site_invitation_get_by_link(link_token=token)
+    except ApplicationError as exc:
+        return render(request, "portal/invitation.html", {"error": exc.message}, status=404)
+    context = {"invitation": invitation, "target": invitation.site.name, "role": "Admin"}
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            services.site_invitation_accept(user=request.user, link_token=token)
+        except ApplicationError as exc:
+            return render(request, "portal/invitation.html", {**context, "error": exc.message}, status=status_for(exc))
+        messages.success(request, f"You are now an admin of {invitation.site.name}.")
+        return redirect("upgrades:site", pk=invitation.site_id)
+    return render(request, "portal/invitation.html", context)

@@ -13,10 +13,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import PersonalTokenAuthentication
 from core.errors import ApplicationError
 from core.parsers import SafeJSONParser
 from core.serializers import error_responses
-from core.tokens import UserTokenAuthentication
 from marketplace.selectors import listing_get_for_user
 from versions.serializers import (
     DeployInputSerializer,
@@ -93,7 +93,7 @@ class DeployCreateApi(generics.GenericAPIView):
     twice gives the same version (200 instead of 201).
     """
 
-    authentication_classes = [UserTokenAuthentication, SessionAuthentication]
+    authentication_classes = [PersonalTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [
         SafeJSONParser,

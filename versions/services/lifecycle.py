@@ -15,8 +15,10 @@ from typing import Any
 from django.db import transaction
 from django_fsm import can_proceed
 
+from accounts.permissions import require_second_factor, require_verified_email
 from core.errors import ApplicationError, TransitionNotAllowed
 from marketplace.permissions import (
+    is_vendor_member,
     require_reviewer_for,
     require_vendor_member,
     require_vendor_member_or_staff,
@@ -156,6 +158,11 @@ def version_publish(*, version: Version, actor: Any, comment: str = "") -> Versi
     with transaction.atomic():
         version = _lock(version)
         require_vendor_member_or_staff(actor, version.listing.vendor_id)
+        if is_vendor_member(actor, version.listing.vendor_id):
+            # Whoever publishes for a vendor has a verified address and a second factor
+            # (settings.MFA_REQUIRED, on in production).
+            require_verified_email(actor, action="publish a version")
+            require_second_factor(actor, action="publish a version")
         if not can_proceed(version.publish):
             raise TransitionNotAllowed(
                 f"Cannot publish {version}: it is {version.get_state_display().lower()} (only approved versions can be published)."

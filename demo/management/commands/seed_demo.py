@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from demo import accounts as accounts_demo
 from demo import callbacks as callbacks_demo
 from demo import catalogue as catalogue_demo
 from demo import sites as upgrades_demo
@@ -20,3 +21,4 @@ class Command(BaseCommand):
         callbacks_demo.seed(self.stdout)  # before the sites: their installations call the demo app
         upgrades_demo.seed(self.stdout)
         storefront_demo.seed(self.stdout)  # the storefront's catalogue: 30+ listings with icons
+        accounts_demo.seed(self.stdout)  # verified demo addresses, one vendor and one site-admin invitation

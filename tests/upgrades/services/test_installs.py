@@ -221,3 +221,15 @@ def test_install_disable_enable_and_uninstall_each_tell_the_app(store):
     assert all(d.url == f"https://app.example.com/{d.event}" for d in deliveries)
     installation.refresh_from_db()
     assert installation.shared_secret  # made on install, signs every later call
+
+
+def test_an_unverified_address_may_not_install_until_it_is_verified(store):
+    from tests.factories import unverified, verified
+
+    unverified(store.admin)
+    with pytest.raises(PermissionDenied) as exc:
+        install(store)
+    assert exc.value.field == "email" and "Verify your e-mail address before you install an app" in exc.value.message
+    assert not Installation.objects.exists()
+    verified(store.admin)
+    assert install(store).state == "active"
