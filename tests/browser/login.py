@@ -8,4 +8,7 @@ def login(page, username: str, password: str, next_url: str = "/portal/") -> Non
     page.goto(f"/accounts/login/?next={next_url}")
     page.fill("#id_login", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    # The next page's deferred scripts have run before a test types into it (no race under load).
+    page.wait_for_load_state("load")
