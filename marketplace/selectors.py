@@ -6,9 +6,10 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.errors import NotFound
-from marketplace.models import Category, HostProduct, Listing, Scope, Vendor
+from marketplace.models import Category, HostProduct, Listing, ListingInvitation, Scope, Vendor
 
 SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
 SCOPE_REQUIREMENTS_CACHE_KEY = "scope-requirements:v1"
@@ -100,3 +101,10 @@ def vendor_get_for_member(*, user: Any, slug: str) -> Vendor:
     if vendor is None:
         raise NotFound("No such vendor among yours.")
     return vendor
+
+
+def listing_invitations_pending(*, listing_id: int) -> QuerySet[ListingInvitation]:
+    """Invitations a vendor can still revoke: not redeemed, not revoked, not expired (newest first)."""
+    return ListingInvitation.objects.filter(
+        listing_id=listing_id, redeemed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at", "-pk")

@@ -389,6 +389,104 @@ def listing_add_screenshot(*, listing: Listing, actor: Any, upload: Any, caption
     return shot
 
 
+def _screenshot_of(listing: Listing, screenshot_id: Any) -> ListingScreenshot:
+    """One of this listing's screenshots, locked; another listing's id (or garbage) is refused
+    with the same message, so a vendor learns nothing about other listings."""
+    try:
+        pk = int(screenshot_id)
+    except (TypeError, ValueError):
+        pk = None
+    shot = ListingScreenshot.objects.select_for_update().filter(listing=listing, pk=pk).first() if pk else None
+    if shot is None:
+        raise ApplicationError(
+            f"Screenshot: no such screenshot on {listing.name}; nothing changed.", field="screenshot"
+        )
+    return shot
+
+
+def listing_screenshot_remove(*, listing: Listing, actor: Any, screenshot_id: Any) -> None:
+    """A vendor removes one screenshot; the others close up (positions stay 0..n-1). The file is
+    deleted from storage only after commit, so a rolled-back removal keeps its image."""
+    if actor is not None:
+        require_vendor_member_or_staff(actor, listing.vendor_id)
+    with transaction.atomic():
+        shot = _screenshot_of(listing, screenshot_id)
+        name = shot.image.name
+        storage = shot.image.storage
+        shot.delete()
+        rest = list(ListingScreenshot.objects.select_for_update().filter(listing=listing).order_by("position", "pk"))
+        for position, other in enumerate(rest):
+            other.position = position
+        ListingScreenshot.objects.bulk_update(rest, ["position"])
+        state = _listing_state(listing)
+        audit_record(
+            actor=actor,
+            action="listing.update",
+            obj=listing,
+            object_repr=listing.key,
+            from_state=state,
+            to_state=state,
+            details={"changes": {"screenshots": {"removed": name}}},
+        )
+        if name:
+            transaction.on_commit(partial(storage.delete, name))
+
+
+def listing_screenshots_reorder(*, listing: Listing, actor: Any, order: Iterable[Any]) -> list[ListingScreenshot]:
+    """A vendor puts the listing's screenshots in a new order: `order` names every screenshot of
+    this listing exactly once (ids), first shown first."""
+    if actor is not None:
+        require_vendor_member_or_staff(actor, listing.vendor_id)
+    refused = ApplicationError(
+        "Screenshot order: list each of this listing's screenshots exactly once; nothing changed.",
+        field="screenshots",
+    )
+    try:
+        wanted = [int(pk) for pk in order]
+    except (TypeError, ValueError):
+        raise refused from None
+    with transaction.atomic():
+        shots = {s.pk: s for s in ListingScreenshot.objects.select_for_update().filter(listing=listing)}
+        if len(wanted) != len(set(wanted)) or set(wanted) != set(shots):
+            raise refused
+        before = sorted(shots, key=lambda pk: (shots[pk].position, pk))
+        if before == wanted:
+            return [shots[pk] for pk in wanted]
+        for position, pk in enumerate(wanted):
+            shots[pk].position = position
+        ListingScreenshot.objects.bulk_update(list(shots.values()), ["position"])
+        state = _listing_state(listing)
+        audit_record(
+            actor=actor,
+            action="listing.update",
+            obj=listing,
+            object_repr=listing.key,
+            from_state=state,
+            to_state=state,
+            details={"changes": {"screenshots": {"order": {"from": before, "to": wanted}}}},
+        )
+    return [shots[pk] for pk in wanted]
+
+
+def listing_screenshot_move(*, listing: Listing, actor: Any, screenshot_id: Any, step: int) -> None:
+    """Moves one screenshot a place earlier (step -1) or later (+1): the portal's buttons."""
+    if step not in (-1, 1):
+        raise ApplicationError("Screenshot: it moves one place up or down.", field="screenshot")
+    with transaction.atomic():
+        _screenshot_of(listing, screenshot_id)  # refuses a foreign id before anything else
+        ids = list(
+            ListingScreenshot.objects.select_for_update()
+            .filter(listing=listing)
+            .order_by("position", "pk")
+            .values_list("pk", flat=True)
+        )
+        index = ids.index(int(screenshot_id))
+        target = index + step
+        if 0 <= target < len(ids):
+            ids[index], ids[target] = ids[target], ids[index]
+            listing_screenshots_reorder(listing=listing, actor=actor, order=ids)
+
+
 INVITATION_DAYS = 30
 
 
@@ -415,6 +513,39 @@ def listing_invitation_create(*, listing: Listing, actor: Any) -> tuple[ListingI
             details={"expires_at": invitation.expires_at.isoformat()},
         )
     return invitation, raw
+
+
+def listing_invitation_revoke(*, listing: Listing, actor: Any, invitation_id: Any) -> ListingInvitation:
+    """A vendor withdraws an invitation not yet redeemed: its code stops working at once."""
+    require_vendor_member(actor, listing.vendor)
+    try:
+        pk = int(invitation_id)
+    except (TypeError, ValueError):
+        pk = None
+    with transaction.atomic():
+        invitation = (
+            ListingInvitation.objects.select_for_update().filter(listing=listing, pk=pk).first() if pk else None
+        )
+        if invitation is None:
+            raise ApplicationError(
+                f"Invitation: no such invitation on {listing.name}; nothing changed.", field="invitation"
+            )
+        if invitation.redeemed_at is not None:
+            raise ApplicationError(
+                "Invitation: it was already redeemed by a site, so there is nothing to revoke.", field="invitation"
+            )
+        if invitation.revoked_at is not None:
+            return invitation
+        invitation.revoke()
+        audit_record(
+            actor=actor,
+            action="listing_invitation.revoke",
+            obj=invitation,
+            object_repr=f"{listing.key} invitation {invitation.prefix}…",
+            from_state="open",
+            to_state="revoked",
+        )
+    return invitation
 
 
 def listing_archive(*, listing: Listing, actor: Any) -> Listing:

@@ -13,6 +13,12 @@ portal_urlpatterns = [
     path("listings/<str:key>/edit/", listings.listing_edit, name="listing-edit"),
     path("listings/<str:key>/archive/", listings.listing_archive, name="listing-archive"),
     path("listings/<str:key>/invitations/", listings.listing_invitation_create, name="listing-invitation-create"),
+    path(
+        "listings/<str:key>/invitations/<int:pk>/revoke/",
+        listings.listing_invitation_revoke,
+        name="listing-invitation-revoke",
+    ),
+    path("listings/<str:key>/screenshots/", listings.listing_screenshot_change, name="listing-screenshot-change"),
     path("listings/<str:key>/unarchive/", listings.listing_unarchive, name="listing-unarchive"),
     path("listings/<str:key>/versions/new/", version_views.version_create, name="version-create"),
     path("listings/<str:key>/share/", version_views.bundle_share_view, name="bundle-share"),

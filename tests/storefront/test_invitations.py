@@ -72,3 +72,45 @@ def test_public_listings_need_no_invitation_and_strangers_make_none(store, priva
         catalogue.listing_invitation_create(listing=store.timesheets, actor=public_owner)
     with pytest.raises(NotFound):
         catalogue.listing_invitation_create(listing=listing, actor=UserFactory())
+
+
+def test_the_vendor_sees_open_invitations_and_revokes_one_whose_code_then_stops_working(client, store, private):
+    listing, owner = private
+    kept, _ = catalogue.listing_invitation_create(listing=listing, actor=owner)
+    revoked, raw = catalogue.listing_invitation_create(listing=listing, actor=owner)
+    client.force_login(owner)
+    page = client.get(reverse("portal:listing-detail", args=[listing.key])).content.decode()
+    assert f"{kept.prefix}…" in page and f"{revoked.prefix}…" in page and "Revoke" in page
+    response = client.post(reverse("portal:listing-invitation-revoke", args=[listing.key, revoked.pk]), follow=True)
+    html = response.content.decode()
+    assert "revoked: its code no longer opens" in html and f"{revoked.prefix}…" not in html.split("Open invitations")[1]
+    assert (
+        AuditEvent.objects.filter(action="listing_invitation.revoke", to_state="revoked", object_id=revoked.pk).count()
+        == 1
+    )
+    client.force_login(store.admin)
+    refused = client.post(reverse("storefront:invitation"), {"code": raw, "site": store.jira_site.pk})
+    assert refused.status_code == 400 and "was revoked by the vendor" in refused.content.decode()
+    assert not listing.allowed_sites.exists()
+
+
+def test_revoking_a_foreign_or_redeemed_invitation_is_refused_and_changes_nothing(client, store, private):
+    listing, owner = private
+    other = store_listing("Other Private", products=[store.jira], visibility="private")
+    other_owner = MembershipFactory(vendor=other.vendor, role="owner").user
+    foreign, _ = catalogue.listing_invitation_create(listing=other, actor=other_owner)
+    used, raw = catalogue.listing_invitation_create(listing=listing, actor=owner)
+    client.force_login(store.admin)
+    client.post(reverse("storefront:invitation"), {"code": raw, "site": store.jira_site.pk})
+    client.force_login(owner)
+    audits = AuditEvent.objects.count()
+    # another vendor's invitation named through this listing: a message, nothing revoked
+    response = client.post(reverse("portal:listing-invitation-revoke", args=[listing.key, foreign.pk]), follow=True)
+    assert "no such invitation" in response.content.decode()
+    response = client.post(reverse("portal:listing-invitation-revoke", args=[listing.key, used.pk]), follow=True)
+    assert "already redeemed" in response.content.decode()
+    # and another vendor's listing is not this vendor's to touch at all
+    assert client.post(reverse("portal:listing-invitation-revoke", args=[other.key, foreign.pk])).status_code == 404
+    foreign.refresh_from_db()
+    used.refresh_from_db()
+    assert foreign.revoked_at is None and used.revoked_at is None and AuditEvent.objects.count() == audits

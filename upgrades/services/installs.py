@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, Conflict, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
+from core.tokens import token_digest
 from marketplace.models import Listing, ListingInvitation
 from upgrades.models import (
     DisabledReason,
@@ -444,6 +445,11 @@ def listing_invitation_redeem(*, code: str, site_id: int, actor: Any) -> Listing
             .first()
         )
         if invitation is None:
+            if ListingInvitation.objects.filter(digest=token_digest(raw), revoked_at__isnull=False).exists():
+                raise ApplicationError(
+                    "This invitation code was revoked by the vendor: ask them for a new one; nothing changed.",
+                    field="code",
+                )
             raise refused
         site = Site.objects.get(pk=site_id)
         invitation.listing.allowed_sites.add(site)

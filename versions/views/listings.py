@@ -23,7 +23,7 @@ from marketplace import services
 from marketplace.forms import ListingForm
 from marketplace.models import VendorMembership
 from marketplace.permissions import vendor_role
-from marketplace.selectors import listing_get_for_user, vendors_of
+from marketplace.selectors import listing_get_for_user, listing_invitations_pending, vendors_of
 from versions.schemes import BUNDLE
 from versions.selectors import (
     listing_history,
@@ -107,6 +107,7 @@ def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
             "is_owner": vendor_role(request.user, listing.vendor_id) == VendorMembership.Role.OWNER,
             "host_products": listing.host_products.all(),
             "allowed_sites": listing.allowed_sites.all(),
+            "invitations": listing_invitations_pending(listing_id=listing.pk),
             "history": paginate(request, listing_history(listing_id=listing.pk), param="history_page"),
         },
     )
@@ -127,7 +128,33 @@ def listing_edit(request: HttpRequest, key: str) -> HttpResponse:
         else:
             messages.success(request, f"Listing {listing.key} saved.")
             return redirect("portal:listing-detail", key=listing.key)
-    return render(request, "portal/listing_form.html", {"form": form, "listing": listing})
+    return render(
+        request,
+        "portal/listing_form.html",
+        {"form": form, "listing": listing, "screenshots": listing.screenshots.order_by("position", "pk")},
+    )
+
+
+@portal_view
+@require_POST
+def listing_screenshot_change(request: HttpRequest, key: str) -> HttpResponse:
+    """The edit page's buttons beside each screenshot: move it up or down, or remove it."""
+    listing = listing_get_for_user(user=request.user, key=key)
+    action = request.POST.get("action")
+    shot = request.POST.get("screenshot")
+    try:
+        if action == "remove":
+            services.listing_screenshot_remove(listing=listing, actor=request.user, screenshot_id=shot)
+            messages.success(request, "Screenshot removed.")
+        elif action in ("up", "down"):
+            step = -1 if action == "up" else 1
+            services.listing_screenshot_move(listing=listing, actor=request.user, screenshot_id=shot, step=step)
+            messages.success(request, "Screenshot order saved.")
+        else:
+            raise ApplicationError("Screenshot: choose move up, move down or remove.", field="screenshot")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("portal:listing-edit", key=listing.key)
 
 
 @portal_view
@@ -160,3 +187,16 @@ def listing_invitation_create(request: HttpRequest, key: str) -> HttpResponse:
         return redirect("portal:listing-detail", key=listing.key)
     link = request.build_absolute_uri(reverse("storefront:invitation") + "?" + urlencode({"code": raw}))
     return render(request, "portal/listing_invitation.html", {"listing": listing, "code": raw, "link": link})
+
+
+@portal_view
+@require_POST
+def listing_invitation_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    listing = listing_get_for_user(user=request.user, key=key)
+    try:
+        invitation = services.listing_invitation_revoke(listing=listing, actor=request.user, invitation_id=pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Invitation {invitation.prefix}… revoked: its code no longer opens {listing.name}.")
+    return redirect("portal:listing-detail", key=listing.key)
