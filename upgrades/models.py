@@ -581,7 +581,7 @@ class MigrationOffer(models.Model):
         "versions.Version", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     state = models.CharField(max_length=12, choices=OfferState.choices)
-    # upgrades.migration_policy codes: offered, not_greater, incompatible, not_available
+    # upgrades.offer_rules codes: offered, not_greater, incompatible, not_available
     code = models.CharField(max_length=20)
     reason = models.TextField(blank=True)
     # Why accepting needs the admin's consent ([] when it doesn't), as computed when offered.

@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from marketplace.scopes import SENSITIVITY_NAMES
-from upgrades import migration_policy
+from upgrades import offer_rules
 from upgrades.models import (
     BetaInstall,
     Delivery,
@@ -217,7 +217,7 @@ class MigrationInputSerializer(serializers.Serializer):
 
     host_product = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="Product key")
     host_version = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, help_text=migration_policy.HOST_VERSION_RULE
+        required=False, allow_blank=True, allow_null=True, help_text=offer_rules.HOST_VERSION_RULE
     )
 
 
@@ -232,10 +232,10 @@ class MigrationOfferOutputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=OfferState.choices)
     code = serializers.ChoiceField(
         choices=[
-            migration_policy.OFFERED,
-            migration_policy.NOT_GREATER,
-            migration_policy.INCOMPATIBLE,
-            migration_policy.NOT_AVAILABLE,
+            offer_rules.OFFERED,
+            offer_rules.NOT_GREATER,
+            offer_rules.INCOMPATIBLE,
+            offer_rules.NOT_AVAILABLE,
         ]
     )
     offered = serializers.CharField(allow_null=True, help_text="The offered version's number")

@@ -100,7 +100,7 @@ def product_migration_data(migration: ProductMigration, offers: list[MigrationOf
 def migration_offers_keepable(*, offers: Iterable[MigrationOffer], site: Site) -> set[int]:
     """Offers without an upgrade whose installed version itself runs on the site's new product:
     the page offers to switch those apps back on as they are (services.migration_offer_keep decides again)."""
-    from upgrades import migration_policy
+    from upgrades import offer_rules
     from versions import policies
 
     product_key = site.host_product.key
@@ -108,6 +108,6 @@ def migration_offers_keepable(*, offers: Iterable[MigrationOffer], site: Site) -
         o.pk
         for o in offers
         if o.state == OfferState.UNAVAILABLE
-        and o.code == migration_policy.NOT_GREATER
+        and o.code == offer_rules.NOT_GREATER
         and policies.host_compatible(o.installed_version.compatibility, product_key, site.host_version)
     }

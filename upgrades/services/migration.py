@@ -2,7 +2,7 @@
 
 Moving is set-based like a rollout chunk: the site's installations and the
 released versions of their listings are read with one query each, the offers
-are decided in memory (upgrades.migration_policy and versions.policies, pure), and everything is
+are decided in memory (upgrades.offer_rules and versions.policies, pure), and everything is
 written with a fixed number of bulk statements, however many apps the site has.
 """
 
@@ -17,7 +17,7 @@ from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import HostProduct, Listing
 from marketplace.selectors import scope_catalogue
-from upgrades import migration_policy
+from upgrades import offer_rules
 from upgrades.models import (
     Installation,
     InstallationState,
@@ -60,11 +60,11 @@ def _candidates(
     versions: list[Version],
     site: Site,
     allowed_listing_ids: set[int],
-) -> list[migration_policy.Candidate]:
+) -> list[offer_rules.Candidate]:
     listing = installation.listing
     private = listing.visibility == Listing.Visibility.PRIVATE
     return [
-        migration_policy.Candidate(
+        offer_rules.Candidate(
             number=v.number,
             compatibility=v.compatibility or (),
             build_number=v.build_number,
@@ -93,7 +93,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
     require_site_admin(actor, site)
     caller_site = site
     product = _clean_product(host_product)
-    version_text = migration_policy.clean_host_version(host_version)
+    version_text = offer_rules.clean_host_version(host_version)
     now = timezone.now()
     with transaction.atomic():
         # No join in the locking read: when another move commits first, PostgreSQL re-checks the
@@ -130,7 +130,7 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
 
         offers: list[MigrationOffer] = []
         for installation in installations:
-            choice = migration_policy.choose_migration_offer(
+            choice = offer_rules.choose_migration_offer(
                 installation.version.number,
                 _candidates(installation, by_listing.get(installation.listing_id, []), site, allowed),
                 product_key=product.key,
@@ -426,7 +426,7 @@ def migration_offer_keep(*, offer: MigrationOffer | int, actor: Any) -> Migratio
         require_site_admin(actor, site)
         if offer.state == OfferState.ACCEPTED:
             return offer
-        if offer.state != OfferState.UNAVAILABLE or offer.code != migration_policy.NOT_GREATER:
+        if offer.state != OfferState.UNAVAILABLE or offer.code != offer_rules.NOT_GREATER:
             raise ApplicationError(
                 "Only an app left without an upgrade because its installed version is the newest one can be "
                 "switched back on as it is; use the offer's Upgrade button otherwise.",

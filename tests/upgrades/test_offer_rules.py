@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ApplicationError
-from upgrades.migration_policy import (
+from upgrades.offer_rules import (
     INCOMPATIBLE,
     NOT_AVAILABLE,
     NOT_GREATER,
