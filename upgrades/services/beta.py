@@ -19,7 +19,6 @@ from core.errors import ApplicationError, NotFound
 from core.services import audit_record
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member
-from marketplace.selectors import scope_catalogue
 from upgrades.models import (
     BetaInstall,
     BetaShareLink,
@@ -29,13 +28,13 @@ from upgrades.models import (
     RolloutState,
     Site,
     Upgrade,
-    UpgradeRequest,
 )
 from upgrades.permissions import is_site_admin
-from upgrades.services._common import INSTALLATION, supersede_open_work
-from upgrades.services.applying import _apply
+from upgrades.services._common import INSTALLATION
 from upgrades.services.callbacks import lifecycle_event_enqueue
-from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
+from upgrades.services.consent import (
+    installation_upgrade_now,
+)
 from upgrades.share_links import beta_link_unsign
 from versions import policies
 from versions.models import State as VersionState
@@ -252,33 +251,14 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
 def _upgrade_to_beta(
     installation: Installation, version: Version, rollout: Rollout | None, actor: Any, now
 ) -> tuple[list[dict], Upgrade]:
-    """Move a locked installation to the beta at once, closing what was still open for it."""
-    supersede_open_work(
-        installations={"installation_id": installation.pk},
-        outcome=f"replaced by the beta {version.number}",
-        now=now,
+    """Move a locked installation to the beta at once (the press on the link's page is the consent)."""
+    return installation_upgrade_now(
+        installation=installation,
+        version=version,
+        rollout=rollout,
         actor=actor,
+        now=now,
+        replaced_by=f"replaced by the beta {version.number}",
+        outcome=f"installed {version.number} through a beta share link",
+        beta=True,
     )
-    # The admin pressed Install on the link's page: auto-update off doesn't apply.
-    reasons = policies.consent_reasons(
-        installation, version, version.listing, catalogue=scope_catalogue(), auto_update=True
-    )
-    common = {
-        "installation": installation,
-        "rollout": rollout,
-        "from_version_id": installation.version_id,
-        "to_version": version,
-    }
-    if reasons:
-        # The consent flow's own service records the approver and applies the upgrade.
-        request = UpgradeRequest.objects.create(reasons=reasons, **common)
-        upgrade_request_created(request, actor=actor, name=version.listing.name, beta=True)
-        upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
-    else:
-        upgrade = Upgrade.objects.create(due_at=now, approved_by=actor, **common)
-        upgrade_scheduled(upgrade, actor=actor, name=version.listing.name, beta=True)
-        _apply([upgrade], now, actor=actor)
-        upgrade.refresh_from_db()
-    upgrade.outcome = f"installed {version.number} through a beta share link"
-    Upgrade.objects.filter(pk=upgrade.pk).update(outcome=upgrade.outcome)
-    return reasons, upgrade

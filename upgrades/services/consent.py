@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
+from marketplace.selectors import scope_catalogue
 from upgrades import emails, tasks
 from upgrades.emails import CONSENT_LINK_SALT
 from upgrades.models import (
@@ -454,3 +455,46 @@ def upgrade_requests_expire(*, now: datetime | None = None) -> int:
             ]
         )
     return count
+
+
+def installation_upgrade_now(
+    *,
+    installation: Installation,
+    version: Any,
+    actor: Any,
+    now: datetime,
+    replaced_by: str,
+    outcome: str,
+    rollout: Rollout | None = None,
+    **details: Any,
+) -> tuple[list[dict], Upgrade]:
+    """Move a locked installation to `version` at once, because its admin pressed Install on a
+    page that listed the scopes and the price (a beta share link, a version under test).
+
+    What was still open for it is closed first. When the move needs consent, the press is the
+    recorded approval (a request made and approved through the consent flow's own service);
+    otherwise the upgrade is applied directly. Returns the consent reasons and the upgrade.
+    """
+    supersede_open_work(installations={"installation_id": installation.pk}, outcome=replaced_by, now=now, actor=actor)
+    # The admin asked for this version: auto-update off does not apply.
+    reasons = policies.consent_reasons(
+        installation, version, version.listing, catalogue=scope_catalogue(), auto_update=True
+    )
+    common = {
+        "installation": installation,
+        "rollout": rollout,
+        "from_version_id": installation.version_id,
+        "to_version": version,
+    }
+    if reasons:
+        request = UpgradeRequest.objects.create(reasons=reasons, **common)
+        upgrade_request_created(request, actor=actor, name=version.listing.name, **details)
+        upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
+    else:
+        upgrade = Upgrade.objects.create(due_at=now, approved_by=actor, **common)
+        upgrade_scheduled(upgrade, actor=actor, name=version.listing.name, **details)
+        _apply([upgrade], now, actor=actor)
+        upgrade.refresh_from_db()
+    upgrade.outcome = outcome
+    Upgrade.objects.filter(pk=upgrade.pk).update(outcome=outcome)
+    return reasons, upgrade

@@ -22,13 +22,11 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
 from core.services import audit_record
-from marketplace.selectors import scope_catalogue
-from upgrades.models import Installation, InstallationState, Site, Upgrade, UpgradeRequest
+from upgrades.models import Installation, InstallationState, Site, Upgrade
 from upgrades.permissions import is_site_admin
-from upgrades.services._common import INSTALLATION, supersede_open_work
-from upgrades.services.applying import _apply
+from upgrades.services._common import INSTALLATION
 from upgrades.services.beta import private_listing_allows
-from upgrades.services.consent import upgrade_request_approve, upgrade_request_created, upgrade_scheduled
+from upgrades.services.consent import installation_upgrade_now
 from versions import policies
 from versions.models import Version
 
@@ -136,32 +134,15 @@ def member_install(*, version_id: int, site: Site | int, actor: Any) -> Installa
 
 
 def _upgrade_to_test_version(installation: Installation, version: Version, actor: Any, now) -> Upgrade:
-    """Move a locked installation to the version under test at once, closing what was open for it."""
-    supersede_open_work(
-        installations={"installation_id": installation.pk},
-        outcome=f"replaced by {version.number} under test",
-        now=now,
+    """Move a locked installation to the version under test at once (the member pressed Install
+    on a page that listed the scopes and the price)."""
+    _reasons, upgrade = installation_upgrade_now(
+        installation=installation,
+        version=version,
         actor=actor,
+        now=now,
+        replaced_by=f"replaced by {version.number} under test",
+        outcome=f"installed {version.number} ({version.get_state_display().lower()}) as a member testing it",
+        member_test=True,
     )
-    # The member pressed Install on a page that listed the scopes and the price.
-    reasons = policies.consent_reasons(
-        installation, version, version.listing, catalogue=scope_catalogue(), auto_update=True
-    )
-    common = {
-        "installation": installation,
-        "rollout": None,
-        "from_version_id": installation.version_id,
-        "to_version": version,
-    }
-    if reasons:
-        request = UpgradeRequest.objects.create(reasons=reasons, **common)
-        upgrade_request_created(request, actor=actor, name=version.listing.name, member_test=True)
-        upgrade = upgrade_request_approve(request_id=request.pk, actor=actor)
-    else:
-        upgrade = Upgrade.objects.create(due_at=now, approved_by=actor, **common)
-        upgrade_scheduled(upgrade, actor=actor, name=version.listing.name, member_test=True)
-        _apply([upgrade], now, actor=actor)
-        upgrade.refresh_from_db()
-    upgrade.outcome = f"installed {version.number} ({version.get_state_display().lower()}) as a member testing it"
-    Upgrade.objects.filter(pk=upgrade.pk).update(outcome=upgrade.outcome)
     return upgrade
