@@ -86,6 +86,13 @@ NAMESPACE_DEFAULTS = {
     "upgrades": Access(read=SITE | STAFF, change=SITE),
     # The Django admin: the superuser; reviewers only where an override says so.
     "admin": Access(read=frozenset({"superuser"}), change=frozenset({"superuser"})),
+    # A person's own pages beside allauth's (profile, API tokens): every signed-in person, their own data.
+    "accounts": Access(read=SIGNED_IN, change=SIGNED_IN),
+    # Invitation links carry their own authority; accepting takes a signed-in person with the invited
+    # address, and the world invites addresses no role has: nobody accepts.
+    "invitations": Access(read=ANYONE, change=NOBODY, link=True),
+    # The storefront's catalogue is public; installing is a site admin's (the override below).
+    "storefront": Access(read=ANYONE, change=ANYONE),
     # Unnamespaced pages: nobody until the table says otherwise.
     "": Access(read=NOBODY, change=NOBODY),
 }
@@ -101,6 +108,10 @@ API_DEFAULTS = {
     "/api/v1/beta-links": Access(read=SIGNED_IN, change=SIGNED_IN),
     # Private testing: a version's members (people) install it on the sites they administer.
     "/api/v1/testing": Access(read=SITE, change=SITE),
+    "/api/v1/webhooks": Access(read=VENDOR_API, change=VENDOR_API),
+    "/api/v1/deliveries": Access(read=VENDOR_API, change=VENDOR_API),
+    # The storefront's catalogue: public.
+    "/api/v1/apps": Access(read=ANYONE, change=NOBODY),
     # Downstream portals with a mirror token only.
     "/api/v1/mirror": Access(read=NOBODY, change=NOBODY),
 }
@@ -111,6 +122,13 @@ API_DEFAULTS = {
 OWN_COLLECTION_VENDOR = Access(read=SIGNED_IN | {"vendor_token", "other_vendor_token"}, change=NOBODY)
 PUBLIC = Access(read=ANYONE, change=ANYONE)
 SIGN_IN_PAGES = Access(read=ANYONE, change=ANYONE, redirects=True)
+ADMIN_SIGN_IN = Access(
+    read=ANYONE - {"vendor", "other_vendor", "site_admin", "other_site_admin"},
+    change=ANYONE - {"vendor", "other_vendor", "site_admin", "other_site_admin"},
+    redirects=True,
+)
+# allauth's pages for a signed-in person about themselves (addresses, password, two-factor, sessions).
+OWN_ACCOUNT = Access(read=SIGNED_IN, change=SIGNED_IN)
 
 OVERRIDES = {
     # Project-level pages.
@@ -120,17 +138,67 @@ OVERRIDES = {
     "api-docs": PUBLIC,
     "login": SIGN_IN_PAGES,
     "logout": SIGN_IN_PAGES,
-    "admin:login": SIGN_IN_PAGES,
-    "admin/login/": SIGN_IN_PAGES,  # the same page behind the sign-in rate limit
+    # The admin's sign-in (allauth's secure_admin_login): a signed-in person without staff status is refused.
+    "admin:login": ADMIN_SIGN_IN,
+    "admin/login/": ADMIN_SIGN_IN,  # the same page behind the sign-in rate limit
     "admin:logout": SIGN_IN_PAGES,
-    "password_reset": PUBLIC,
-    "password_reset_done": PUBLIC,
-    "password_reset_confirm": PUBLIC,
-    "password_reset_complete": PUBLIC,
-    "password_change": Access(read=SIGNED_IN, change=SIGNED_IN),
-    "password_change_done": Access(read=SIGNED_IN, change=SIGNED_IN),
+    # django-allauth: signing in, signing up, confirming an address and resetting a password are public.
+    "account_login": SIGN_IN_PAGES,
+    "account_logout": SIGN_IN_PAGES,
+    "account_signup": SIGN_IN_PAGES,
+    "account_inactive": SIGN_IN_PAGES,
+    "account_confirm_login_code": SIGN_IN_PAGES,
+    "account_email_verification_sent": SIGN_IN_PAGES,
+    # A confirmation key no address has: the page says so; confirming it (POST) is "not found".
+    "account_confirm_email": Access(read=ANYONE, change=NOBODY, redirects=True),
+    "account_reset_password": SIGN_IN_PAGES,
+    "account_reset_password_done": SIGN_IN_PAGES,
+    "account_reset_password_from_key": SIGN_IN_PAGES,
+    "account_reset_password_from_key_done": SIGN_IN_PAGES,
+    "mfa_authenticate": SIGN_IN_PAGES,
+    "account_email": OWN_ACCOUNT,
+    "account_change_password": OWN_ACCOUNT,
+    "account_set_password": OWN_ACCOUNT,
+    "account_reauthenticate": OWN_ACCOUNT,
+    "account_request_reauthentication_code": OWN_ACCOUNT,
+    "account_confirm_reauthentication_code": OWN_ACCOUNT,
+    "mfa_index": OWN_ACCOUNT,
+    "mfa_reauthenticate": OWN_ACCOUNT,
+    "mfa_activate_totp": OWN_ACCOUNT,
+    "mfa_generate_recovery_codes": OWN_ACCOUNT,
+    "mfa_list_webauthn": OWN_ACCOUNT,
+    "mfa_add_webauthn": OWN_ACCOUNT,
+    "mfa_reauthenticate_webauthn": OWN_ACCOUNT,
+    "usersessions_list": OWN_ACCOUNT,
+    # Pages about an authenticator the person has: the world's people have none, "not found" to everyone.
+    "mfa_deactivate_totp": Access(read=NOBODY, change=NOBODY),
+    "mfa_view_recovery_codes": Access(read=NOBODY, change=NOBODY),
+    "mfa_download_recovery_codes": Access(read=NOBODY, change=NOBODY),
+    # A security key by id (the world has none): a signed-in person is first asked to re-authenticate,
+    # and no key changes.
+    "mfa_remove_webauthn": Access(read=SIGNED_IN, change=NOBODY),
+    "mfa_edit_webauthn": Access(read=SIGNED_IN, change=NOBODY),
+    # Revoking the victim vendor's personal API token: only its owner.
+    "accounts:token-revoke": Access(read=frozenset({"vendor"}), change=frozenset({"vendor"})),
     # Development only: the demo connect listing's descriptor, to every caller; any other key is 404.
     "demo-descriptor": Access(read=NOBODY, change=NOBODY),
+    # Development only: the demo app's receiver of callbacks and webhooks.
+    "demo-app-callback": Access(read=NOBODY, change=NOBODY),
+    "demo-webhook": Access(read=NOBODY, change=NOBODY),
+    # The storefront: installing (and redeeming a private listing's invitation) is a site admin's decision.
+    "storefront:install": Access(read=SIGNED_IN, change=SITE),
+    "storefront:invitation": Access(read=SIGNED_IN, change=SITE),
+    # The vendor's team: its people see it, only owners invite, revoke, change roles and remove members.
+    "portal:vendor-invite": Access(read=VENDOR, change=frozenset({"vendor"})),
+    "portal:vendor-invitation-revoke": Access(read=VENDOR, change=frozenset({"vendor"})),
+    "portal:member-role": Access(read=VENDOR, change=frozenset({"vendor"})),
+    "portal:member-remove": Access(read=VENDOR, change=frozenset({"vendor"})),
+    # What the app answered to an installation's callbacks: the site's own admins only (not staff).
+    "upgrades:installation-deliveries": Access(read=SITE, change=SITE),
+    # Vendor onboarding: any signed-in person may start a vendor.
+    "portal:vendor-create": Access(read=SIGNED_IN, change=SIGNED_IN),
+    # Site onboarding: any signed-in person may register a site (it becomes theirs).
+    "upgrades:site-register": Access(read=SIGNED_IN, change=SIGNED_IN),
     # Vendor pages without a victim id: every signed-in person gets their own (or an empty) page.
     "portal:dashboard": Access(read=SIGNED_IN, change=SIGNED_IN),
     "portal:listing-create": Access(read=SIGNED_IN, change=SIGNED_IN),
@@ -189,6 +257,11 @@ OVERRIDES = {
     "POST /api/v1/sites/{id}/migrations": Access(read=NOBODY, change=SITE),
     "GET /api/v1/sites/{id}/migrations/{migration_pk}/offers": Access(read=SITE | STAFF, change=NOBODY),
     "POST /api/v1/beta-links/install": Access(read=NOBODY, change=SIGNED_IN),
+    # Installing, uninstalling, disabling and enabling are decisions: a signed-in admin of the site, no token.
+    "POST /api/v1/sites/{id}/installations": Access(read=NOBODY, change=SITE),
+    "DELETE /api/v1/sites/{id}/installations/{installation_pk}": Access(read=NOBODY, change=SITE),
+    "POST /api/v1/sites/{id}/installations/{installation_pk}/disable": Access(read=NOBODY, change=SITE),
+    "POST /api/v1/sites/{id}/installations/{installation_pk}/enable": Access(read=NOBODY, change=SITE),
     "GET /api/v1/testing/versions": Access(read=SIGNED_IN | {"vendor_token", "other_vendor_token"}, change=NOBODY),
     "GET /api/v1/testing": Access(read=SIGNED_IN | {"vendor_token", "other_vendor_token"}, change=NOBODY),
 }
@@ -343,6 +416,12 @@ def _value(name: str, before: str, route: str, t: Tenant) -> object:
         "migration_pk": t.migration.pk,
         "offer_pk": t.offer.pk,
         "request_id": t.request.pk,
+        "slug": t.listing.vendor.slug,
+        "token_pk": t.site_token_row.pk,
+        "invitation_pk": t.site_invitation.pk,
+        "uidb36": "1",
+        "event": "installed",
+        "path": "no-such-file.png",
         "uidb64": "MQ",
         "app_label": "reviews",
         "url": "no-such-page/",
@@ -353,6 +432,10 @@ def _value(name: str, before: str, route: str, t: Tenant) -> object:
     if name == "token":
         if before == "beta":
             return t.beta_token
+        if before == "vendor":
+            return t.vendor_invitation_token
+        if before == "site":
+            return t.site_invitation_token
         return t.consent_token if "consent" in route else "set-password"
     if name == "object_id" or (name == "id" and route.startswith("admin/")):
         return _admin_object_id(route, t)
@@ -366,6 +449,12 @@ def _value(name: str, before: str, route: str, t: Tenant) -> object:
         "requests": t.request.pk,
         "upgrade-requests": t.request.pk,
         "rollouts": t.rollout.pk,
+        "tokens": t.user_token.pk,
+        "invitations": t.vendor_invitation.pk,
+        "members": t.vendor_membership.pk,
+        "webhooks": t.webhook.pk,
+        "deliveries": t.delivery.pk,
+        "keys": 0,
     }
     if before in by_segment:
         return by_segment[before]
@@ -393,6 +482,12 @@ def _admin_object_id(route: str, t: Tenant) -> object:
         "upgrades.migrationoffer": t.offer,
         "upgrades.betasharelink": t.beta_link,
         "auth.user": t.vendor_user,
+        "marketplace.vendorinvitation": t.vendor_invitation,
+        "upgrades.siteinvitation": t.site_invitation,
+        "upgrades.sitetoken": t.site_token_row,
+        "upgrades.webhookendpoint": t.webhook,
+        "upgrades.delivery": t.delivery,
+        "accounts.usertoken": t.user_token,
     }
     obj = victim_objects.get(model._meta.label_lower)
     if obj is None:

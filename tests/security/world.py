@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts.invitations import invitation_link_token, invitation_max_age, invitation_secret
+from accounts.services import user_token_create
+from marketplace.models import VendorInvitation
 from tests.factories import (
     HostProductFactory,
     ListingFactory,
@@ -26,7 +29,8 @@ from tests.factories import (
 )
 from upgrades import services as upgrade_services
 from upgrades.emails import consent_link_for, consent_token
-from upgrades.models import MigrationOffer, ProductMigration, Rollout, UpgradeRequest
+from upgrades.models import MigrationOffer, ProductMigration, Rollout, SiteInvitation, UpgradeRequest
+from upgrades.services.webhooks import webhook_endpoint_create, webhook_endpoint_send_test
 from upgrades.share_links import beta_link_token
 from versions.services import version_publish
 
@@ -62,6 +66,16 @@ class Tenant:
     site_token: str
     private_vendor_text: str
     private_site_text: str
+    # Onboarding, tokens and callbacks: the rows their pages and operations point at.
+    vendor_membership: object = None
+    vendor_invitation: object = None
+    vendor_invitation_token: str = ""
+    site_invitation: object = None
+    site_invitation_token: str = ""
+    site_token_row: object = None
+    user_token: object = None
+    webhook: object = None
+    delivery: object = None
     ids: dict = field(default_factory=dict)
 
 
@@ -153,8 +167,33 @@ def make_tenant(name: str, capture) -> Tenant:
     migration = ProductMigration.objects.get(pk=migration.pk)
     offer = MigrationOffer.objects.filter(migration=migration).first()
 
-    _, site_token = upgrade_services.site_token_create(site=site, name=f"{name} CI")
+    site_token_row, site_token = upgrade_services.site_token_create(site=site, name=f"{name} CI")
     vendor_token = Token.objects.create(user=vendor_user).key
+    user_token, _ = user_token_create(user=vendor_user, name=f"{name} deploys")
+    webhook, _ = webhook_endpoint_create(
+        listing=listing, actor=vendor_user, url=f"https://{name}.example.com/hooks", events=["version.published"]
+    )
+    delivery = webhook_endpoint_send_test(endpoint=webhook, actor=vendor_user)
+
+    # Open invitations to addresses no role has: a link shows its invitation, nobody here may accept it.
+    raw, digest = invitation_secret()
+    vendor_invitation = VendorInvitation.objects.create(
+        vendor=membership.vendor,
+        email=f"newcomer@{name}.example.com",
+        digest=digest,
+        invited_by=vendor_user,
+        expires_at=timezone.now() + invitation_max_age(),
+    )
+    vendor_invitation_token = invitation_link_token(raw, kind="vendor")
+    raw, digest = invitation_secret()
+    site_invitation = SiteInvitation.objects.create(
+        site=site,
+        email=f"new-admin@{name}.example.com",
+        digest=digest,
+        invited_by=admin_user,
+        expires_at=timezone.now() + invitation_max_age(),
+    )
+    site_invitation_token = invitation_link_token(raw, kind="site")
     return Tenant(
         name=name,
         vendor_user=vendor_user,
@@ -180,6 +219,15 @@ def make_tenant(name: str, capture) -> Tenant:
         site_token=site_token,
         private_vendor_text=vendor_secret,
         private_site_text=site_secret,
+        vendor_membership=membership,
+        vendor_invitation=vendor_invitation,
+        vendor_invitation_token=vendor_invitation_token,
+        site_invitation=site_invitation,
+        site_invitation_token=site_invitation_token,
+        site_token_row=site_token_row,
+        user_token=user_token,
+        webhook=webhook,
+        delivery=delivery,
     )
 
 
