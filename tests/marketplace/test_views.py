@@ -191,14 +191,14 @@ def test_listing_form_names_no_customer_site_and_takes_site_numbers(owner, vendo
         listing_post(visibility="private", allowed_sites=f"{site.pk}, {site.pk + 1000}", vendor=vendor.pk),
     )
     assert response.status_code == 200
+    # The rule lives in the service (marketplace.services._allowed_site_ids); the form shows its message.
     assert response.context["form"].errors["allowed_sites"] == [
-        f"Allowed sites: there is no site numbered {site.pk + 1000}. "
-        "Ask the customer for the number shown on their site's page."
+        f"No site has the id {site.pk + 1000}: check the id with the site's admin; nothing changed."
     ]
     response = client_for(owner).post(
         reverse("portal:listing-create"), listing_post(visibility="private", allowed_sites="²", vendor=vendor.pk)
     )
-    assert "is not a site number" in response.context["form"].errors["allowed_sites"][0]
+    assert "is not a site id" in response.context["form"].errors["allowed_sites"][0]
     assert not Listing.objects.filter(key="time-tracker").exists()
 
 
