@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/marketplace
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help venv run migrate seed test test-sqlite test-postgres services lint format bench faults clean
+.PHONY: help venv run migrate seed test test-sqlite test-postgres fuzz matrix services lint format bench faults clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,13 @@ test-sqlite: venv ## The suite on SQLite (integration tests run in the PostgreSQ
 
 test-postgres: venv ## Database and integration tests on PostgreSQL and Redis
 	DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) -m "database or integration" $(PYTEST_ARGS)
+
+matrix: venv ## The authorization matrix alone (every route x every role; prints the request count)
+	$(PYTEST) tests/security/test_authorization_matrix.py -q -s -p no:cacheprovider $(PYTEST_ARGS) | grep -v '^$$'
+
+fuzz: venv services ## Fuzz the API from its OpenAPI schema with more cases (FUZZ_EXAMPLES=100) on PostgreSQL
+	DATABASE_URL=$(PG_URL) FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_SECONDS_PER_OPERATION=$${FUZZ_SECONDS_PER_OPERATION:-120} \
+		$(PYTEST) tests/security/test_api_fuzzing.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: venv ## ruff check and format check
 	.venv/bin/ruff check .

@@ -19,8 +19,10 @@ from storefront.serializers import AppDetailSerializer, AppSerializer, VersionSe
 from versions import policies
 
 
-class AppListApi(generics.GenericAPIView):
-    """Apps a visitor may see: filters, search (ranked on PostgreSQL), sort, pagination."""
+class AppListApi(generics.ListAPIView):
+    """Apps a visitor may see: filters, search (ranked on PostgreSQL), sort, pagination.
+
+    A ListAPIView (its own `get`), so the OpenAPI schema documents the paginated list, not one app."""
 
     permission_classes = [permissions.AllowAny]
     serializer_class = AppSerializer

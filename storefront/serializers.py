@@ -13,7 +13,7 @@ class AppSerializer(serializers.ModelSerializer):
     host_products = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
     categories = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
     version = serializers.CharField(source="version_number")
-    released_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)  # versions.Version.published_at is nullable
     active_installations = serializers.IntegerField(source="active_installs")
     icon = serializers.SerializerMethodField()
 
@@ -46,7 +46,7 @@ class ScopeSerializer(serializers.Serializer):
 
 class VersionSerializer(serializers.Serializer):
     number = serializers.CharField()
-    published_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
     update_notes = serializers.CharField()
 
 

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.TimeZoneMiddleware",
     "accounts.middleware.AdminSecondFactorMiddleware",
+    "core.middleware.ApiNotFoundMiddleware",
+    "core.middleware.RowIdRangeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

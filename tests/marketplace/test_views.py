@@ -181,6 +181,27 @@ def test_create_listing(owner, vendor):
     assert list(listing.host_products.all()) == [jira]
 
 
+def test_listing_form_names_no_customer_site_and_takes_site_numbers(owner, vendor):
+    jira = HostProductFactory(key="jira", name="Jira")
+    site = SiteFactory(host_product=jira, name="Someone Else's Secret Site")
+    html = client_for(owner).get(reverse("portal:listing-create")).content.decode()
+    assert "Someone Else" not in html
+    response = client_for(owner).post(
+        reverse("portal:listing-create"),
+        listing_post(visibility="private", allowed_sites=f"{site.pk}, {site.pk + 1000}", vendor=vendor.pk),
+    )
+    assert response.status_code == 200
+    # The rule lives in the service (marketplace.services._allowed_site_ids); the form shows its message.
+    assert response.context["form"].errors["allowed_sites"] == [
+        f"No site has the id {site.pk + 1000}: check the id with the site's admin; nothing changed."
+    ]
+    response = client_for(owner).post(
+        reverse("portal:listing-create"), listing_post(visibility="private", allowed_sites="²", vendor=vendor.pk)
+    )
+    assert "is not a site id" in response.context["form"].errors["allowed_sites"][0]
+    assert not Listing.objects.filter(key="time-tracker").exists()
+
+
 def test_create_listing_bad_key_explains_the_rule_and_saves_nothing(owner, vendor):
     response = client_for(owner).post(
         reverse("portal:listing-create"), listing_post(key="Time_Tracker", vendor=vendor.pk)

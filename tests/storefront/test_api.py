@@ -115,3 +115,16 @@ def test_the_storefront_endpoints_are_in_the_openapi_schema(api, store):
         assert path in paths, path
     assert "post" in paths["/api/v1/sites/{id}/installations"]
     assert "delete" in paths["/api/v1/sites/{id}/installations/{installation_pk}"]
+
+
+def test_the_schema_documents_the_apps_list_as_paginated_and_release_dates_as_nullable():
+    """What the API answers, found by the fuzzing: a page of apps (not one app), and apps or
+    versions without a publication date (versions.Version.published_at is nullable)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    answer = schema["paths"]["/api/v1/apps"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/PaginatedAppList"}
+    components = schema["components"]["schemas"]
+    assert components["App"]["properties"]["released_at"].get("nullable") is True
+    assert components["Version"]["properties"]["published_at"].get("nullable") is True
