@@ -18,52 +18,6 @@ from marketplace.schemes import SCHEME_CHOICES
 from marketplace.selectors import category_list, host_product_list, vendors_of
 
 
-class SiteNumbersInput(forms.TextInput):
-    """Site numbers typed in, separated by commas: the form never lists the marketplace's customers."""
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> str:
-        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name, "")]
-        return ",".join(str(v) for v in values if v not in (None, ""))
-
-    def format_value(self, value: Any) -> str | None:
-        if isinstance(value, list | tuple):
-            return ", ".join(str(getattr(v, "pk", v)) for v in value)
-        return super().format_value(value)
-
-
-class SiteNumbersField(forms.ModelMultipleChoiceField):
-    """Customer sites named by their site numbers (each site's page shows its number).
-
-    A vendor only learns the numbers its customers give it: a select listing every
-    site would show every vendor the names of every customer's sites.
-    """
-
-    widget = SiteNumbersInput
-
-    def clean(self, value: Any) -> Any:
-        text = value if isinstance(value, str) else ",".join(str(v) for v in value or ())
-        parts = [p for p in text.replace(" ", ",").split(",") if p]
-        numbers = []
-        for part in parts:
-            if not (part.isascii() and part.isdigit()) or len(part) > 18:
-                raise forms.ValidationError(
-                    f"Allowed sites: {part[:20]!r} is not a site number; give whole numbers separated by commas.",
-                    code="invalid_site_number",
-                )
-            numbers.append(int(part))
-        if not numbers:
-            return self.queryset.none()
-        found = self.queryset.filter(pk__in=numbers)
-        missing = sorted(set(numbers) - set(found.values_list("pk", flat=True)))
-        if missing:
-            raise forms.ValidationError(
-                f"Allowed sites: there is no site numbered {', '.join(map(str, missing))}. "
-                "Ask the customer for the number shown on their site's page.",
-                code="unknown_site_number",
-            )
-        return found
-
-
 class ListingForm(forms.Form):
     vendor = forms.ModelChoiceField(queryset=None, label="Vendor", empty_label=None)
     key = forms.CharField(
