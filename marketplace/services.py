@@ -548,45 +548,34 @@ def listing_invitation_revoke(*, listing: Listing, actor: Any, invitation_id: An
     return invitation
 
 
-def listing_archive(*, listing: Listing, actor: Any) -> Listing:
-    """Owners archive a listing (it is never deleted: versions and installations refer to it)."""
+def _listing_set_archived(*, listing: Listing, actor: Any, archived: bool) -> Listing:
+    """Archive or unarchive under the row lock, with its audit row; the same state again changes nothing."""
     require_vendor_owner(actor, listing.vendor_id)
     caller = listing
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        if listing.archived_at is None:
-            listing.archived_at = timezone.now()
+        if (listing.archived_at is not None) != archived:
+            listing.archived_at = timezone.now() if archived else None
             listing.save(update_fields=["archived_at", "updated_at"])
             audit_record(
                 actor=actor,
-                action="listing.archive",
+                action="listing.archive" if archived else "listing.unarchive",
                 obj=listing,
                 object_repr=listing.key,
-                from_state=LISTING_ACTIVE,
-                to_state=LISTING_ARCHIVED,
+                from_state=LISTING_ACTIVE if archived else LISTING_ARCHIVED,
+                to_state=LISTING_ARCHIVED if archived else LISTING_ACTIVE,
             )
     caller.archived_at = listing.archived_at
     return listing
+
+
+def listing_archive(*, listing: Listing, actor: Any) -> Listing:
+    """Owners archive a listing (it is never deleted: versions and installations refer to it)."""
+    return _listing_set_archived(listing=listing, actor=actor, archived=True)
 
 
 def listing_unarchive(*, listing: Listing, actor: Any) -> Listing:
-    require_vendor_owner(actor, listing.vendor_id)
-    caller = listing
-    with transaction.atomic():
-        listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        if listing.archived_at is not None:
-            listing.archived_at = None
-            listing.save(update_fields=["archived_at", "updated_at"])
-            audit_record(
-                actor=actor,
-                action="listing.unarchive",
-                obj=listing,
-                object_repr=listing.key,
-                from_state=LISTING_ARCHIVED,
-                to_state=LISTING_ACTIVE,
-            )
-    caller.archived_at = listing.archived_at
-    return listing
+    return _listing_set_archived(listing=listing, actor=actor, archived=False)
 
 
 def scope_create(
