@@ -56,6 +56,7 @@ urlpatterns = [
     path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
     path("apps/", include((storefront_urls.urlpatterns, "storefront"))),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     *versions_urls.demo_urlpatterns,
     *demo_urls.urlpatterns,
 ]

@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from django.core.signals import request_finished
+
+        from core.logging import forget_request_id
+
+        request_finished.connect(forget_request_id, dispatch_uid="core.forget_request_id")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
+from core.logging import request_id_var
+
 API_PREFIX = "/api/"
+# A proxy's request id is kept when it looks like one (no spaces or quotes to forge log lines with).
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 # Row ids are 64-bit (BigAutoField): a larger number in a URL names no row, and the database
 # would refuse to compare with it (SQLite: OverflowError; PostgreSQL: "bigint out of range").
 MAX_ROW_ID = 2**63 - 1
@@ -55,3 +61,25 @@ class RowIdRangeMiddleware:
         for name, value in kwargs.items():
             if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ROW_ID:
                 raise Http404(f"No such object: {name} {str(value)[:20]}… is larger than any id.")
+
+
+class RequestIdMiddleware:
+    """Every request gets an id, on each log line written while it is served and in X-Request-ID.
+
+    A load balancer's X-Request-ID is kept (so its logs and ours join up); otherwise a new
+    one is made. Installed with structured logs (LOG_FORMAT=json, config/settings/base.py),
+    and gunicorn's access line reads the response header (gunicorn.conf.py).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.headers.get("X-Request-ID", "")
+        request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
+        # Kept until the response is closed (core.logging.forget_request_id on request_finished):
+        # Django logs an error answer after the middleware has returned it.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,4 +1,4 @@
-"""Pages every app shares: the home page, /healthz, and the portal's view plumbing.
+"""Pages every app shares: the home page, /healthz and /readyz, and the portal's view plumbing.
 
 `portal_view` is the one place a page turns a refused request into the page a
 person sees: an ApplicationError that escapes a view gets the status of
@@ -14,10 +14,13 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from core.errors import ApplicationError, NotFound
 from core.http import status_for
 from core.models import WorkerHeartbeat
+from core.selectors import readiness_checks
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,6 +28,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
         cursor.execute("SELECT 1")
     beat = WorkerHeartbeat.objects.filter(name="celery-worker").first()
     return JsonResponse({"status": "ok", "worker_last_seen": beat.last_seen.isoformat() if beat else None})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: the database, the broker and a fresh worker heartbeat; 503 names what fails.
+
+    /healthz says this process answers (and reaches its database); /readyz says the
+    portal works end to end. The README's "Production" section says which a load
+    balancer should ask.
+    """
+    checks = readiness_checks()
+    failing = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
+    return JsonResponse(body, status=503 if failing else 200)
 
 
 PAGE_SIZE = 20

@@ -380,13 +380,27 @@ DELIVERY_JWT_ISSUER = env.str("DELIVERY_JWT_ISSUER", default="marketplace-portal
 # After a rotation the previous webhook secret keeps signing this long.
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
 
+# LOG_FORMAT=json: one JSON object per line (core.logging.JsonFormatter) from Django, gunicorn
+# (gunicorn.conf.py) and Celery (config/celery.py), each request's lines with its X-Request-ID.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+if LOG_FORMAT == "json":
+    MIDDLEWARE.insert(0, "core.middleware.RequestIdMiddleware")
+# /readyz: the worker heartbeat (beat -> broker -> a worker -> the database) counts as fresh this
+# long; a little over two missed beats of WORKER_HEARTBEAT_INTERVAL (the beat schedule below).
+WORKER_HEARTBEAT_MAX_AGE = timedelta(
+    seconds=env.float("WORKER_HEARTBEAT_MAX_AGE", default=2.5 * env.float("WORKER_HEARTBEAT_INTERVAL", default=60.0))
+)
+READYZ_BROKER_TIMEOUT = env.float("READYZ_BROKER_TIMEOUT", default=2.0)
 
 # Internal market (mirror app): the feed this portal serves, and the upstream portals it mirrors.
 MIRROR_FEED_PAGE_SIZE = env.int("MIRROR_FEED_PAGE_SIZE", default=100)

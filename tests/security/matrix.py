@@ -134,6 +134,7 @@ OVERRIDES = {
     # Project-level pages.
     "home": PUBLIC,
     "healthz": PUBLIC,
+    "readyz": PUBLIC,
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,
     "login": SIGN_IN_PAGES,

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
+from core.services import heartbeat_record
 from marketplace.models import VendorMembership
 from reviews.services import reviewers_group_sync
 from tests.security.matrix import (
@@ -133,6 +134,7 @@ def matrix(db, django_capture_on_commit_callbacks):
     victim = make_tenant("alpha", django_capture_on_commit_callbacks)
     other = make_tenant("bravo", django_capture_on_commit_callbacks)
     clients = _clients(victim, other)
+    heartbeat_record(name="celery-worker")  # /readyz answers 200 (with no heartbeat it is 503 by design)
     cache.clear()
     return Matrix(victim, clients, fingerprint())
 
