@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/marketplace
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help venv run migrate seed test test-sqlite test-postgres fuzz matrix services lint format bench faults clean
+.PHONY: help venv run serve migrate seed test test-sqlite test-postgres fuzz matrix services lint format bench faults clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ seed: migrate ## Load the demo data (idempotent)
 
 run: seed ## Set up everything and start the portal with a Celery worker and beat
 	./scripts/run.sh
+
+serve: venv ## Production profile: gunicorn, a Celery worker per queue group and beat on DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)
+	./scripts/serve.sh
 
 services: ## Start (or install) PostgreSQL, Redis and Chromium for the tests
 	./scripts/ensure_services.sh

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -325,6 +326,15 @@ CELERY_TASK_ROUTES = {
     "*.upgrade_*": {"queue": "rollouts"},
 }
 CELERY_WORKER_QUEUES = "default,email,polling,rollouts"
+# `make serve` (scripts/serve.sh) starts one worker per group: groups apart by spaces, a group's
+# queues by commas. One per queue by default, so a 100,000-installation rollout never delays an
+# e-mail or a descriptor poll; a small machine may join them ("default,email polling,rollouts").
+WORKER_QUEUE_GROUPS = env.str("WORKER_QUEUE_GROUPS", default="default email polling rollouts").split()
+_grouped = [queue for group in WORKER_QUEUE_GROUPS for queue in group.split(",")]
+if sorted(_grouped) != sorted(CELERY_WORKER_QUEUES.split(",")):
+    raise ImproperlyConfigured(
+        f"WORKER_QUEUE_GROUPS must name each queue ({CELERY_WORKER_QUEUES}) exactly once; it names {','.join(_grouped)}."
+    )
 
 # --- Marketplace policy -------------------------------------------------------
 # A connect listing's descriptor is polled at most this far apart (the seed's "every 5 hours").
