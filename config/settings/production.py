@@ -30,3 +30,10 @@ X_FRAME_OPTIONS = "DENY"
 
 # Two-factor authentication for staff, reviewers and publishing vendors (base.py: MFA_REQUIRED).
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
+
+# The cache counts the rate limits (the API's throttles, allauth's sign-in limits), so every web
+# process on every machine must share it: Redis, CACHE_URL (e.g. redis://redis.internal:6379/1),
+# or else the broker's Redis server under the key prefix "cache".
+_broker_url = env.str("CELERY_BROKER_URL", default="")
+if env.str("CACHE_URL", default="") or _broker_url.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {**env.cache_url("CACHE_URL", default=_broker_url), "KEY_PREFIX": "cache"}}
