@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -22,3 +22,12 @@ def use_structured_logs(logger, **kwargs) -> None:
         from core.logging import use_json_formatter
 
         use_json_formatter(logger)
+
+
+@beat_init.connect
+def heartbeat_at_start(sender, **kwargs) -> None:
+    """Beat sends a worker heartbeat as it starts (the schedule's first comes an interval later):
+    /readyz turns ready seconds after a start, once the path beat -> broker -> worker -> database works."""
+    from core.tasks import record_heartbeat
+
+    record_heartbeat.delay()

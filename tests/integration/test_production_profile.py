@@ -158,10 +158,9 @@ def profile(tmp_path: Path, profile_database: str, profile_redis: RedisServer) -
         "DJANGO_SECURE_PROXY_SSL_HEADER": "on",
         "DJANGO_SESSION_COOKIE_SECURE": "off",
         "DJANGO_CSRF_COOKIE_SECURE": "off",
-        # Small, on a machine the whole suite shares; a heartbeat every 2 s instead of every minute.
+        # Small: the whole suite shares this machine.
         "WEB_CONCURRENCY": "2",
         "CELERY_WORKER_CONCURRENCY": "1",
-        "WORKER_HEARTBEAT_INTERVAL": "2",
         "SERVE_STOP_TIMEOUT": "40",
     }
     log = tmp_path / "serve.log"
@@ -228,7 +227,7 @@ def test_the_production_profile_serves_signs_in_checks_updates_and_rolls_out(pro
     proxy = {"X-Forwarded-Proto": "https"}
     with httpx.Client(base_url=profile.base_url, timeout=30) as client:
         # Health and readiness answer a load balancer's plain-HTTP probe (no redirect to HTTPS);
-        # readiness waits for beat's first heartbeat through a worker.
+        # readiness waits for the heartbeat beat sends through a worker as it starts.
         health = client.get("/healthz")
         assert health.status_code == 200 and health.json()["status"] == "ok"
         ready = wait_until(lambda: (r := client.get("/readyz")).status_code == 200 and r, timeout=STEP_TIMEOUT)

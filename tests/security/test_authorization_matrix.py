@@ -13,6 +13,8 @@ matrix is not pointing at real objects).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -129,12 +131,14 @@ class Matrix:
 
 
 @pytest.fixture
-def matrix(db, django_capture_on_commit_callbacks):
+def matrix(db, django_capture_on_commit_callbacks, settings):
     make_catalogue()
     victim = make_tenant("alpha", django_capture_on_commit_callbacks)
     other = make_tenant("bravo", django_capture_on_commit_callbacks)
     clients = _clients(victim, other)
-    heartbeat_record(name="celery-worker")  # /readyz answers 200 (with no heartbeat it is 503 by design)
+    # /readyz answers 200 all through the walk (a missing or stale heartbeat is a 503 by design).
+    heartbeat_record(name="celery-worker")
+    settings.WORKER_HEARTBEAT_MAX_AGE = timedelta(days=1)
     cache.clear()
     return Matrix(victim, clients, fingerprint())
 
