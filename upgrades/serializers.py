@@ -56,6 +56,18 @@ class InstalledVersionSerializer(serializers.Serializer):
     under_test = serializers.BooleanField(
         help_text="The site runs a version before its release, as a member testing it (private testing)"
     )
+    yanked_reason = serializers.CharField(
+        required=False, help_text="Present when the vendor withdrew (yanked) this version: why"
+    )
+
+
+class MoveOffSerializer(serializers.Serializer):
+    """Why an offer moves the installation off its version (issue #16: the version was yanked)."""
+
+    code = serializers.ChoiceField(choices=[policies.VERSION_YANKED])
+    message = serializers.CharField(help_text="Why, in words, for the site's admins")
+    yank_reason = serializers.CharField(help_text="The vendor's reason for yanking")
+    installed = serializers.CharField(help_text="The yanked version's number")
 
 
 class PendingRequestSerializer(serializers.Serializer):
@@ -76,6 +88,10 @@ class UpdateOfferSerializer(serializers.Serializer):
     components = ComponentChangeSerializer(many=True, help_text="App groups only: the components it updates")
     request = PendingRequestSerializer(allow_null=True, help_text="The open upgrade request for this version")
     scheduled_at = serializers.DateTimeField(allow_null=True, help_text="When the scheduled upgrade is due")
+    move_off = MoveOffSerializer(
+        required=False,
+        help_text="Present when the installed version was yanked: this offer (maybe a lower version) moves off it",
+    )
 
 
 class SiteUpdateItemSerializer(serializers.Serializer):
