@@ -225,6 +225,22 @@ class RolloutStateSerializer(serializers.ModelSerializer):
         fields = ["id", "state"]
 
 
+class RolloutStageSerializer(serializers.ModelSerializer):
+    """Issue #16: a staged rollout's stage (1-based) and its share of installations."""
+
+    state = serializers.ChoiceField(choices=RolloutState.choices)
+    stages = serializers.ListField(child=serializers.IntegerField(), help_text="The plan's percentages")
+    stage = serializers.SerializerMethodField(help_text="The current stage, 1-based")
+    stage_percent = serializers.IntegerField(help_text="Percent of installations the current stage holds")
+
+    class Meta:
+        model = Rollout
+        fields = ["id", "state", "stages", "stage", "stage_percent", "stage_started_at", "halt_reason"]
+
+    def get_stage(self, rollout: Rollout) -> int:
+        return rollout.stage_index + 1
+
+
 # --- product migrations ------------------------------------------------------------------
 
 

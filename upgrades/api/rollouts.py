@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from core.serializers import error_responses
 from marketplace.selectors import listing_get_for_user
 from upgrades import selectors, services
-from upgrades.serializers import ListingRolloutsSerializer, RolloutStateSerializer
+from upgrades.serializers import ListingRolloutsSerializer, RolloutStageSerializer, RolloutStateSerializer
 
 
 def _rollout_data(item: dict[str, Any]) -> dict[str, Any]:
@@ -52,3 +52,15 @@ class RolloutControlApi(generics.GenericAPIView):
         else:
             rollout = services.rollout_resume(rollout=rollout, actor=request.user)
         return Response(RolloutStateSerializer(rollout).data)
+
+
+class RolloutStageAdvanceApi(generics.GenericAPIView):
+    """Issue #16: advance a running staged rollout to its next stage."""
+
+    serializer_class = RolloutStageSerializer
+
+    @extend_schema(request=None, responses={200: RolloutStageSerializer, **error_responses(400, 403, 404, 409)})
+    def post(self, request: Request, pk: int) -> Response:
+        rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
+        rollout = services.rollout_stage_advance(rollout=rollout, actor=request.user)
+        return Response(RolloutStageSerializer(rollout).data)
