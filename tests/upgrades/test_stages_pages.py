@@ -27,9 +27,7 @@ def test_vendor_publishes_in_stages_and_advances_from_the_pages(big_world, djang
     page = client.get(f"/portal/versions/{version.pk}/").content.decode()
     assert "Publish in stages" in page and 'value="1, 5, 20, 50, 100"' in page
     # A bad plan: nothing is published and the message names the rule.
-    response = client.post(
-        f"/portal/versions/{version.pk}/publish-in-stages/", {"stages": "50, 20, 100"}, follow=True
-    )
+    response = client.post(f"/portal/versions/{version.pk}/publish-in-stages/", {"stages": "50, 20, 100"}, follow=True)
     assert "larger than the one before" in response.content.decode()
     assert not StagePlan.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -53,7 +51,9 @@ def test_api_publishes_in_stages_and_advances(big_world, django_capture_on_commi
     client = APIClient()
     client.force_authenticate(big_world.vendor_user)
     response = client.post(
-        f"/api/v1/versions/{version.pk}/publish-in-stages", {"stages": [5, 100], "halt_failure_percent": 0}, format="json"
+        f"/api/v1/versions/{version.pk}/publish-in-stages",
+        {"stages": [5, 100], "halt_failure_percent": 0},
+        format="json",
     )
     assert response.status_code == 400 and response.json()
     with django_capture_on_commit_callbacks(execute=True):

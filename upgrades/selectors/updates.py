@@ -124,7 +124,8 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
 
 def _move_off_offers(site: Site, installations: list[Installation], allowed_listing_ids: set[int]) -> dict:
     """Issue #16: for installations on a yanked version, the newest released version that is not
-    yanked and reaches them (even a lower one; stages do not hold a way off back), with the reason."""
+    yanked and reaches them (even a lower one; a version rolling out in stages only once their stage
+    came), with the reason."""
     catalogue = scope_catalogue()
     candidates = (
         Version.objects.filter(
@@ -132,6 +133,7 @@ def _move_off_offers(site: Site, installations: list[Installation], allowed_list
             state__in=policies.RELEASED_STATES,
             yank__isnull=True,
         )
+        .annotate(stage_rollout_limit=F("rollout__bucket_limit"), stage_plan_stages=F("stage_plan__stages"))
         .only(*CANDIDATE_FIELDS)
         .order_by("listing_id", "-sort_key")
     )
@@ -143,7 +145,14 @@ def _move_off_offers(site: Site, installations: list[Installation], allowed_list
         installation.site = site
         listing = installation.listing
         for version in by_listing.get(listing.pk, ()):
-            if version.pk == installation.version_id or not policies.version_reaches(
+            if version.pk == installation.version_id:
+                continue
+            limit = policies.stage_limit(
+                rollout_limit=version.stage_rollout_limit, plan_stages=version.stage_plan_stages
+            )
+            if not policies.stage_reached(installation.pk, version.pk, limit):
+                continue
+            if not policies.version_reaches(
                 version,
                 listing=listing,
                 installation=installation,

@@ -210,3 +210,27 @@ def test_vendor_portal_buttons(world):
     assert "is yanked" in html and "Leaks tokens." in html and "Un-yank" in html
     client.post(f"/portal/versions/{world.v1.pk}/unyank/")
     assert not VersionYank.objects.exists()
+
+
+def test_the_way_off_respects_a_staged_rollout(catalogue, django_capture_on_commit_callbacks):
+    from tests.upgrades.world import make_world
+    from versions.services.stages import version_publish_in_stages
+
+    world = make_world(sites=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        v101 = world.publish("1.0.1")
+    with django_capture_on_commit_callbacks(execute=True):
+        version_yank(version=v101, actor=world.vendor_user, reason="drops columns")
+    v110 = VersionFactory(listing=world.listing, number="1.1.0", scopes=list(world.v1.scopes), state="approved")
+    with django_capture_on_commit_callbacks(execute=True):
+        version_publish_in_stages(version=v110, actor=world.vendor_user, stages=[40, 100])
+    limit = policies.stage_bucket_limit(40)
+    for installation in Installation.objects.filter(listing=world.listing).select_related("site"):
+        update = _item(installation.site)["update"]
+        if installation.version_id == v110.pk:
+            assert update is None  # its stage came and it moved
+            continue
+        assert installation.version_id == v101.pk
+        assert not policies.stage_reached(installation.pk, v110.pk, limit)
+        assert update["number"] == "1.0.0" and update["move_off"]["code"] == "version_yanked"
+    assert Installation.objects.filter(version=v110).exists()
