@@ -197,12 +197,25 @@ class RolloutCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+class RolloutStagesSerializer(serializers.Serializer):
+    """Issue #16: where a rollout in stages is."""
+
+    stages = serializers.ListField(child=serializers.IntegerField(), help_text="The plan's percentages")
+    stage = serializers.IntegerField(help_text="The current stage, 1-based")
+    percent = serializers.IntegerField(help_text="Percent of installations the current stage holds")
+    started_at = serializers.DateTimeField(allow_null=True, help_text="When the current stage began")
+    advance_every_hours = serializers.IntegerField(allow_null=True, help_text="null: advanced by hand")
+    halt_failure_percent = serializers.IntegerField(allow_null=True, help_text="null: never halts by itself")
+    halt_reason = serializers.CharField(allow_blank=True, help_text="Why it halted by itself, if it did")
+
+
 class RolloutOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.CharField(help_text="The version's number")
     state = serializers.ChoiceField(choices=RolloutState.choices)
     created_at = serializers.DateTimeField()
     counts = RolloutCountsSerializer()
+    staged = RolloutStagesSerializer(required=False, help_text="Present when the rollout goes in stages")
 
 
 class VersionAdoptionSerializer(serializers.Serializer):

@@ -72,3 +72,18 @@ def test_api_publishes_in_stages_and_advances(big_world, django_capture_on_commi
     assert response.status_code == 200
     assert response.json()["stage"] == 2 and response.json()["stage_percent"] == 50
     assert response.json()["stages"] == [5, 50, 100]
+
+
+def test_the_listing_rollouts_api_says_where_a_staged_rollout_is(big_world, django_capture_on_commit_callbacks):
+    version = VersionFactory(listing=big_world.listing, number="1.0.1", scopes=["read:jira-work"], state="approved")
+    client = APIClient()
+    client.force_authenticate(big_world.vendor_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/api/v1/versions/{version.pk}/publish-in-stages",
+            {"stages": [5, 50, 100], "halt_failure_percent": 10},
+            format="json",
+        )
+    [rollout] = client.get(f"/api/v1/listings/{big_world.listing.key}/rollouts").json()["rollouts"]
+    assert rollout["staged"]["stages"] == [5, 50, 100] and rollout["staged"]["stage"] == 1
+    assert rollout["staged"]["percent"] == 5 and rollout["staged"]["halt_failure_percent"] == 10

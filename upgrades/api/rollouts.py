@@ -19,7 +19,18 @@ from upgrades.serializers import ListingRolloutsSerializer, RolloutStageSerializ
 def _rollout_data(item: dict[str, Any]) -> dict[str, Any]:
     r, p = item["rollout"], item["progress"]
     counts = {k: p[k] for k in ("applied", "scheduled", "awaiting_consent", "rejected", "failed", "expired", "total")}
-    return {"id": r.pk, "version": r.version.number, "state": r.state, "created_at": r.created_at, "counts": counts}
+    data = {"id": r.pk, "version": r.version.number, "state": r.state, "created_at": r.created_at, "counts": counts}
+    if r.stages:  # issue #16: a rollout in stages says where it is
+        data["staged"] = {
+            "stages": r.stages,
+            "stage": r.stage_index + 1,
+            "percent": r.stage_percent,
+            "started_at": r.stage_started_at,
+            "advance_every_hours": r.advance_every_hours,
+            "halt_failure_percent": r.halt_failure_percent,
+            "halt_reason": r.halt_reason,
+        }
+    return data
 
 
 class ListingRolloutsApi(generics.GenericAPIView):
