@@ -28,7 +28,8 @@ def test_vendor_publishes_in_stages_and_advances_from_the_pages(big_world, djang
     assert "Publish in stages" in page and 'value="1, 5, 20, 50, 100"' in page
     # A bad plan: nothing is published and the message names the rule.
     response = client.post(f"/portal/versions/{version.pk}/publish-in-stages/", {"stages": "50, 20, 100"}, follow=True)
-    assert "larger than the one before" in response.content.decode()
+    html = response.content.decode()
+    assert "larger than the one before" in html and 'id="id_stages_error"' in html  # beside its field
     assert not StagePlan.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

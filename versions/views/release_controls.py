@@ -23,6 +23,11 @@ def _int_or_none(raw: str | None, field: str) -> int | None:
     return int(raw)
 
 
+def _error(request: HttpRequest, exc: ApplicationError) -> None:
+    """The message on top of the page, and beside its field (the include reads the field from the tag)."""
+    messages.error(request, exc.message, extra_tags=f"field-{exc.field}" if exc.field else "")
+
+
 @portal_view
 @require_POST
 def version_publish_staged(request: HttpRequest, pk: int) -> HttpResponse:
@@ -36,7 +41,7 @@ def version_publish_staged(request: HttpRequest, pk: int) -> HttpResponse:
             halt_failure_percent=_int_or_none(request.POST.get("halt_failure_percent"), "halt_failure_percent"),
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        _error(request, exc)
         return redirect("portal:version-detail", pk=version.pk)
     messages.success(request, f"{version} is published: its rollout goes in stages, starting with the first.")
     return redirect("upgrades:listing-rollouts", key=version.listing.key)
@@ -49,7 +54,7 @@ def version_yank_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         version_yank(version=version, actor=request.user, reason=request.POST.get("reason", ""))
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        _error(request, exc)
     else:
         messages.success(request, f"{version} is yanked: nobody is offered it or can install it any more.")
     return redirect("portal:version-detail", pk=version.pk)

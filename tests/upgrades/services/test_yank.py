@@ -135,6 +135,7 @@ def test_the_update_check_api_and_the_site_page_show_the_reason(world, django_ca
     page.force_login(world.admins[0].user)
     html = page.get(f"/upgrades/sites/{site.pk}/").content.decode()
     assert "Withdrawn by its vendor" in html and "Corrupts boards on save." in html and "back to 1.0.0" in html
+    assert "Move to 1.0.0" in html  # the button says where it goes
 
 
 def test_nobody_installs_a_yanked_version_from_the_storefront(world, django_capture_on_commit_callbacks):
@@ -204,7 +205,7 @@ def test_vendor_portal_buttons(world):
     page = client.get(f"/portal/versions/{world.v1.pk}/").content.decode()
     assert "Yank 1.0.0" in page and "data-confirm" in page
     response = client.post(f"/portal/versions/{world.v1.pk}/yank/", {"reason": ""}, follow=True)
-    assert "Say why" in response.content.decode() and not VersionYank.objects.exists()
+    assert 'id="id_reason_error"' in response.content.decode() and not VersionYank.objects.exists()
     response = client.post(f"/portal/versions/{world.v1.pk}/yank/", {"reason": "Leaks tokens."}, follow=True)
     html = response.content.decode()
     assert "is yanked" in html and "Leaks tokens." in html and "Un-yank" in html
