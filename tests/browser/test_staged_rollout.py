@@ -43,7 +43,7 @@ def test_vendor_publishes_in_stages_and_advances_the_rollout(page):
     expect(page.get_by_role("heading", name="Publish in stages")).to_be_visible()
     page.get_by_label("Stages (percent of installations)").fill("25, 60, 100")
     page.get_by_label("Halt when failures reach").fill("30")
-    page.get_by_role("button", name="Publish in stages").click()
+    page.get_by_role("button", name="Roll out in stages").click()
 
     expect(page).to_have_url(re.compile(rf"/upgrades/listings/{world.listing.key}/rollouts/$"))
     stages = page.locator(".rollout-stages")
