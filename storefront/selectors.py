@@ -26,7 +26,10 @@ RUNNING_STATES = (InstallationState.ACTIVE, InstallationState.PENDING_CONSENT)
 
 
 def _live_versions() -> QuerySet[Version]:
-    return Version.objects.filter(listing_id=OuterRef("pk"), state=policies.PUBLISHED, channel="release")
+    # A yanked live version (issue #16) is installable by nobody: the app leaves the storefront until the next one.
+    return Version.objects.filter(
+        listing_id=OuterRef("pk"), state=policies.PUBLISHED, channel="release", yank__isnull=True
+    )
 
 
 def _admin_site_ids(user: Any) -> QuerySet[SiteAdmin]:

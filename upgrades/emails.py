@@ -345,3 +345,40 @@ def site_invitation_context(invitation, link_token: str) -> dict:
         "link_url": settings.PORTAL_BASE_URL + reverse("invitations:site", args=[link_token]),
         "portal_url": settings.PORTAL_BASE_URL,
     }
+
+
+def send_stage_halted_email(rollout_id: int):
+    """Tell the vendor a staged rollout halted by itself (its stage failed too often): once per halt."""
+    from core.emails import vendor_recipients
+    from upgrades.models import Rollout, RolloutState
+
+    rollout = Rollout.objects.select_related("listing__vendor", "version").filter(pk=rollout_id).first()
+    if rollout is None or rollout.state != RolloutState.HALTED or not rollout.halt_reason:
+        return None
+    listing = rollout.listing
+
+    def claim() -> Rollout | None:
+        locked = Rollout.objects.select_for_update().filter(pk=rollout_id, state=RolloutState.HALTED).first()
+        if locked is None or (
+            locked.halt_notified_at and locked.halted_at and locked.halt_notified_at >= locked.halted_at
+        ):
+            return None
+        return locked
+
+    def mark_sent(locked: Rollout) -> None:
+        Rollout.objects.filter(pk=locked.pk).update(halt_notified_at=timezone.now())
+
+    path = reverse("upgrades:listing-rollouts", kwargs={"key": listing.key})
+    return send_email_once(
+        claim=claim,
+        to=vendor_recipients(listing.vendor),
+        subject=f"[Marketplace] The rollout of {listing.name} {rollout.version.number} halted by itself",
+        template="emails/stage_halted",
+        context={
+            "listing": listing,
+            "rollout": rollout,
+            "rollouts_url": f"{settings.PORTAL_BASE_URL}{path}",
+        },
+        mark_sent=mark_sent,
+        message_key=f"stage-halted.{rollout.pk}.{int(rollout.halted_at.timestamp()) if rollout.halted_at else 0}",
+    )

@@ -286,12 +286,40 @@ class Rollout(ProtectedStateMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     halted_at = models.DateTimeField(null=True, blank=True)
+    # --- stages (issue #16; upgrades.services.stages) ---------------------------------------
+    # Copied from the version's StagePlan when the rollout starts; [] = everybody at once.
+    stages = models.JSONField(default=list, blank=True)
+    stage_index = models.PositiveSmallIntegerField(default=0)
+    # Installations whose bucket (versions.policies.stage_bucket) is below this are in the stage.
+    bucket_limit = models.PositiveIntegerField(default=10_000)
+    stage_started_at = models.DateTimeField(null=True, blank=True)
+    advance_every_hours = models.PositiveIntegerField(null=True, blank=True)
+    halt_failure_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Why the rollout last halted by itself (a stage's failure rate); "" when a person halted it.
+    halt_reason = models.CharField(max_length=255, blank=True)
+    # When the vendor was e-mailed about that halt (once per halt: send_email_once's record).
+    halt_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(bucket_limit__lte=10_000), name="rollout_bucket_limit_range"),
+        ]
 
     def __str__(self) -> str:
         return f"rollout of version {self.version_id} ({self.state})"
+
+    @property
+    def is_staged(self) -> bool:
+        return bool(self.stages)
+
+    @property
+    def stage_percent(self) -> int:
+        return self.stages[self.stage_index] if self.stages else 100
+
+    @property
+    def is_last_stage(self) -> bool:
+        return not self.stages or self.stage_index >= len(self.stages) - 1
 
     @transition(field=state, source=RolloutState.RUNNING, target=RolloutState.HALTED)
     def halt(self, actor: object = None) -> None:

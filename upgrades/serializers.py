@@ -56,6 +56,18 @@ class InstalledVersionSerializer(serializers.Serializer):
     under_test = serializers.BooleanField(
         help_text="The site runs a version before its release, as a member testing it (private testing)"
     )
+    yanked_reason = serializers.CharField(
+        required=False, help_text="Present when the vendor withdrew (yanked) this version: why"
+    )
+
+
+class MoveOffSerializer(serializers.Serializer):
+    """Why an offer moves the installation off its version (issue #16: the version was yanked)."""
+
+    code = serializers.ChoiceField(choices=[policies.VERSION_YANKED])
+    message = serializers.CharField(help_text="Why, in words, for the site's admins")
+    yank_reason = serializers.CharField(help_text="The vendor's reason for yanking")
+    installed = serializers.CharField(help_text="The yanked version's number")
 
 
 class PendingRequestSerializer(serializers.Serializer):
@@ -76,6 +88,10 @@ class UpdateOfferSerializer(serializers.Serializer):
     components = ComponentChangeSerializer(many=True, help_text="App groups only: the components it updates")
     request = PendingRequestSerializer(allow_null=True, help_text="The open upgrade request for this version")
     scheduled_at = serializers.DateTimeField(allow_null=True, help_text="When the scheduled upgrade is due")
+    move_off = MoveOffSerializer(
+        required=False,
+        help_text="Present when the installed version was yanked: this offer (maybe a lower version) moves off it",
+    )
 
 
 class SiteUpdateItemSerializer(serializers.Serializer):
@@ -181,12 +197,25 @@ class RolloutCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+class RolloutStagesSerializer(serializers.Serializer):
+    """Issue #16: where a rollout in stages is."""
+
+    stages = serializers.ListField(child=serializers.IntegerField(), help_text="The plan's percentages")
+    stage = serializers.IntegerField(help_text="The current stage, 1-based")
+    percent = serializers.IntegerField(help_text="Percent of installations the current stage holds")
+    started_at = serializers.DateTimeField(allow_null=True, help_text="When the current stage began")
+    advance_every_hours = serializers.IntegerField(allow_null=True, help_text="null: advanced by hand")
+    halt_failure_percent = serializers.IntegerField(allow_null=True, help_text="null: never halts by itself")
+    halt_reason = serializers.CharField(allow_blank=True, help_text="Why it halted by itself, if it did")
+
+
 class RolloutOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     version = serializers.CharField(help_text="The version's number")
     state = serializers.ChoiceField(choices=RolloutState.choices)
     created_at = serializers.DateTimeField()
     counts = RolloutCountsSerializer()
+    staged = RolloutStagesSerializer(required=False, help_text="Present when the rollout goes in stages")
 
 
 class VersionAdoptionSerializer(serializers.Serializer):
@@ -207,6 +236,22 @@ class RolloutStateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rollout
         fields = ["id", "state"]
+
+
+class RolloutStageSerializer(serializers.ModelSerializer):
+    """Issue #16: a staged rollout's stage (1-based) and its share of installations."""
+
+    state = serializers.ChoiceField(choices=RolloutState.choices)
+    stages = serializers.ListField(child=serializers.IntegerField(), help_text="The plan's percentages")
+    stage = serializers.SerializerMethodField(help_text="The current stage, 1-based")
+    stage_percent = serializers.IntegerField(help_text="Percent of installations the current stage holds")
+
+    class Meta:
+        model = Rollout
+        fields = ["id", "state", "stages", "stage", "stage_percent", "stage_started_at", "halt_reason"]
+
+    def get_stage(self, rollout: Rollout) -> int:
+        return rollout.stage_index + 1
 
 
 # --- product migrations ------------------------------------------------------------------

@@ -142,3 +142,25 @@ def send_site_invitation(invitation_id: int, link_token: str) -> None:
     from upgrades.services import site_invitation_send
 
     site_invitation_send(invitation_id=invitation_id, link_token=link_token)
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.rollout_stages_tick")
+def rollout_stages_tick() -> dict[str, list[int]]:
+    """Beat: halt staged rollouts whose stage fails too often; advance those whose stage time came."""
+    from upgrades.services.stages import rollout_stages_tick as tick
+
+    return tick()
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_stage_halted_email")
+def send_stage_halted_email(rollout_id: int) -> bool:
+    from upgrades.emails import send_stage_halted_email as send
+
+    return send(rollout_id) is not None
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.version_yanked_followup")
+def version_yanked_followup(version_id: int) -> dict[str, int]:
+    from upgrades.services.stages import version_yanked_followup as followup
+
+    return followup(version_id=version_id)

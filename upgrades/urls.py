@@ -60,6 +60,7 @@ urlpatterns = [
     path("listings/<str:key>/rollouts/", rollouts.listing_rollouts, name="listing-rollouts"),
     path("rollouts/<int:pk>/halt/", rollouts.rollout_control, {"action": "halt"}, name="rollout-halt"),
     path("rollouts/<int:pk>/resume/", rollouts.rollout_control, {"action": "resume"}, name="rollout-resume"),
+    path("rollouts/<int:pk>/advance/", rollouts.rollout_advance, name="rollout-advance"),  # issue #16
     # OCP beta share links: the page a vendor's signed link opens.
     path("beta/<str:token>/", beta.beta_link, name="beta-link"),
     # Private testing: a version's members see and install it before it is published.
@@ -140,6 +141,7 @@ api_urlpatterns = [
     path(
         "rollouts/<int:pk>/resume", rollouts_api.RolloutControlApi.as_view(action="resume"), name="api-rollout-resume"
     ),
+    path("rollouts/<int:pk>/advance", rollouts_api.RolloutStageAdvanceApi.as_view(), name="api-rollout-advance"),
     path("versions/<int:pk>/beta-links", beta_api.VersionBetaLinksApi.as_view(), name="api-version-beta-links"),
     path(
         "versions/<int:pk>/beta-links/<int:link_pk>",

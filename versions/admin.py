@@ -1,7 +1,9 @@
 """Versions in the admin: read-only snapshots. Changes go through the services
 (the reviewer workspace adds the review actions; staff publish approved versions here)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -17,6 +19,7 @@ from versions.models import (
     Version,
     VersionTransition,
 )
+from versions.services.yanks import version_unyank, version_yank
 
 
 class VersionTransitionInline(admin.TabularInline):
@@ -29,6 +32,12 @@ class VersionTransitionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class VersionActionForm(ActionForm):
+    """The changelist's action bar, with the reason a yank requires (issue #16)."""
+
+    reason = forms.CharField(required=False, max_length=500, label="Reason (for Yank)")
 
 
 @admin.register(Version)
@@ -48,7 +57,8 @@ class VersionAdmin(admin.ModelAdmin):
     search_fields = ["listing__key", "listing__name", "number"]
     list_select_related = ["listing"]
     inlines = [VersionTransitionInline]
-    actions = ["publish_selected"]
+    actions = ["publish_selected", "yank_selected", "unyank_selected"]
+    action_form = VersionActionForm
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -75,6 +85,34 @@ class VersionAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"Published {', '.join(published)}: the rollouts to customer sites start.", messages.SUCCESS
             )
+
+    # --- yank (issue #16): staff withdraw released versions, through versions.services.yanks ----------
+
+    def _each(self, request, queryset, call, done: str) -> None:
+        changed = []
+        for version in queryset.select_related("listing").order_by("listing_id", "sort_key"):
+            try:
+                call(version)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                changed.append(str(version))
+        if changed:
+            self.message_user(request, f"{done}: {', '.join(changed)}.", messages.SUCCESS)
+
+    @admin.action(description="Yank the selected released versions (give the reason above)")
+    def yank_selected(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._each(
+            request,
+            queryset,
+            lambda v: version_yank(version=v, actor=request.user, reason=reason),
+            "Yanked (offered to nobody, installable by nobody)",
+        )
+
+    @admin.action(description="Un-yank the selected versions")
+    def unyank_selected(self, request, queryset):
+        self._each(request, queryset, lambda v: version_unyank(version=v, actor=request.user), "Un-yanked")
 
     @admin.display(description="review")
     def review_page(self, obj):

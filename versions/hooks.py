@@ -4,7 +4,8 @@
 here. Two events of a version's life start work up there:
 
 - a version was published: its rollout to customer sites starts (upgrades);
-- a reviewer approved or rejected a version: the vendor is e-mailed (reviews).
+- a reviewer approved or rejected a version: the vendor is e-mailed (reviews);
+- a version was yanked: its rollout halts and its open upgrades and requests close (upgrades).
 
 Either also fires the vendor's webhooks (version.published, version.approved,
 version.rejected) through upgrades' webhook task.
@@ -47,3 +48,10 @@ def review_decided(*, transition_id: int) -> None:
     if decided and decided[1] in ("approved", "rejected"):
         event = f"version.{decided[1]}"
         transaction.on_commit(partial(webhook_version_event.delay, decided[0], event), robust=True)
+
+
+def version_yanked(*, version_id: int) -> None:
+    """Halt the yanked version's rollout and close the work still open towards it, once the yank commits."""
+    from upgrades.tasks import version_yanked_followup
+
+    transaction.on_commit(partial(version_yanked_followup.delay, version_id), robust=True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from core.errors import ApplicationError, TransitionNotAllowed
@@ -670,3 +671,138 @@ def component_changes(
         for name in sorted(before.keys() | after.keys())
         if before.get(name) != after.get(name)
     ]
+
+
+# --- staged rollouts (pure) --------------------------------------------------------------------
+#
+# A staged rollout offers a version to a growing share of installations: 1 %, then 5 %, and so
+# on. Which installations are in the share is decided by a bucket 0..STAGE_BUCKETS-1 computed
+# from the installation's id and the version's id alone: the same pair always lands in the same
+# bucket, so a stage (every bucket below its limit) never shrinks, a halted and resumed rollout
+# picks up exactly the installations it had, and another version picks other early adopters.
+#
+# The hash is integer arithmetic only (two MINSTD steps, a Lehmer generator modulo the prime
+# 2**31 - 1), every intermediate below 2**63, so the rollout's chunk query computes the same
+# bucket in SQL on SQLite and PostgreSQL (upgrades.selectors.stages.stage_bucket_expression).
+
+STAGE_BUCKETS = 10_000
+STAGE_HASH_MODULUS = 2_147_483_647
+STAGE_HASH_MULTIPLIER = 48_271
+# What the publish form proposes.
+DEFAULT_STAGES = (1, 5, 20, 50, 100)
+STAGES_MAX = 10
+STAGE_ADVANCE_HOURS_MAX = 24 * 30
+
+
+def stage_bucket(installation_id: int, version_id: int) -> int:
+    """The installation's bucket (0..9999) for this version's staged rollout."""
+    h = (installation_id * STAGE_HASH_MULTIPLIER + version_id) % STAGE_HASH_MODULUS
+    return (h * STAGE_HASH_MULTIPLIER) % STAGE_HASH_MODULUS % STAGE_BUCKETS
+
+
+def stage_bucket_limit(percent: int | float) -> int:
+    """Buckets below this limit are in a stage of `percent` % (100 % is every bucket)."""
+    return min(STAGE_BUCKETS, max(0, round(percent * STAGE_BUCKETS / 100)))
+
+
+def stage_limit(*, rollout_limit: int | None, plan_stages: Iterable[int] | None) -> int:
+    """The bucket limit a version is offered under: its rollout's current stage; before its rollout
+    exists (the start task is queued), the first stage of its plan; unstaged, every bucket."""
+    if rollout_limit is not None:
+        return rollout_limit
+    stages = list(plan_stages or ())
+    return stage_bucket_limit(stages[0]) if stages else STAGE_BUCKETS
+
+
+def stage_reached(installation_id: int, version_id: int, limit: int) -> bool:
+    """Has the rollout's stage come to this installation? (The update check's rule.)"""
+    return limit >= STAGE_BUCKETS or stage_bucket(installation_id, version_id) < limit
+
+
+def stage_plan_check(
+    stages: Iterable[Any], *, advance_every_hours: Any = None, halt_failure_percent: Any = None
+) -> list[int]:
+    """The stages as whole percentages, or ApplicationError naming the field and the rule.
+
+    Stages grow strictly, lie in 1..100 and end at 100 (a rollout in stages still reaches
+    everybody in the end); 2 to STAGES_MAX of them. The advance interval (hours) is empty
+    (manual Advance only) or 1..STAGE_ADVANCE_HOURS_MAX; the failure threshold (percent of
+    attempted upgrades in a stage) is empty (never halts by itself) or 1..100.
+    """
+    raw = list(stages)
+    try:
+        values = [int(str(s).strip().rstrip("%")) for s in raw if str(s).strip()]
+    except ValueError:
+        raise ApplicationError(
+            "Stages are whole percentages separated by commas, for example 1, 5, 20, 50, 100.", field="stages"
+        ) from None
+    if len(values) < 2 or len(values) > STAGES_MAX:
+        raise ApplicationError(
+            f"Give between 2 and {STAGES_MAX} stages, for example 1, 5, 20, 50, 100.", field="stages"
+        )
+    if any(v < 1 or v > 100 for v in values):
+        raise ApplicationError("Each stage is a percentage between 1 and 100.", field="stages")
+    if any(b <= a for a, b in pairwise(values)):
+        raise ApplicationError("Each stage must be larger than the one before (a stage never shrinks).", field="stages")
+    if values[-1] != 100:
+        raise ApplicationError(
+            "The last stage must be 100 % so the version reaches every installation.", field="stages"
+        )
+    if advance_every_hours not in (None, "") and not (1 <= int(advance_every_hours) <= STAGE_ADVANCE_HOURS_MAX):
+        raise ApplicationError(
+            f"Advance every 1 to {STAGE_ADVANCE_HOURS_MAX} hours, or leave it empty to advance by hand.",
+            field="advance_every_hours",
+        )
+    if halt_failure_percent not in (None, "") and not (1 <= int(halt_failure_percent) <= 100):
+        raise ApplicationError(
+            "The failure threshold is a percentage between 1 and 100, or empty to never halt by itself.",
+            field="halt_failure_percent",
+        )
+    return values
+
+
+def stage_failure_halts(*, failed: int, attempted: int, threshold_percent: int | None) -> bool:
+    """Does a stage halt by itself? When its failed upgrades reach `threshold_percent` % of the
+    upgrades attempted (applied or failed) in it; no threshold, or nothing attempted yet: never."""
+    if not threshold_percent or attempted <= 0:
+        return False
+    return failed * 100 >= threshold_percent * attempted
+
+
+# --- yank (pure) ---------------------------------------------------------------------------------
+#
+# A yanked version is offered to nobody and installable by nobody (update check, rollout,
+# storefront, share links). Installations running it are offered the newest released version
+# that is not yanked, even a lower one: a "move off" offer that says why.
+
+YANK_REASON_MAX = 500
+VERSION_YANKED = "version_yanked"
+
+
+def yank_reason_check(reason: str | None) -> str:
+    """The vendor's reason, stripped; it shows to site admins and in the update check."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the version is yanked: site admins running it read this.", field="reason")
+    if len(reason) > YANK_REASON_MAX:
+        raise ApplicationError(f"The reason is at most {YANK_REASON_MAX} characters.", field="reason")
+    return reason
+
+
+def yank_refusal(*, name: str, number: str, yanked: bool) -> str:
+    """'' unless the version is yanked; then why it can't be installed."""
+    return f"{name} {number} was withdrawn by its vendor (yanked), so it can't be installed." if yanked else ""
+
+
+def move_off_offer(*, installed_number: str, yank_reason: str, target_number: str, target_is_lower: bool) -> dict:
+    """The reason code and message of an offer that moves an installation off a yanked version."""
+    direction = "back to" if target_is_lower else "to"
+    return {
+        "code": VERSION_YANKED,
+        "message": (
+            f"{installed_number} was withdrawn by its vendor: {yank_reason} "
+            f"Move {direction} {target_number}, the newest version still offered."
+        ),
+        "yank_reason": yank_reason,
+        "installed": installed_number,
+    }

@@ -172,3 +172,37 @@ class ShareOutputSerializer(serializers.Serializer):
         many=True, help_text="Empty when no component changed: then no site is offered the version"
     )
     version = VersionOutputSerializer()
+
+
+# --- release controls (issue #16): publish in stages, yank ------------------------------------
+
+
+class PublishInStagesInputSerializer(serializers.Serializer):
+    """Checked by versions.policies.stage_plan_check, which names the field and the rule."""
+
+    stages = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Growing percentages ending at 100, e.g. [1, 5, 20, 50, 100]"
+    )
+    advance_every_hours = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Advance to the next stage after this many hours; null: by hand"
+    )
+    halt_failure_percent = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Halt the rollout when this % of a stage's attempted upgrades failed; null: never by itself",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class YankInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required: why; site admins running it read this"
+    )
+
+
+class VersionYankOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The version's id")
+    number = serializers.CharField()
+    yanked = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    yanked_at = serializers.DateTimeField(allow_null=True)

@@ -3,7 +3,8 @@
 from django.urls import path
 
 from versions import api
-from versions.views import automatic, listings
+from versions.api import release_controls as release_api
+from versions.views import automatic, listings, release_controls
 from versions.views import versions as version_views
 
 portal_urlpatterns = [
@@ -33,6 +34,12 @@ portal_urlpatterns = [
     path("versions/<int:pk>/withdraw/", version_views.version_withdraw, name="version-withdraw"),
     path("versions/<int:pk>/publish/", version_views.version_publish, name="version-publish"),
     path("versions/<int:pk>/duplicate/", version_views.version_duplicate, name="version-duplicate"),
+    # Release controls (issue #16): publish in stages, yank, un-yank.
+    path(
+        "versions/<int:pk>/publish-in-stages/", release_controls.version_publish_staged, name="version-publish-staged"
+    ),
+    path("versions/<int:pk>/yank/", release_controls.version_yank_view, name="version-yank"),
+    path("versions/<int:pk>/unyank/", release_controls.version_unyank_view, name="version-unyank"),
 ]
 
 api_urlpatterns = [
@@ -44,6 +51,14 @@ api_urlpatterns = [
         path(f"versions/<int:pk>/{name}", api.VersionTransitionApi.as_view(transition=name), name=f"api-version-{name}")
         for name in api.VENDOR_TRANSITIONS
     ],
+    # Release controls (issue #16).
+    path(
+        "versions/<int:pk>/publish-in-stages",
+        release_api.VersionPublishInStagesApi.as_view(),
+        name="api-version-publish-staged",
+    ),
+    path("versions/<int:pk>/yank", release_api.VersionYankApi.as_view(), name="api-version-yank"),
+    path("versions/<int:pk>/unyank", release_api.VersionUnyankApi.as_view(), name="api-version-unyank"),
     # Automatic versions: the descriptor pre-flight, forge deploys, and bundle app-group shares.
     path("descriptors/diff", api.DescriptorDiffApi.as_view(), name="api-descriptor-diff"),
     path("listings/<slug:key>/deploys", api.DeployCreateApi.as_view(), name="api-listing-deploys"),

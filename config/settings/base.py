@@ -444,4 +444,6 @@ CELERY_BEAT_SCHEDULE = {
     "upgrades-licences-expire": {"task": "upgrades.tasks.licences_expire", "schedule": 15 * 60.0},
     # Sync the upstream portals this portal mirrors.
     "mirror-poll-sources": {"task": "mirror.tasks.poll_mirror_sources", "schedule": MIRROR_SYNC_INTERVAL},
+    # Staged rollouts: halt a stage failing too often (the vendor is e-mailed), advance stages whose time came.
+    "upgrades-rollout-stages": {"task": "upgrades.tasks.rollout_stages_tick", "schedule": 60.0},
 }

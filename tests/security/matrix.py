@@ -218,6 +218,16 @@ OVERRIDES = {
     "upgrades:listing-rollouts": Access(read=VENDOR, change=VENDOR),
     "upgrades:rollout-halt": Access(read=VENDOR, change=VENDOR),
     "upgrades:rollout-resume": Access(read=VENDOR, change=VENDOR),
+    # Issue #16: advancing a staged rollout is the vendor's; publishing in stages, yanking and un-yanking a
+    # version too (staff yank in the admin, through the Version changelist's actions).
+    "upgrades:rollout-advance": Access(read=VENDOR, change=VENDOR),
+    "portal:version-publish-staged": Access(read=VENDOR, change=VENDOR),
+    "portal:version-yank": Access(read=VENDOR, change=VENDOR),
+    "portal:version-unyank": Access(read=VENDOR, change=VENDOR),
+    "POST /api/v1/rollouts/{id}/advance": Access(read=VENDOR_API, change=VENDOR_API),
+    "POST /api/v1/versions/{id}/publish-in-stages": Access(read=VENDOR_API, change=VENDOR_API),
+    "POST /api/v1/versions/{id}/yank": Access(read=VENDOR_API, change=VENDOR_API),
+    "POST /api/v1/versions/{id}/unyank": Access(read=VENDOR_API, change=VENDOR_API),
     # The admin's front door and shared pieces: every staff member.
     "admin:index": Access(read=STAFF, change=STAFF),
     "admin:jsi18n": Access(read=STAFF, change=STAFF),

@@ -507,3 +507,18 @@ def test_site_ids_out_of_range_or_not_ascii_digits_are_refused_with_a_message(bw
         response = client.post(path, {"site": value})
         assert response.status_code in (400, 404), (value, response.status_code)
     assert snapshot() == before
+
+
+def test_a_yanked_beta_installs_by_no_link(bw):
+    """Issue #16: a yanked version is installable by nobody, share links included; un-yanked, the link works."""
+    from versions.services.yanks import version_unyank, version_yank
+
+    link = bw.link()
+    version_yank(version=bw.beta, actor=bw.vendor_user, reason="Loses sync state.")
+    with pytest.raises(ApplicationError) as exc:
+        install(bw, link=link)
+    assert exc.value.code == "version_yanked" and "Loses sync state." in exc.value.message
+    assert not Installation.objects.filter(site=bw.new_site).exists()
+    version_unyank(version=bw.beta, actor=bw.vendor_user)
+    install(bw, link=link)
+    assert Installation.objects.get(site=bw.new_site).version == bw.beta

@@ -13,13 +13,24 @@ from rest_framework.response import Response
 from core.serializers import error_responses
 from marketplace.selectors import listing_get_for_user
 from upgrades import selectors, services
-from upgrades.serializers import ListingRolloutsSerializer, RolloutStateSerializer
+from upgrades.serializers import ListingRolloutsSerializer, RolloutStageSerializer, RolloutStateSerializer
 
 
 def _rollout_data(item: dict[str, Any]) -> dict[str, Any]:
     r, p = item["rollout"], item["progress"]
     counts = {k: p[k] for k in ("applied", "scheduled", "awaiting_consent", "rejected", "failed", "expired", "total")}
-    return {"id": r.pk, "version": r.version.number, "state": r.state, "created_at": r.created_at, "counts": counts}
+    data = {"id": r.pk, "version": r.version.number, "state": r.state, "created_at": r.created_at, "counts": counts}
+    if r.stages:  # issue #16: a rollout in stages says where it is
+        data["staged"] = {
+            "stages": r.stages,
+            "stage": r.stage_index + 1,
+            "percent": r.stage_percent,
+            "started_at": r.stage_started_at,
+            "advance_every_hours": r.advance_every_hours,
+            "halt_failure_percent": r.halt_failure_percent,
+            "halt_reason": r.halt_reason,
+        }
+    return data
 
 
 class ListingRolloutsApi(generics.GenericAPIView):
@@ -52,3 +63,15 @@ class RolloutControlApi(generics.GenericAPIView):
         else:
             rollout = services.rollout_resume(rollout=rollout, actor=request.user)
         return Response(RolloutStateSerializer(rollout).data)
+
+
+class RolloutStageAdvanceApi(generics.GenericAPIView):
+    """Issue #16: advance a running staged rollout to its next stage."""
+
+    serializer_class = RolloutStageSerializer
+
+    @extend_schema(request=None, responses={200: RolloutStageSerializer, **error_responses(400, 403, 404, 409)})
+    def post(self, request: Request, pk: int) -> Response:
+        rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
+        rollout = services.rollout_stage_advance(rollout=rollout, actor=request.user)
+        return Response(RolloutStageSerializer(rollout).data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from marketplace.models import Listing
@@ -19,7 +19,7 @@ from upgrades.models import (
     UpgradeState,
 )
 from versions import policies
-from versions.models import Version
+from versions.models import Version, VersionYank
 from versions.schemes import BUNDLE
 
 CANDIDATE_FIELDS = (
@@ -73,6 +73,9 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
     candidates = (
         Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES)
         .filter(Exists(newer))
+        # Issue #16: a yanked version is offered to nobody; a staged rollout only to its stage.
+        .filter(yank__isnull=True)
+        .annotate(stage_rollout_limit=F("rollout__bucket_limit"), stage_plan_stages=F("stage_plan__stages"))
         .only(*CANDIDATE_FIELDS)
         .order_by("listing_id", "-sort_key")
     )
@@ -81,13 +84,25 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
         by_listing.setdefault(version.listing_id, []).append(version)
     offers: dict[int, dict[str, Any]] = {}
     catalogue = None
+    # Issue #16: installations running a yanked version are offered a way off it (move_off_offers).
+    yanked = [i for i in installations if getattr(i, "yank_reason", None)]
+    if yanked:
+        offers.update(_move_off_offers(site, yanked, allowed_listing_ids))
     for installation in installations:
         installation.site = site
+        if installation.pk in offers:
+            continue
         listing = installation.listing
         installed_key = bytes(installation.version.sort_key)
         for version in by_listing.get(listing.pk, ()):
             if bytes(version.sort_key) <= installed_key:
                 break
+            # Issue #16: a version rolling out in stages reaches only the installations whose stage came.
+            limit = policies.stage_limit(
+                rollout_limit=version.stage_rollout_limit, plan_stages=version.stage_plan_stages
+            )
+            if not policies.stage_reached(installation.pk, version.pk, limit):
+                continue
             if policies.version_reaches(
                 version,
                 listing=listing,
@@ -104,6 +119,60 @@ def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str
                     ),
                 }
                 break
+    return offers
+
+
+def _move_off_offers(site: Site, installations: list[Installation], allowed_listing_ids: set[int]) -> dict:
+    """Issue #16: for installations on a yanked version, the newest released version that is not
+    yanked and reaches them (even a lower one; a version rolling out in stages only once their stage
+    came), with the reason."""
+    catalogue = scope_catalogue()
+    candidates = (
+        Version.objects.filter(
+            listing_id__in={i.listing_id for i in installations},
+            state__in=policies.RELEASED_STATES,
+            yank__isnull=True,
+        )
+        .annotate(stage_rollout_limit=F("rollout__bucket_limit"), stage_plan_stages=F("stage_plan__stages"))
+        .only(*CANDIDATE_FIELDS)
+        .order_by("listing_id", "-sort_key")
+    )
+    by_listing: dict[int, list[Version]] = {}
+    for version in candidates:
+        by_listing.setdefault(version.listing_id, []).append(version)
+    offers: dict[int, dict[str, Any]] = {}
+    for installation in installations:
+        installation.site = site
+        listing = installation.listing
+        for version in by_listing.get(listing.pk, ()):
+            if version.pk == installation.version_id:
+                continue
+            limit = policies.stage_limit(
+                rollout_limit=version.stage_rollout_limit, plan_stages=version.stage_plan_stages
+            )
+            if not policies.stage_reached(installation.pk, version.pk, limit):
+                continue
+            if not policies.version_reaches(
+                version,
+                listing=listing,
+                installation=installation,
+                site=site,
+                site_allowed=listing.pk in allowed_listing_ids,
+            ):
+                continue
+            offers[installation.pk] = {
+                "version": version,
+                "reasons": policies.consent_reasons(
+                    installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
+                ),
+                "move_off": policies.move_off_offer(
+                    installed_number=installation.version.number,
+                    yank_reason=installation.yank_reason,
+                    target_number=version.number,
+                    target_is_lower=bytes(version.sort_key) < bytes(installation.version.sort_key),
+                ),
+            }
+            break
     return offers
 
 
@@ -136,6 +205,7 @@ def site_updates(*, site: Site) -> dict[str, Any]:
             "version__components",
             "version__state",
         )
+        .annotate(yank_reason=F("version__yank__reason"))  # issue #16: running a yanked version
         .order_by("listing__key")
     )
     offers = _offers(site, installations)
@@ -183,6 +253,8 @@ def site_updates(*, site: Site) -> dict[str, Any]:
                 ),
                 "scheduled_at": upgrade["due_at"] if upgrade and upgrade["to_version_id"] == version.pk else None,
             }
+            if offer.get("move_off"):  # issue #16: this offer moves the installation off a yanked version
+                update["move_off"] = offer["move_off"]
         items.append(
             {
                 "installation": installation.pk,
@@ -194,6 +266,8 @@ def site_updates(*, site: Site) -> dict[str, Any]:
                     "build_number": installation.version.build_number,
                     # A member installed it to test it before publication (upgrades.services.testing).
                     "under_test": installation.version.state not in policies.RELEASED_STATES,
+                    # Issue #16: the vendor's reason, only when the running version was yanked.
+                    **({"yanked_reason": installation.yank_reason} if installation.yank_reason else {}),
                 },
                 "update": update,
             }
@@ -209,4 +283,8 @@ def site_updates(*, site: Site) -> dict[str, Any]:
 
 def installation_update(installation: Installation) -> dict[str, Any] | None:
     """The one installation's offer (what the manual Upgrade button installs)."""
+    if not hasattr(installation, "yank_reason"):  # issue #16: a way off a yanked version
+        installation.yank_reason = (
+            VersionYank.objects.filter(version_id=installation.version_id).values_list("reason", flat=True).first()
+        )
     return _offers(installation.site, [installation]).get(installation.pk)

@@ -69,6 +69,7 @@ from upgrades.services.sites import (
     site_token_revoke,
     site_update_settings,
 )
+from upgrades.services.stages import rollout_stage_advance, rollout_stage_check_failures, rollout_stages_tick
 from upgrades.services.testing import member_install, member_version_check
 from upgrades.services.webhooks import (
     webhook_endpoint_create,
@@ -112,6 +113,9 @@ __all__ = [
     "rollout_halt",
     "rollout_process_chunk",
     "rollout_resume",
+    "rollout_stage_advance",
+    "rollout_stage_check_failures",
+    "rollout_stages_tick",
     "rollout_start",
     "rollouts_resume_stalled",
     "rollouts_start_missing",

@@ -147,6 +147,14 @@ def beta_link_check(*, link_token: str, now=None) -> BetaShareLink:
             field="token",
             code="link_expired",
         )
+    yank = getattr(version, "yank", None) if version.state == VersionState.PUBLISHED else None
+    if yank is not None:  # issue #16: a yanked version is installable by nobody, share links included
+        raise ApplicationError(
+            policies.yank_refusal(name=version.listing.name, number=version.number, yanked=True)
+            + f" The vendor's reason: {yank.reason}",
+            field="version",
+            code="version_yanked",
+        )
     if version.state != VersionState.PUBLISHED or version.listing.archived_at is not None:
         newer = ""
         if version.state == VersionState.SUPERSEDED:

@@ -41,8 +41,10 @@ def storefront_version(listing: Listing) -> Version | None:
     """What the storefront installs: the listing's live version on the release channel.
 
     OCP -dev, -beta and -private versions are never installed from the storefront
-    (betas come through share links)."""
-    return Version.objects.filter(listing_id=listing.pk, state=policies.PUBLISHED, channel="release").first()
+    (betas come through share links). A yanked version (issue #16) is installable by nobody."""
+    return Version.objects.filter(
+        listing_id=listing.pk, state=policies.PUBLISHED, channel="release", yank__isnull=True
+    ).first()
 
 
 def _site_may_see(listing: Listing, site: Site) -> bool:
@@ -75,7 +77,7 @@ def installation_install(*, site_id: int, listing_key: str, actor: Any) -> Insta
             raise NotFound(f"No app {listing_key!r} is available to {site.name}.", field="listing")
         version = storefront_version(listing)
         if version is None:
-            raise NotFound(f"{listing.name} has no released version to install yet.", field="listing")
+            raise NotFound(f"{listing.name} has no released version to install now.", field="listing")
         refusal = policies.host_refusal(
             listing_name=listing.name,
             listing_products=dict(listing.host_products.values_list("key", "name")),

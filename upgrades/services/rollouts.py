@@ -32,12 +32,14 @@ from upgrades.models import (
     Upgrade,
     UpgradeRequest,
 )
+from upgrades.selectors.stages import installations_in_stage
 from upgrades.services._common import (
     UPGRADE,
     UPGRADE_REQUEST,
     installation_event,
     supersede_open_work,
 )
+from upgrades.services.stages import rollout_stage_waiting, rollout_stages_setup
 from upgrades.services.webhooks import webhook_event_enqueue
 from versions import policies
 from versions.models import State as VersionState
@@ -65,6 +67,7 @@ def rollout_start(*, version_id: int) -> Rollout | None:
                 details={"version_id": version.pk, "listing_id": version.listing_id},
                 at=now,
             )
+            rollout_stages_setup(rollout=rollout, now=now)  # issue #16: a stage plan, if any
             # Older rollouts of the same channel stop here; their open work is superseded chunk by chunk.
             older = list(
                 Rollout.objects.select_for_update(of=("self",))
@@ -142,9 +145,11 @@ def _needs_allowed(version: Version, listing: Listing) -> bool:
 
 def _rollout_candidates(rollout: Rollout) -> QuerySet[Installation]:
     version, listing = rollout.version, rollout.listing
+    installations = Installation.objects.filter(listing_id=listing.pk, pk__gt=rollout.cursor)
+    # Staged rollout (issue #16): only the installations whose stage has come (bucket in SQL).
+    installations = installations_in_stage(installations, version_id=version.pk, limit=rollout.bucket_limit)
     return (
-        Installation.objects.filter(listing_id=listing.pk, pk__gt=rollout.cursor)
-        .exclude(state__in=NOT_RUNNING_STATES)
+        installations.exclude(state__in=NOT_RUNNING_STATES)
         .filter(version__sort_key__lt=version.sort_key)
         .exclude(Exists(Upgrade.objects.filter(installation=OuterRef("pk"), to_version=version)))
         .exclude(Exists(UpgradeRequest.objects.filter(installation=OuterRef("pk"), to_version=version)))
@@ -198,8 +203,14 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None, expec
         if version.state != VersionState.PUBLISHED:
             _rollout_transition(rollout, "supersede", actor=None, reason=f"{version.number} is {version.state}")
             return 0
+        if hasattr(version, "yank"):  # issue #16: a yanked version is offered to nobody
+            _rollout_transition(rollout, "halt", actor=None, reason=f"{version.number} was yanked")
+            return 0
         chunk = list(_rollout_candidates(rollout)[: settings.ROLLOUT_CHUNK_SIZE])
         if not chunk:
+            if rollout_stage_waiting(rollout):  # issue #16: this stage is offered; wait for the next
+                Rollout.objects.filter(pk=rollout.pk).update(progressed_at=now)
+                return 0
             _rollout_transition(rollout, "complete", actor=None, targeted=rollout.targeted)
             return 0
         catalogue = scope_catalogue()

@@ -32,3 +32,11 @@ def deliveries_summary(listing: object) -> dict:
     from upgrades.selectors import delivery_list
 
     return {"listing": listing, "failing": delivery_list(listing=listing, state="failed").count()}
+
+
+@register.simple_tag
+def rollout_stages(rollout: object) -> object:
+    """Issue #16: a staged rollout's stages, failure rate and next advance (None when not staged)."""
+    from upgrades.selectors.stages import rollout_stage_panel
+
+    return rollout_stage_panel(rollout)

@@ -40,3 +40,21 @@ def rollout_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
     return redirect("upgrades:listing-rollouts", key=rollout.listing.key)
+
+
+@signed_in_page
+@require_POST
+def rollout_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue #16: the vendor's Advance of a staged rollout to its next stage."""
+    rollout = selectors.rollout_get_for_user(user=request.user, pk=pk)
+    try:
+        rollout = services.rollout_stage_advance(rollout=rollout, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"The rollout of {rollout.version.number} is at stage {rollout.stage_index + 1} "
+            f"({rollout.stage_percent} % of installations).",
+        )
+    return redirect("upgrades:listing-rollouts", key=rollout.listing.key)

@@ -2,6 +2,7 @@
 
 from core.errors import ImmutableVersionError
 from versions.models.automatic import AutoVersionNotice, Deploy, DescriptorPoll, DescriptorPollState
+from versions.models.stages import StagePlan
 from versions.models.version import (
     DUPLICABLE_STATES,
     EDIT_RETURNS_TO_DRAFT,
@@ -17,6 +18,7 @@ from versions.models.version import (
     VersionQuerySet,
     VersionTransition,
 )
+from versions.models.yanks import VersionYank
 
 __all__ = [
     "DUPLICABLE_STATES",
@@ -33,8 +35,10 @@ __all__ = [
     "ImmutableVersionError",
     "Pricing",
     "Source",
+    "StagePlan",
     "State",
     "Version",
     "VersionQuerySet",
     "VersionTransition",
+    "VersionYank",
 ]

@@ -8,6 +8,7 @@ from demo import accounts as accounts_demo
 from demo import callbacks as callbacks_demo
 from demo import catalogue as catalogue_demo
 from demo import sites as upgrades_demo
+from demo import stages as stages_demo
 from demo import storefront as storefront_demo
 from versions import demo as versions_demo
 
@@ -20,5 +21,6 @@ class Command(BaseCommand):
         versions_demo.seed(self.stdout)  # automatic versions: the connect listing that polls the portal itself
         callbacks_demo.seed(self.stdout)  # before the sites: their installations call the demo app
         upgrades_demo.seed(self.stdout)
+        stages_demo.seed(self.stdout)  # issue #16: a rollout in stages and a yanked version
         storefront_demo.seed(self.stdout)  # the storefront's catalogue: 30+ listings with icons
         accounts_demo.seed(self.stdout)  # verified demo addresses, one vendor and one site-admin invitation
