@@ -420,4 +420,6 @@ CELERY_BEAT_SCHEDULE = {
     "upgrades-licences-expire": {"task": "upgrades.tasks.licences_expire", "schedule": 15 * 60.0},
     # Sync the upstream portals this portal mirrors.
     "mirror-poll-sources": {"task": "mirror.tasks.poll_mirror_sources", "schedule": MIRROR_SYNC_INTERVAL},
+    # Publish approved versions whose scheduled publish time came (issue #16 item 4).
+    "versions-publish-scheduled": {"task": "versions.tasks.publish_scheduled_versions", "schedule": 60.0},
 }
