@@ -3,7 +3,7 @@
 from django.urls import path
 
 from versions import api
-from versions.views import automatic, listings
+from versions.views import automatic, listings, releases
 from versions.views import versions as version_views
 
 portal_urlpatterns = [
@@ -33,6 +33,10 @@ portal_urlpatterns = [
     path("versions/<int:pk>/withdraw/", version_views.version_withdraw, name="version-withdraw"),
     path("versions/<int:pk>/publish/", version_views.version_publish, name="version-publish"),
     path("versions/<int:pk>/duplicate/", version_views.version_duplicate, name="version-duplicate"),
+    # Release controls (issue #16): re-release an older version; schedule an approved one.
+    path("versions/<int:pk>/rerelease/", releases.version_rerelease, name="version-rerelease"),
+    path("versions/<int:pk>/schedule/", releases.version_schedule, name="version-schedule"),
+    path("versions/<int:pk>/unschedule/", releases.version_unschedule, name="version-unschedule"),
 ]
 
 api_urlpatterns = [
@@ -40,6 +44,8 @@ api_urlpatterns = [
     path("versions/<int:pk>", api.VersionDetailApi.as_view(), name="api-version-detail"),
     path("versions/<int:pk>/history", api.VersionHistoryApi.as_view(), name="api-version-history"),
     path("versions/<int:pk>/duplicate", api.VersionDuplicateApi.as_view(), name="api-version-duplicate"),
+    path("versions/<int:pk>/rerelease", api.VersionRereleaseApi.as_view(), name="api-version-rerelease"),
+    path("versions/<int:pk>/schedule", api.VersionScheduleApi.as_view(), name="api-version-schedule"),
     *[
         path(f"versions/<int:pk>/{name}", api.VersionTransitionApi.as_view(transition=name), name=f"api-version-{name}")
         for name in api.VENDOR_TRANSITIONS

@@ -201,6 +201,13 @@ OVERRIDES = {
     "upgrades:site-register": Access(read=SIGNED_IN, change=SIGNED_IN),
     # Vendor pages without a victim id: every signed-in person gets their own (or an empty) page.
     "portal:dashboard": Access(read=SIGNED_IN, change=SIGNED_IN),
+    # Release controls (issue #16 items 2, 4): the vendor's people (any role) re-release and schedule.
+    "portal:version-rerelease": Access(read=VENDOR, change=VENDOR),
+    "portal:version-schedule": Access(read=VENDOR, change=VENDOR),
+    "portal:version-unschedule": Access(read=VENDOR, change=VENDOR),
+    "POST /api/v1/versions/{id}/rerelease": Access(read=VENDOR_API, change=VENDOR_API),
+    "PUT /api/v1/versions/{id}/schedule": Access(read=VENDOR_API, change=VENDOR_API),
+    "DELETE /api/v1/versions/{id}/schedule": Access(read=VENDOR_API, change=VENDOR_API),
     "portal:listing-create": Access(read=SIGNED_IN, change=SIGNED_IN),
     # The site admin's list of their own sites.
     "upgrades:sites": Access(read=SIGNED_IN, change=SIGNED_IN),

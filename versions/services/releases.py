@@ -29,20 +29,12 @@ from accounts.permissions import require_second_factor, require_verified_email
 from core.errors import ApplicationError, TransitionNotAllowed
 from core.services import audit_record
 from marketplace.permissions import require_vendor_member
-from marketplace.scopes import scope_change
 from marketplace.selectors import scope_catalogue
 from versions.models import State, Version
-from versions.numbers import PATCH
-from versions.policies import (
-    RELEASED_STATES,
-    free_to_paid,
-    release_content,
-    rerelease_review_reason,
-    upgrade_requires_consent,
-)
-from versions.schemes import OCP, rerelease_bump, rerelease_number
-from versions.selectors import last_published
-from versions.services._rules import _highest_released, _lock, _lock_listing, _transition
+from versions.policies import RELEASED_STATES, rerelease_review_reason, upgrade_requires_consent
+from versions.schemes import OCP
+from versions.selectors import last_published, version_content_reviewed, version_rerelease_plan
+from versions.services._rules import _lock, _lock_listing, _transition
 from versions.services.drafts import version_create
 from versions.services.lifecycle import _release, _validate_for_release, version_submit
 from versions.validation import UPDATE_NOTES_MAX
@@ -56,55 +48,12 @@ PUBLISH_DUE_BATCH = 100
 # --- re-release ------------------------------------------------------------------------------
 
 
-def version_rerelease_number(*, version: Version) -> str:
-    """The number a re-release of `version` would get now (shown on the button; the service decides)."""
-    listing = version.listing
-    live = last_published(listing, version.channel)
-    highest = _highest_released(listing, version.channel)
-    base = live or version
-    change = scope_change(base.scopes, version.scopes, scope_catalogue())
-    bump = rerelease_bump(
-        listing.scheme,
-        scopes=change,
-        free_to_paid=free_to_paid(base.pricing, version.pricing),
-        api_version_changed=base.api_version != version.api_version,
-    )
-    above = (highest or version).parsed_number
-    number = rerelease_number(listing.scheme, above=above, like=version.parsed_number, bump=bump)
-    # A draft or a submitted version may hold the number already: take the next free one.
-    taken = set(
-        Version.objects.filter(listing=listing)
-        .exclude(state__in=(State.CANCELED, State.REJECTED))
-        .values_list("number", flat=True)
-    )
-    while number.text in taken:
-        number = rerelease_number(listing.scheme, above=number, like=version.parsed_number, bump=bump or PATCH)
-    return number.text
-
-
 def _rerelease_notes(version: Version, notes: str) -> str:
     notes = (notes or "").strip()
     if notes:
         return notes
     text = f"Re-release of {version.number}: {version.update_notes}"
     return text if len(text) <= UPDATE_NOTES_MAX else text[: UPDATE_NOTES_MAX - 1] + "…"
-
-
-def _matches_reviewed(version: Version) -> bool:
-    """A version of the listing with exactly this content was approved or published before."""
-    content = release_content(version)
-    reviewed = (
-        Version.objects.filter(
-            listing_id=version.listing_id,
-            descriptor_hash=version.descriptor_hash,
-            pricing=version.pricing,
-            api_version=version.api_version,
-            transitions__to_state__in=(State.APPROVED, State.PUBLISHED),
-        )
-        .exclude(pk=version.pk)
-        .distinct()
-    )
-    return any(release_content(other) == content for other in reviewed)
 
 
 def version_rerelease(*, version: Version, actor: Any, update_notes: str = "", publish: bool = True) -> Version:
@@ -130,11 +79,11 @@ def version_rerelease(*, version: Version, actor: Any, update_notes: str = "", p
     with transaction.atomic():
         # The listing lock serialises numbering: two re-releases at once get two numbers.
         _lock_listing(listing.pk)
-        number = version_rerelease_number(version=version)
+        plan = version_rerelease_plan(version=version)
         copy = version_create(
             listing=listing,
             actor=actor,
-            number=number,
+            number=plan.number,
             update_notes=_rerelease_notes(version, update_notes),
             scopes=list(version.scopes),
             pricing=version.pricing,
@@ -148,7 +97,9 @@ def version_rerelease(*, version: Version, actor: Any, update_notes: str = "", p
         copy.save(update_fields=["rereleased_from", "updated_at"])
         live = last_published(listing, copy.channel)
         consent = upgrade_requires_consent(live, copy, listing, catalogue=scope_catalogue()) if live else []
-        reason = rerelease_review_reason(matches_reviewed=_matches_reviewed(copy), consent=consent)
+        reason = rerelease_review_reason(
+            matches_reviewed=version_content_reviewed(version=copy, exclude_pk=copy.pk), consent=consent
+        )
         audit_record(
             actor=actor,
             action="version.rerelease",
