@@ -61,7 +61,7 @@ def test_version_page_offers_re_release_of_a_superseded_version(browser, old_and
 
 
 def test_re_release_page_shows_the_plan_and_makes_the_version(browser, old_and_live, listing):
-    old, live = old_and_live
+    old, _ = old_and_live
     page = unescape(browser.get(f"/portal/versions/{old.pk}/rerelease/").content.decode())
     assert "1.1.1" in page and "No review needed" in page
     r = browser.post(f"/portal/versions/{old.pk}/rerelease/", {"update_notes": "", "publish": "on"})
@@ -102,7 +102,9 @@ def test_schedule_page_reads_the_time_in_the_chosen_zone(browser, listing, owner
 
 def test_schedule_in_the_past_is_shown_next_to_the_field(browser, listing):
     approved = VersionFactory(listing=listing, number="1.0.0", state="approved")
-    r = browser.post(f"/portal/versions/{approved.pk}/schedule/", {"publish_at": "2020-01-01T10:00", "time_zone": "UTC"})
+    r = browser.post(
+        f"/portal/versions/{approved.pk}/schedule/", {"publish_at": "2020-01-01T10:00", "time_zone": "UTC"}
+    )
     assert r.status_code == 200
     assert "must be in the future" in unescape(r.content.decode())
     approved.refresh_from_db()
