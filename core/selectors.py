@@ -39,3 +39,12 @@ def audit_for_objects(objects: Mapping[str, Iterable[int] | QuerySet]) -> QueryS
 def audit_by_actor(actor: Any) -> QuerySet[AuditEvent]:
     """What one user did, newest first."""
     return AuditEvent.objects.filter(actor=actor)
+
+
+def email_preferences(*, email: str) -> dict[str, bool]:
+    """{kind: on?} of every kind of vendor e-mail for one address (core.notifications.VENDOR_EMAIL_KINDS)."""
+    from core.models import EmailPreference
+    from core.notifications import VENDOR_EMAIL_KINDS
+
+    off = set(EmailPreference.objects.filter(email=(email or "").lower(), enabled=False).values_list("kind", flat=True))
+    return {kind: kind not in off for kind in VENDOR_EMAIL_KINDS}

@@ -142,3 +142,18 @@ def send_site_invitation(invitation_id: int, link_token: str) -> None:
     from upgrades.services import site_invitation_send
 
     site_invitation_send(invitation_id=invitation_id, link_token=link_token)
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_upgrade_digests")
+def send_upgrade_digests() -> int:
+    """Beat: make today's digests of applied upgrades (once per admin, site and day); each is sent by its own task."""
+    from upgrades.services.notifications import upgrade_digests_make
+
+    return len(upgrade_digests_make())
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_upgrade_digest")
+def send_upgrade_digest(digest_id: int) -> bool:
+    from upgrades import emails
+
+    return emails.send_upgrade_digest(digest_id) is not None

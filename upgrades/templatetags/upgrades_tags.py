@@ -32,3 +32,12 @@ def deliveries_summary(listing: object) -> dict:
     from upgrades.selectors import delivery_list
 
     return {"listing": listing, "failing": delivery_list(listing=listing, state="failed").count()}
+
+
+@register.simple_tag(takes_context=True)
+def my_site_admin(context: template.Context, site: object) -> object:
+    """The signed-in user's own admin row for `site` (their e-mail settings), or None."""
+    from upgrades.selectors.notifications import site_admin_of
+
+    request = context.get("request")
+    return site_admin_of(user=getattr(request, "user", None), site_id=site.pk) if request else None
