@@ -73,6 +73,8 @@ def test_consent_requests_are_not_filtered_by_the_preference(world, catalogue):
     )
     emails.outbox_add_requests([request.pk])
     assert SentEmail.objects.filter(kind="consent").count() == 3  # every admin of the site
+    assert emails.outbox_send() == 3
+    assert all("can't be turned off" in m.body and "List-Unsubscribe" not in m.extra_headers for m in mail.outbox)
 
 
 def test_applied_email_carries_the_site_scoped_unsubscribe_link_and_header(world, settings):
