@@ -247,3 +247,33 @@ def test_vendor_preferences_page_and_api():
     r = api.put("/api/v1/notifications", {AUTOMATIC_VERSIONS: True}, format="json")
     assert r.status_code == 200 and r.json()[AUTOMATIC_VERSIONS] is True and r.json()["delivery_failures"] is False
     assert AuditEvent.objects.filter(action="notifications.email_preference").count() == 3
+
+
+def test_each_vendor_email_carries_its_own_recipients_link_and_opted_out_addresses_get_none(settings):
+    import re
+
+    from core.emails import send_email_once
+    from core.notifications import unsubscribe_read
+
+    settings.PORTAL_BASE_URL = "https://portal.example.com"
+    vendor = VendorFactory(contact_email="team@acme.example.com")
+    MembershipFactory(vendor=vendor, user=UserFactory(email="dev@acme.example.com"))
+    MembershipFactory(vendor=vendor, user=UserFactory(email="quiet@acme.example.com"))
+    EmailPreference.objects.create(email="quiet@acme.example.com", kind=POLL_FAILURES, enabled=False)
+    send_email_once(
+        claim=lambda: object(),
+        to=vendor_recipients(vendor, POLL_FAILURES),
+        subject="Polling failed",
+        template="emails/poll_failed",
+        context={"poll": None, "listing": None, "listing_url": ""},
+        unsubscribe_kind=POLL_FAILURES,
+        message_key="poll-failure.test",
+    )
+    assert sorted(m.to[0] for m in mail.outbox) == ["dev@acme.example.com", "team@acme.example.com"]
+    for message in mail.outbox:
+        token = re.search(r"/upgrades/unsubscribe/([^/]+)/", message.body).group(1)
+        assert unsubscribe_read(token) == {"kind": POLL_FAILURES, "email": message.to[0], "site_id": None}
+        assert (
+            message.extra_headers["List-Unsubscribe"] == f"<https://portal.example.com/upgrades/unsubscribe/{token}/>"
+        )
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 2
