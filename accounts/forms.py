@@ -49,3 +49,14 @@ class PortalLoginForm(_login_form_base()):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = "E-mail address or user name"
         self.fields["remember"].label = "Keep me signed in on this device"
+
+
+class EmailPreferencesForm(forms.Form):
+    """One checkbox per kind of vendor e-mail (core.notifications.VENDOR_EMAIL_KINDS)."""
+
+    def __init__(self, *args, **kwargs):
+        from core.notifications import VENDOR_EMAIL_KINDS
+
+        super().__init__(*args, **kwargs)
+        for kind, label in VENDOR_EMAIL_KINDS.items():
+            self.fields[kind] = forms.BooleanField(required=False, label=label)

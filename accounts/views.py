@@ -74,3 +74,24 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = services.user_token_revoke(user=request.user, token_id=pk)
     messages.success(request, f"Token {token.name!r} is revoked: calls with it are refused from now on.")
     return redirect("accounts:tokens")
+
+
+@portal_view
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Which of the portal's e-mails about your vendors' apps your notification address gets."""
+    from accounts.forms import EmailPreferencesForm
+    from core.notifications import notification_address
+    from core.selectors import email_preferences
+    from core.services import email_preferences_set
+
+    email = notification_address(request.user)
+    form = EmailPreferencesForm(posted(request), initial=email_preferences(email=email))
+    if request.method == "POST" and form.is_valid():
+        try:
+            email_preferences_set(email=email, preferences=form.cleaned_data, actor=request.user)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, f"Your e-mail settings for {email} are saved.")
+            return redirect("accounts:notifications")
+    return render(request, "accounts/notifications.html", {"form": form, "email": email})

@@ -33,9 +33,10 @@ logger = logging.getLogger(__name__)
 Record = TypeVar("Record")
 
 
-def vendor_recipients(vendor: Any) -> list[str]:
+def vendor_recipients(vendor: Any, kind: str = "") -> list[str]:
     """Who hears about a vendor's listings and versions: every active member with an address,
-    and the vendor's contact address (lower-cased, each once, sorted)."""
+    and the vendor's contact address (lower-cased, each once, sorted); with `kind`
+    (core.notifications.VENDOR_EMAIL_KINDS), less the addresses that turned that kind off."""
     # A member's notification address (their profile's, when they set one) wins over their primary one.
     members = (
         vendor.users.filter(is_active=True)
@@ -44,7 +45,18 @@ def vendor_recipients(vendor: Any) -> list[str]:
         .values_list("notify", flat=True)
     )
     addresses = {email.strip().lower() for email in [*members, vendor.contact_email or ""] if email.strip()}
-    return sorted(addresses)
+    return sorted(addresses - opted_out(addresses, kind)) if kind else sorted(addresses)
+
+
+def opted_out(addresses: Iterable[str], kind: str) -> set[str]:
+    """The addresses among `addresses` that turned e-mails of `kind` off (one query)."""
+    from core.models import EmailPreference
+
+    return set(
+        EmailPreference.objects.filter(kind=kind, enabled=False, email__in=list(addresses)).values_list(
+            "email", flat=True
+        )
+    )
 
 
 def new_message_id() -> str:
@@ -60,7 +72,13 @@ def keyed_message_id(key: str) -> str:
 
 
 def build_email(
-    *, to: Iterable[str], subject: str, template: str, context: dict[str, Any], message_id: str = ""
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    message_id: str = "",
+    headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     """Render `<template>.txt` and `<template>.html` into one message (under `message_id` when given)."""
     message = EmailMultiAlternatives(
@@ -68,7 +86,7 @@ def build_email(
         render_to_string(f"{template}.txt", context),
         settings.DEFAULT_FROM_EMAIL,
         list(to),
-        headers={"Message-ID": message_id} if message_id else None,
+        headers={**({"Message-ID": message_id} if message_id else {}), **(headers or {})} or None,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
@@ -119,6 +137,8 @@ def send_email_once(
     context: dict[str, Any],
     mark_sent: Callable[[Record], None] | None = None,
     message_key: str = "",
+    unsubscribe_kind: str = "",
+    unsubscribe_site_id: int | None = None,
 ) -> Record | None:
     """Send an e-mail unless it was sent already; returns the record, or None when nothing was sent.
 
@@ -135,13 +155,20 @@ def send_email_once(
     "review-decision.42"); it makes the Message-ID, so when the server accepted
     the message and the commit then failed, the retry sends the same message
     again, which the recipient's mailbox shows once.
+
+    `unsubscribe_kind` (core.notifications): each recipient gets their own
+    message with a signed link that turns this kind off for their address
+    (`unsubscribe_url` in the context) and the List-Unsubscribe headers;
+    `unsubscribe_site_id` scopes it to one site (a site admin's upgrade e-mails).
     """
     to = sorted(set(to))
     with transaction.atomic():
         record = claim()
         if record is None:
             return None
-        if to:
+        if to and unsubscribe_kind:
+            _send_with_unsubscribe(to, subject, template, context, message_key, unsubscribe_kind, unsubscribe_site_id)
+        elif to:
             build_email(
                 to=to,
                 subject=subject,
@@ -154,3 +181,33 @@ def send_email_once(
         if mark_sent is not None:
             mark_sent(record)
     return record
+
+
+def _send_with_unsubscribe(
+    to: list[str],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    message_key: str,
+    kind: str,
+    site_id: int | None = None,
+) -> None:
+    """One message per recipient, each with the unsubscribe link for its own address (over one connection)."""
+    import hashlib
+
+    from core.notifications import unsubscribe_headers, unsubscribe_url
+
+    with get_connection() as connection:
+        for email in to:
+            url = unsubscribe_url(kind=kind, email=email, site_id=site_id)
+            suffix = hashlib.sha256(email.encode()).hexdigest()[:12]
+            message = build_email(
+                to=[email],
+                subject=subject,
+                template=template,
+                context={**context, "unsubscribe_url": url, "recipient": email},
+                message_id=keyed_message_id(f"{message_key}.{suffix}") if message_key else "",
+                headers=unsubscribe_headers(url),
+            )
+            message.connection = connection
+            message.send()

@@ -152,3 +152,24 @@ ACTION_WORDS = {
     "mirror_sync.finish": "finished",
     "mirror_sync.fail": "failed",
 }
+
+
+class EmailPreference(models.Model):
+    """Whether an address gets one kind of the portal's e-mails (core.notifications.VENDOR_EMAIL_KINDS).
+
+    Kept by address, not by user: the vendor's contact address and a member's
+    notification address are both recipients (core.emails.vendor_recipients),
+    and the signed unsubscribe link in each e-mail names the address it went to.
+    No row means the default: the e-mail is sent.
+    """
+
+    email = models.EmailField()
+    kind = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email", "kind"], name="uniq_email_preference")]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.kind} {'on' if self.enabled else 'off'}"

@@ -116,3 +116,12 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
             logger.warning("readiness check %s failed", name, exc_info=True)
             results[name] = {"ok": False, "error": f"{name} unreachable ({type(exc).__name__})"}
     return results
+
+
+def email_preferences(*, email: str) -> dict[str, bool]:
+    """{kind: on?} of every kind of vendor e-mail for one address (core.notifications.VENDOR_EMAIL_KINDS)."""
+    from core.models import EmailPreference
+    from core.notifications import VENDOR_EMAIL_KINDS
+
+    off = set(EmailPreference.objects.filter(email=(email or "").lower(), enabled=False).values_list("kind", flat=True))
+    return {kind: kind not in off for kind in VENDOR_EMAIL_KINDS}

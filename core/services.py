@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
-from core.models import AuditEvent, WorkerHeartbeat
+from core.errors import ApplicationError
+from core.models import AuditEvent, EmailPreference, WorkerHeartbeat
+from core.notifications import VENDOR_EMAIL_KINDS
 
 SYSTEM = "system"
 
@@ -90,3 +92,53 @@ def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     if not events:
         return []
     return AuditEvent.objects.bulk_create(events, batch_size=500)
+
+
+# --- notification preferences (issue #16 item 5) ------------------------------------------------
+
+
+def email_preference_set(*, email: str, kind: str, enabled: bool, actor: Any, actor_label: str = "") -> Any:
+    """Turn one kind of e-mail on or off for one address (core.notifications.VENDOR_EMAIL_KINDS); audited.
+
+    Setting what is already set changes nothing and writes no audit row.
+    """
+    if kind not in VENDOR_EMAIL_KINDS:
+        raise ApplicationError(
+            f"Unknown kind of e-mail {kind!r}: one of {', '.join(sorted(VENDOR_EMAIL_KINDS))}.", field="kind"
+        )
+    if not isinstance(enabled, bool):
+        raise ApplicationError(f"{kind} must be true or false.", field=kind)
+    email = (email or "").strip().lower()
+    if not email:
+        raise ApplicationError("There is no e-mail address to set this for.", field="email")
+    with transaction.atomic():
+        preference, _created = EmailPreference.objects.select_for_update().get_or_create(email=email, kind=kind)
+        before = preference.enabled  # a new row holds the default: on
+        if before == enabled:
+            return preference
+        preference.enabled = enabled
+        preference.save(update_fields=["enabled", "updated_at"])
+        audit_record(
+            actor=actor,
+            actor_label=actor_label,
+            action="notifications.email_preference",
+            obj=preference,
+            object_repr=f"{email}: {kind}",
+            from_state="on" if before else "off",
+            to_state="on" if enabled else "off",
+            details={"email": email, "kind": kind},
+        )
+        return preference
+
+
+def email_preferences_set(*, email: str, preferences: dict[str, Any], actor: Any) -> None:
+    """Set several kinds at once (a settings form, the API): all or nothing, one audit row per change."""
+    unknown = sorted(set(preferences) - set(VENDOR_EMAIL_KINDS))
+    if unknown:
+        raise ApplicationError(
+            f"Unknown kind of e-mail {unknown[0]!r}: one of {', '.join(sorted(VENDOR_EMAIL_KINDS))}.",
+            field=unknown[0],
+        )
+    with transaction.atomic():
+        for kind, enabled in preferences.items():
+            email_preference_set(email=email, kind=kind, enabled=enabled, actor=actor)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from core.emails import send_email_once, vendor_recipients
+from core.notifications import REVIEW_DECISIONS
 from reviews.models import DecisionEmail
 from versions.models import Version, VersionTransition
 
@@ -38,7 +39,7 @@ def review_decision_email_send(*, transition_id: int) -> DecisionEmail | None:
         return None
     kind, template = DECISIONS[transition.name]
     version = transition.version
-    recipients = vendor_recipients(version.listing.vendor)
+    recipients = vendor_recipients(version.listing.vendor, REVIEW_DECISIONS)
     if kind == DecisionEmail.Kind.APPROVED:
         subject = f"Approved: {version.listing.name} {version.number}"
     else:
@@ -56,6 +57,7 @@ def review_decision_email_send(*, transition_id: int) -> DecisionEmail | None:
     return send_email_once(
         claim=claim,
         message_key=f"review-decision.{transition_id}",
+        unsubscribe_kind=REVIEW_DECISIONS,
         to=recipients,
         subject=subject,
         template=template,

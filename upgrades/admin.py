@@ -33,6 +33,7 @@ from upgrades.models import (
     SiteInvitation,
     SiteToken,
     Upgrade,
+    UpgradeDigest,
     UpgradeRequest,
     WebhookEndpoint,
 )
@@ -414,3 +415,13 @@ class SiteInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["email", "site", "created_at", "expires_at", "accepted_at", "revoked_at"]
     search_fields = ["email", "site__name"]
     exclude = ["digest"]
+
+
+@admin.register(UpgradeDigest)
+class UpgradeDigestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Daily digests of applied upgrades (issue #16 item 5): what each covered and when it went out."""
+
+    list_display = ["site_admin", "day", "period_start", "period_end", "sent_at"]
+    list_filter = ["day"]
+    search_fields = ["site_admin__email", "site_admin__site__name"]
+    list_select_related = ["site_admin__site"]

@@ -31,7 +31,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import build_email, new_message_id, send_batch, send_email_once
+from core.notifications import APPLIED_UPGRADES, unsubscribe_headers, unsubscribe_url
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
+from upgrades.selectors.notifications import applied_email_recipients
 from versions import policies
 
 CONSENT_LINK_SALT = "upgrades.consent-link"
@@ -92,7 +94,7 @@ def outbox_add_requests(
 def outbox_add_applied(upgrade_ids: Iterable[int]) -> int:
     """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction)."""
     pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
-    admins = _admins_by_site(site_id for _, site_id in pairs)
+    admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
     rows = SentEmail.objects.bulk_create(
         [
             SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
@@ -180,6 +182,7 @@ def _outbox_messages(
             listing, site = upgrade.installation.listing, upgrade.installation.site
             subject = f"{listing.name} was upgraded to {upgrade.to_version.number} on {site.name}"
             template, context = "upgrade_applied", _upgrade_context(upgrade)
+            context["unsubscribe_url"] = unsubscribe_url(kind=APPLIED_UPGRADES, email=row.recipient, site_id=site.pk)
         else:
             request = requests.get(row.request_id)
             if request is None or request.state != "pending":
@@ -210,6 +213,7 @@ def _outbox_messages(
                 template=f"emails/{template}",
                 context={**context, "recipient": row.recipient},
                 message_id=row.message_id,
+                headers=unsubscribe_headers(context["unsubscribe_url"]) if context.get("unsubscribe_url") else None,
             )
         except (OperationalError, OSError):
             raise  # transient: the claim expires and the row goes again
@@ -301,6 +305,7 @@ def send_applied_emails_many(upgrade_ids: list[int]) -> int:
 def send_delivery_failure_email(streak_id: int, delivery_pk: int):
     """Tell the vendor a callback or webhook failed for good: once per failure streak (its `notified_at`)."""
     from core.emails import vendor_recipients
+    from core.notifications import DELIVERY_FAILURES
     from upgrades.models import Delivery, DeliveryKind, DeliveryStreak
 
     streak = DeliveryStreak.objects.select_related("listing__vendor").filter(pk=streak_id).first()
@@ -320,7 +325,8 @@ def send_delivery_failure_email(streak_id: int, delivery_pk: int):
     path = reverse("portal:listing-deliveries", kwargs={"key": listing.key})
     return send_email_once(
         claim=claim,
-        to=vendor_recipients(listing.vendor),
+        to=vendor_recipients(listing.vendor, DELIVERY_FAILURES),
+        unsubscribe_kind=DELIVERY_FAILURES,
         subject=f"[Marketplace] {what} of {listing.name} could not be delivered",
         template="emails/delivery_failed",
         context={
@@ -381,4 +387,51 @@ def send_stage_halted_email(rollout_id: int):
         },
         mark_sent=mark_sent,
         message_key=f"stage-halted.{rollout.pk}.{int(rollout.halted_at.timestamp()) if rollout.halted_at else 0}",
+    )
+
+
+# --- notification preferences (issue #16 item 5) ------------------------------------------------
+
+
+def send_upgrade_digest(digest_id: int):
+    """Send one site admin's daily digest of applied upgrades, once (its `sent_at`)."""
+    from upgrades.models import AppliedUpgradeEmails, UpgradeDigest
+
+    digest = UpgradeDigest.objects.select_related("site_admin__site").filter(pk=digest_id, sent_at=None).first()
+    if digest is None or not digest.upgrade_ids:
+        return None
+    admin, site = digest.site_admin, digest.site_admin.site
+    if admin.applied_upgrades != AppliedUpgradeEmails.DIGEST:
+        return None  # the admin chose otherwise since the digest was made
+    applied = list(
+        Upgrade.objects.filter(pk__in=digest.upgrade_ids)
+        .select_related("installation__listing", "from_version", "to_version")
+        .order_by("applied_at", "pk")
+    )
+
+    def claim() -> UpgradeDigest | None:
+        return UpgradeDigest.objects.select_for_update().filter(pk=digest_id, sent_at=None).first()
+
+    def mark_sent(locked: UpgradeDigest) -> None:
+        locked.sent_at = timezone.now()
+        locked.save(update_fields=["sent_at"])
+
+    count = len(applied)
+    return send_email_once(
+        claim=claim,
+        message_key=f"upgrade-digest.{digest_id}",
+        to=[admin.email],
+        subject=f"{site.name}: {count} app upgrade{'s' if count != 1 else ''} applied since yesterday",
+        template="emails/upgrade_digest",
+        context={
+            "site": site,
+            "upgrades": applied,
+            "digest": digest,
+            "portal_url": settings.PORTAL_BASE_URL,
+            "site_url": settings.PORTAL_BASE_URL + reverse("upgrades:site", kwargs={"pk": site.pk}),
+            "unsubscribe_reason": f"You chose a daily digest of the upgrades applied on {site.name}.",
+        },
+        mark_sent=mark_sent,
+        unsubscribe_kind=APPLIED_UPGRADES,
+        unsubscribe_site_id=site.pk,
     )

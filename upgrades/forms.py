@@ -84,3 +84,19 @@ class SiteInvitationForm(forms.Form):
 
 class SiteTokenForm(forms.Form):
     name = forms.CharField(label="Token name", max_length=200, help_text="For example 'production instance'.")
+
+
+class SiteNotificationsForm(forms.Form):
+    """A site admin's own e-mail settings for one site (issue #16 item 5)."""
+
+    applied_upgrades = forms.ChoiceField(
+        label="Upgrades applied on this site",
+        widget=forms.RadioSelect,
+        help_text="Requests to approve an upgrade are always e-mailed at once: they can't be turned off.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from upgrades.models import AppliedUpgradeEmails
+
+        super().__init__(*args, **kwargs)
+        self.fields["applied_upgrades"].choices = AppliedUpgradeEmails.choices

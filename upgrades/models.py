@@ -52,12 +52,24 @@ class Site(models.Model):
             raise ValidationError({"maintenance_windows": exc.message}) from None
 
 
+class AppliedUpgradeEmails(models.TextChoices):
+    """How a site admin hears about upgrades applied on one site (consent requests always come at once)."""
+
+    IMMEDIATELY = "immediately", "One e-mail per upgrade, as it is applied"
+    DIGEST = "digest", "One daily digest of the upgrades applied"
+    OFF = "off", "No e-mail (the site page lists them)"
+
+
 class SiteAdmin(models.Model):
     """Who may approve upgrades for a site: a user, or just an e-mail address."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="site_admins")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     email = models.EmailField()
+    # Notification preference for this site (issue #16 item 5).
+    applied_upgrades = models.CharField(
+        max_length=12, choices=AppliedUpgradeEmails.choices, default=AppliedUpgradeEmails.IMMEDIATELY
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "email"], name="uniq_site_admin_email")]
@@ -856,3 +868,28 @@ class DeliveryStreak(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} failing since {self.failing_since}"
+
+
+class UpgradeDigest(models.Model):
+    """One site admin's daily digest of the upgrades applied on one site (issue #16 item 5).
+
+    At most one per admin and day (the unique constraint: a second beat run the
+    same day makes none). Each covers [period_start, period_end): the next one
+    starts where the last ended, so every applied upgrade is in exactly one
+    digest. `upgrade_ids` records what it covered; `sent_at` that it went out.
+    """
+
+    site_admin = models.ForeignKey(SiteAdmin, on_delete=models.CASCADE, related_name="digests")
+    day = models.DateField()
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    upgrade_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_end"]
+        constraints = [models.UniqueConstraint(fields=["site_admin", "day"], name="uniq_upgrade_digest_per_day")]
+
+    def __str__(self) -> str:
+        return f"Digest {self.day} for {self.site_admin}"

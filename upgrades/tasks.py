@@ -164,3 +164,18 @@ def version_yanked_followup(version_id: int) -> dict[str, int]:
     from upgrades.services.stages import version_yanked_followup as followup
 
     return followup(version_id=version_id)
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_upgrade_digests")
+def send_upgrade_digests() -> int:
+    """Beat: make today's digests of applied upgrades (once per admin, site and day); each is sent by its own task."""
+    from upgrades.services.notifications import upgrade_digests_make
+
+    return len(upgrade_digests_make())
+
+
+@shared_task(base=PortalTask, name="upgrades.tasks.send_upgrade_digest")
+def send_upgrade_digest(digest_id: int) -> bool:
+    from upgrades import emails
+
+    return emails.send_upgrade_digest(digest_id) is not None

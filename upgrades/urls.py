@@ -7,11 +7,12 @@ from upgrades.api import auth as auth_api  # noqa: F401 - registers the Site tok
 from upgrades.api import beta as beta_api
 from upgrades.api import deliveries as deliveries_api
 from upgrades.api import migration as migration_api
+from upgrades.api import notifications as notifications_api
 from upgrades.api import requests as requests_api
 from upgrades.api import rollouts as rollouts_api
 from upgrades.api import sites as sites_api
 from upgrades.api import testing as testing_api
-from upgrades.views import beta, consent, deliveries, migration, rollouts, sites, testing
+from upgrades.views import beta, consent, deliveries, migration, notifications, rollouts, sites, testing
 
 urlpatterns = [
     path("", sites.site_list, name="sites"),
@@ -26,6 +27,9 @@ urlpatterns = [
         name="site-invitation-revoke",
     ),
     path("sites/<int:pk>/settings/", sites.site_settings, name="site-settings"),
+    # Notification preferences (issue #16 item 5): the admin's own e-mails for the site; the e-mailed link.
+    path("sites/<int:pk>/notifications/", notifications.site_notifications, name="site-notifications"),
+    path("unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
     path(
         "sites/<int:site_pk>/installations/<int:pk>/upgrade/", sites.installation_upgrade, name="installation-upgrade"
     ),
@@ -87,6 +91,11 @@ portal_urlpatterns = [
 ]
 
 api_urlpatterns = [
+    # Notification preferences (issue #16 item 5): yours as a vendor's person, and yours for one site.
+    path("notifications", notifications_api.EmailPreferencesApi.as_view(), name="api-notifications"),
+    path(
+        "sites/<int:pk>/notifications", notifications_api.SiteNotificationsApi.as_view(), name="api-site-notifications"
+    ),
     path("sites/<int:pk>/updates", sites_api.SiteUpdatesApi.as_view(), name="api-site-updates"),
     path("sites/<int:pk>/installations", sites_api.InstallationListApi.as_view(), name="api-site-installations"),
     path(

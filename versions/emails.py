@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from core.emails import send_email_once, vendor_recipients
+from core.notifications import AUTOMATIC_VERSIONS, POLL_FAILURES
 from marketplace.models import Listing
 from versions.models import AutoVersionNotice, DescriptorPoll, Version
 
@@ -42,7 +43,8 @@ def send_poll_failure_email(poll_id: int) -> DescriptorPoll | None:
     return send_email_once(
         claim=claim,
         message_key=f"poll-failure.{poll_id}",
-        to=vendor_recipients(listing.vendor),
+        to=vendor_recipients(listing.vendor, POLL_FAILURES),
+        unsubscribe_kind=POLL_FAILURES,
         subject=f"[Marketplace] Polling the descriptor of {listing.name} failed",
         template="emails/poll_failed",
         context={"poll": poll, "listing": listing, "listing_url": _listing_url(listing)},
@@ -64,7 +66,8 @@ def send_auto_version_email(version_id: int) -> AutoVersionNotice | None:
     return send_email_once(
         claim=claim,
         message_key=f"auto-version.{version_id}",
-        to=vendor_recipients(listing.vendor),
+        to=vendor_recipients(listing.vendor, AUTOMATIC_VERSIONS),
+        unsubscribe_kind=AUTOMATIC_VERSIONS,
         subject=(
             f"[Marketplace] {listing.name} {version.number} was created from your "
             f"{'deploy' if version.source == 'deploy' else 'descriptor'}"

@@ -11,6 +11,7 @@ calls that very function.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -281,3 +282,44 @@ class DuplicateForm(forms.Form):
         required=False,
         help_text="Leave empty to let the portal suggest the next free number.",
     )
+
+
+# --- release controls (issue #16 items 2 and 4) ---------------------------------------------------
+
+
+class RereleaseForm(forms.Form):
+    update_notes = forms.CharField(
+        required=False,
+        max_length=UPDATE_NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Update notes",
+        help_text="Shown to customers. Leave empty to say it is a re-release and reuse the old version's notes.",
+    )
+    publish = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Publish right away if it needs no review",
+        help_text="Untick to leave it approved, so you can publish it later or schedule it.",
+    )
+
+
+class SchedulePublishForm(forms.Form):
+    """A wall-clock time in a zone; the view turns it into one instant (versions.services.releases)."""
+
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="The date and time in the time zone below.",
+        error_messages={"invalid": "Publish at must be a date and time such as 2026-12-01 09:30."},
+    )
+    time_zone = forms.ChoiceField(
+        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"],
+        label="Time zone",
+        help_text="Your profile's time zone unless you pick another.",
+    )
+
+    def clean_publish_at(self) -> Any:
+        # The field made the value aware in the page's zone; keep the wall-clock time the vendor typed.
+        value = self.cleaned_data["publish_at"]
+        return value.replace(tzinfo=None) if value is not None else value

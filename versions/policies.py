@@ -806,3 +806,47 @@ def move_off_offer(*, installed_number: str, yank_reason: str, target_number: st
         "yank_reason": yank_reason,
         "installed": installed_number,
     }
+
+
+# --- re-release (issue #16 item 2, pure) ----------------------------------------------------------
+
+# What a re-release copies from the version it re-releases: everything a site runs and is asked about.
+# Not the number (a new, higher one), the notes, the members or the source.
+RELEASE_CONTENT_FIELDS = ("scopes", "pricing", "api_version", "descriptor_hash", "compatibility", "components")
+
+
+def release_content(version: Any) -> tuple[Any, ...]:
+    """A comparable key of a version's content: two versions with equal keys ship the same app.
+
+    Scopes are a set (order does not matter); the other lists are compared in a
+    canonical order so a reordered list is the same content.
+    """
+
+    def canonical(items: Any) -> tuple[tuple[tuple[str, Any], ...], ...]:
+        return tuple(sorted(tuple(sorted((str(k), v) for k, v in dict(item).items())) for item in items or ()))
+
+    return (
+        tuple(sorted(set(version.scopes or ()))),
+        version.pricing or "free",
+        int(version.api_version or 1),
+        version.descriptor_hash or "",
+        canonical(version.compatibility),
+        canonical(version.components),
+    )
+
+
+def rerelease_review_reason(*, matches_reviewed: bool, consent: Iterable[Any]) -> str | None:
+    """Why a re-release must go through review (None: it skips the review).
+
+    It skips review only when a reviewer already approved (or the portal
+    published) a version with exactly this content, and moving the live
+    version's sites to it asks them for nothing new (versions.policies consent
+    rules); a rollback that brings back a scope or a price needs the same
+    review any new version would.
+    """
+    reasons = [str(r) for r in consent]
+    if not matches_reviewed:
+        return "its content matches no version that was reviewed before"
+    if reasons:
+        return "sites of the live version would have to consent: " + "; ".join(reasons)
+    return None

@@ -208,6 +208,46 @@ def build_order_warning(
     )
 
 
+# --- re-release (issue #16 item 2): the number of a rollback published as a new, higher version ---
+
+
+def rerelease_bump(scheme: str, *, scopes: ScopeChange, free_to_paid: bool, api_version_changed: bool) -> str:
+    """The smallest bump the scheme allows for going from the live version back to an older content.
+
+    A re-release is the next PATCH above the live version where the scheme's
+    rules allow a PATCH: manual asks MINOR for a new scope or free -> paid;
+    connect makes MAJOR for another apiVersion and MINOR for any scope change;
+    forge has no PATCH (a scope change is MAJOR, anything else MINOR); bundle
+    counts shares in MINOR; OCP numbers are free (PATCH).
+    """
+    if scheme == MANUAL:
+        return manual_required_bump(scopes, free_to_paid=free_to_paid)
+    if scheme == CONNECT:
+        if api_version_changed:
+            return MAJOR
+        return MINOR if scopes.changed or free_to_paid else PATCH
+    if scheme == FORGE:
+        return MAJOR if scopes.changed or free_to_paid else MINOR
+    if scheme == BUNDLE:
+        return MINOR
+    return PATCH
+
+
+def rerelease_number(scheme: str, *, above: VersionNumber, like: VersionNumber, bump: str) -> VersionNumber:
+    """The re-release's number: `bump` above `above` (the channel's highest released number).
+
+    `like` is the number of the version re-released: an OCP pre-release keeps its
+    audience tag (so the re-release lands in the same channel): 1.3.0-beta.2 ->
+    1.3.1-beta.1, 1.3.0-private -> 1.3.1-private.
+    """
+    if scheme == OCP and like.is_prerelease:
+        # The tag picks the channel: bump the release triple, then put the tag back on.
+        nxt = parse_version(f"{above.major}.{above.minor}.{above.patch}").bump(bump)
+        tag = like.prerelease[0]
+        return parse_version(f"{nxt.text}-{tag}" if tag == OCP_PRIVATE else f"{nxt.text}-{tag}.1")
+    return above.bump(bump)
+
+
 __all__ = [
     "BUNDLE",
     "CONNECT",

@@ -30,7 +30,10 @@ from versions.policies import (
     SCHEMES_ASKING_FOR_SCOPES_AND_PRICE,
     Snapshot,
     component_changes,
+    free_to_paid,
     manual_bump_check,
+    release_content,
+    rerelease_review_reason,
     upgrade_requires_consent,
 )
 from versions.schemes import (
@@ -38,6 +41,8 @@ from versions.schemes import (
     build_order_warning,
     channel_for,
     pre_release_blocks_upgrade_warning,
+    rerelease_bump,
+    rerelease_number,
     validate_number,
 )
 
@@ -393,4 +398,80 @@ def version_vendor_actions(version: Version) -> list[str]:
         actions.append("cancel")
     if state in DUPLICABLE_STATES:
         actions.append("duplicate")
+    # Release controls (issue #16): roll back to a superseded version; schedule an approved one.
+    if state == State.SUPERSEDED:
+        actions.append("rerelease")
+    if state == State.APPROVED:
+        actions.append("schedule")
     return actions
+
+
+# --- release controls (issue #16 item 2): what a re-release would be --------------------------
+
+
+@dataclass(frozen=True)
+class RereleasePlan:
+    number: str  # the number it would get now
+    channel: str
+    live_number: str | None
+    consent: tuple[str, ...]  # what the live version's sites would be asked
+    review_reason: str | None  # None: it skips review
+
+
+def version_content_reviewed(*, version: Version, exclude_pk: int | None = None) -> bool:
+    """A version of the listing with exactly this content was approved or published before."""
+    content = release_content(version)
+    reviewed = Version.objects.filter(
+        listing_id=version.listing_id,
+        descriptor_hash=version.descriptor_hash,
+        pricing=version.pricing,
+        api_version=version.api_version,
+        transitions__to_state__in=(State.APPROVED, State.PUBLISHED),
+    ).distinct()
+    if exclude_pk is not None:
+        reviewed = reviewed.exclude(pk=exclude_pk)
+    return any(release_content(other) == content for other in reviewed)
+
+
+def version_rerelease_plan(*, version: Version) -> RereleasePlan:
+    """The number, channel and review path a re-release of `version` would get now (the service uses it)."""
+    from marketplace.selectors import scope_catalogue
+
+    listing = version.listing
+    catalogue = scope_catalogue()
+    live = last_published(listing, version.channel)
+    base = live or version
+    bump = rerelease_bump(
+        listing.scheme,
+        scopes=scope_change(base.scopes, version.scopes, catalogue),
+        free_to_paid=free_to_paid(base.pricing, version.pricing),
+        api_version_changed=base.api_version != version.api_version,
+    )
+    highest = (
+        Version.objects.filter(listing=listing, channel=version.channel, state__in=RELEASED_STATES)
+        .order_by("-sort_key")
+        .first()
+    )
+    number = rerelease_number(
+        listing.scheme, above=(highest or version).parsed_number, like=version.parsed_number, bump=bump
+    )
+    # A draft or a submitted version may hold the number already: take the next free one.
+    taken = set(
+        Version.objects.filter(listing=listing)
+        .exclude(state__in=NUMBER_RELEASED_STATES)
+        .values_list("number", flat=True)
+    )
+    while number.text in taken:
+        number = rerelease_number(listing.scheme, above=number, like=version.parsed_number, bump=bump)
+    consent = (
+        tuple(str(r) for r in upgrade_requires_consent(live, version, listing, catalogue=catalogue)) if live else ()
+    )
+    return RereleasePlan(
+        number=number.text,
+        channel=channel_for(listing.scheme, number, version.channel),
+        live_number=live.number if live else None,
+        consent=consent,
+        review_reason=rerelease_review_reason(
+            matches_reviewed=version_content_reviewed(version=version), consent=consent
+        ),
+    )

@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -101,6 +102,10 @@ class VersionOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "submitted_at",
             "published_at",
+            # Release controls (issue #16): the version this one re-releases; its scheduled publish.
+            "rereleased_from",
+            "publish_at",
+            "publish_time_zone",
         ]
 
 
@@ -108,6 +113,37 @@ class VersionDuplicateInputSerializer(serializers.Serializer):
     number = serializers.CharField(
         max_length=255, required=False, allow_null=True, help_text="The copy's number (default: the next free one)"
     )
+
+
+class RereleaseInputSerializer(serializers.Serializer):
+    update_notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Default: 'Re-release of X: <its notes>'",
+    )
+    publish = serializers.BooleanField(
+        required=False, default=True, help_text="When it needs no review: publish now (true) or leave it approved"
+    )
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    publish_at = serializers.CharField(
+        max_length=40,
+        help_text="ISO 8601 date and time; without an offset it is read in time_zone (2026-12-01T09:30)",
+    )
+    time_zone = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=64, help_text="IANA zone; default your profile's"
+    )
+
+    def validate_publish_at(self, value: str) -> datetime:
+        try:
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise serializers.ValidationError(
+                "Publish at must be an ISO 8601 date and time such as 2026-12-01T09:30 or 2026-12-01T09:30:00+01:00."
+            ) from None
 
 
 class DiffInputSerializer(serializers.Serializer):

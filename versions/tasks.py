@@ -50,3 +50,11 @@ def send_poll_failure_email(poll_id: int) -> None:
 def send_auto_version_email(version_id: int) -> None:
     """Tell the vendor the portal made a version from their descriptor or deploy (once per version)."""
     emails.send_auto_version_email(version_id)
+
+
+@shared_task(base=PortalTask, name="versions.tasks.publish_scheduled_versions")
+def publish_scheduled_versions() -> int:
+    """Beat: publish the approved versions whose scheduled time came (each exactly once)."""
+    from versions.services.releases import versions_publish_due
+
+    return len(versions_publish_due())

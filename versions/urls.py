@@ -4,7 +4,7 @@ from django.urls import path
 
 from versions import api
 from versions.api import release_controls as release_api
-from versions.views import automatic, listings, release_controls
+from versions.views import automatic, listings, release_controls, releases
 from versions.views import versions as version_views
 
 portal_urlpatterns = [
@@ -40,6 +40,10 @@ portal_urlpatterns = [
     ),
     path("versions/<int:pk>/yank/", release_controls.version_yank_view, name="version-yank"),
     path("versions/<int:pk>/unyank/", release_controls.version_unyank_view, name="version-unyank"),
+    # Release controls (issue #16): re-release an older version; schedule an approved one.
+    path("versions/<int:pk>/rerelease/", releases.version_rerelease, name="version-rerelease"),
+    path("versions/<int:pk>/schedule/", releases.version_schedule, name="version-schedule"),
+    path("versions/<int:pk>/unschedule/", releases.version_unschedule, name="version-unschedule"),
 ]
 
 api_urlpatterns = [
@@ -47,6 +51,8 @@ api_urlpatterns = [
     path("versions/<int:pk>", api.VersionDetailApi.as_view(), name="api-version-detail"),
     path("versions/<int:pk>/history", api.VersionHistoryApi.as_view(), name="api-version-history"),
     path("versions/<int:pk>/duplicate", api.VersionDuplicateApi.as_view(), name="api-version-duplicate"),
+    path("versions/<int:pk>/rerelease", api.VersionRereleaseApi.as_view(), name="api-version-rerelease"),
+    path("versions/<int:pk>/schedule", api.VersionScheduleApi.as_view(), name="api-version-schedule"),
     *[
         path(f"versions/<int:pk>/{name}", api.VersionTransitionApi.as_view(transition=name), name=f"api-version-{name}")
         for name in api.VENDOR_TRANSITIONS

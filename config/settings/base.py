@@ -446,4 +446,8 @@ CELERY_BEAT_SCHEDULE = {
     "mirror-poll-sources": {"task": "mirror.tasks.poll_mirror_sources", "schedule": MIRROR_SYNC_INTERVAL},
     # Staged rollouts: halt a stage failing too often (the vendor is e-mailed), advance stages whose time came.
     "upgrades-rollout-stages": {"task": "upgrades.tasks.rollout_stages_tick", "schedule": 60.0},
+    # Publish approved versions whose scheduled publish time came (issue #16 item 4).
+    "versions-publish-scheduled": {"task": "versions.tasks.publish_scheduled_versions", "schedule": 60.0},
+    # Daily digests of applied upgrades (issue #16 item 5): hourly, but at most one per admin, site and day.
+    "upgrades-upgrade-digests": {"task": "upgrades.tasks.send_upgrade_digests", "schedule": 60 * 60.0},
 }

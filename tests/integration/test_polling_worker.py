@@ -40,8 +40,12 @@ def test_poll_now_runs_on_the_worker_and_mails_the_vendor(celery_worker_process,
         "published",
     ]
 
-    messages = smtp_server.wait_for(2, timeout=60)
-    subjects = sorted(m["Subject"] for m in messages)
-    assert len(subjects) == 2
+    # One message per recipient (the owner and the contact address), each with its own unsubscribe link.
+    messages = smtp_server.wait_for(4, timeout=60)
+    subjects = sorted({m["Subject"] for m in messages})
+    assert len(messages) == 4 and len(subjects) == 2
     assert any("1.0.0" in s for s in subjects) and any("1.1.0" in s for s in subjects)
-    assert all(m["To"] == "team@acme.example.com" or "team@acme.example.com" in m["To"] for m in messages)
+    for subject in subjects:
+        assert sorted(m["To"] for m in messages if m["Subject"] == subject) == sorted(
+            ["team@acme.example.com", owner.email.lower()]
+        )

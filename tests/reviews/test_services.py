@@ -33,12 +33,14 @@ def test_approval_sends_one_text_and_html_mail_to_the_vendor(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         lifecycle.version_approve(version=in_review, actor=group_reviewer, comment="Ship it.")
     assert len(callbacks) == 2  # the vendor's e-mail, and its webhooks (none registered here)
-    assert len(mailoutbox) == 1
-    mail = mailoutbox[0]
     vendor = in_review.listing.vendor
-    assert sorted(mail.to) == sorted(
+    # One message per recipient, each with its own signed unsubscribe link (issue #16 item 5).
+    assert all(len(m.to) == 1 for m in mailoutbox)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
         [in_review.listing.member.email.lower(), "dev@acme.example.com", vendor.contact_email.lower()]
     )
+    mail = mailoutbox[0]
+    assert mail.extra_headers["List-Unsubscribe"].startswith("<https://portal.example.com/upgrades/unsubscribe/")
     assert mail.subject == "Approved: Acme Timer 1.0.1"
     link = f"https://portal.example.com/portal/versions/{in_review.pk}/"
     assert link in mail.body and "Ship it." in mail.body and "publish it" in mail.body
@@ -46,7 +48,7 @@ def test_approval_sends_one_text_and_html_mail_to_the_vendor(
     assert mimetype == "text/html" and f'href="{link}"' in html
     record = DecisionEmail.objects.get()
     assert record.transition == in_review.transitions.get(name="approve")
-    assert record.kind == "approved" and record.recipients == sorted(mail.to)
+    assert record.kind == "approved" and record.recipients == sorted(m.to[0] for m in mailoutbox)
 
 
 def test_rejection_mail_carries_the_comments(in_review, group_reviewer, mailoutbox, django_capture_on_commit_callbacks):
@@ -65,7 +67,9 @@ def test_the_task_running_twice_sends_once(in_review, group_reviewer, mailoutbox
     send_review_decision_email.delay(transition.pk)
     send_review_decision_email(transition.pk)
     assert review_decision_email_send(transition_id=transition.pk) is None
-    assert len(mailoutbox) == 1
+    assert len(mailoutbox) == len(
+        DecisionEmail.objects.get().recipients
+    )  # one message per recipient (each with its own unsubscribe link), none twice
     assert DecisionEmail.objects.count() == 1
 
 
@@ -106,7 +110,9 @@ def test_a_failed_send_is_not_recorded_so_a_retry_can_send(settings, in_review, 
     assert not DecisionEmail.objects.exists()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert review_decision_email_send(transition_id=transition.pk) is not None
-    assert len(mailoutbox) == 1
+    assert len(mailoutbox) == len(
+        DecisionEmail.objects.get().recipients
+    )  # one message per recipient (each with its own unsubscribe link), none twice
 
 
 def test_migration_creates_the_reviewers_group_with_exactly_the_reviewer_permissions():

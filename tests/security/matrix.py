@@ -202,6 +202,22 @@ OVERRIDES = {
     "upgrades:site-register": Access(read=SIGNED_IN, change=SIGNED_IN),
     # Vendor pages without a victim id: every signed-in person gets their own (or an empty) page.
     "portal:dashboard": Access(read=SIGNED_IN, change=SIGNED_IN),
+    # Release controls (issue #16 items 2, 4): the vendor's people (any role) re-release and schedule.
+    "portal:version-rerelease": Access(read=VENDOR, change=VENDOR),
+    "portal:version-schedule": Access(read=VENDOR, change=VENDOR),
+    "portal:version-unschedule": Access(read=VENDOR, change=VENDOR),
+    "POST /api/v1/versions/{id}/rerelease": Access(read=VENDOR_API, change=VENDOR_API),
+    "PUT /api/v1/versions/{id}/schedule": Access(read=VENDOR_API, change=VENDOR_API),
+    "DELETE /api/v1/versions/{id}/schedule": Access(read=VENDOR_API, change=VENDOR_API),
+    # Notification preferences (issue #16 item 5): a person's own, never a token's site; the e-mailed
+    # unsubscribe link carries its own authority (a signed address and kind).
+    "upgrades:unsubscribe": Access(read=ANYONE, change=ANYONE, link=True),
+    "upgrades:site-notifications": Access(read=SITE | STAFF, change=SITE),
+    "accounts:notifications": Access(read=SIGNED_IN, change=SIGNED_IN),
+    "GET /api/v1/notifications": Access(read=SIGNED_IN | {"vendor_token", "other_vendor_token"}, change=NOBODY),
+    "PUT /api/v1/notifications": Access(read=NOBODY, change=SIGNED_IN | {"vendor_token", "other_vendor_token"}),
+    "GET /api/v1/sites/{id}/notifications": Access(read=SITE, change=NOBODY),
+    "PUT /api/v1/sites/{id}/notifications": Access(read=NOBODY, change=SITE),
     "portal:listing-create": Access(read=SIGNED_IN, change=SIGNED_IN),
     # The site admin's list of their own sites.
     "upgrades:sites": Access(read=SIGNED_IN, change=SIGNED_IN),

@@ -216,10 +216,10 @@ def test_version_page_shows_reviewer_comments_when_rejected(client, listing, own
         ("draft", ["edit", "submit", "cancel"]),
         ("pending_approval", ["withdraw", "cancel"]),
         ("in_review", ["withdraw", "cancel"]),
-        ("approved", ["withdraw", "publish"]),
+        ("approved", ["withdraw", "publish", "schedule"]),
         ("rejected", ["edit", "duplicate"]),
         ("published", ["duplicate"]),
-        ("superseded", ["duplicate"]),
+        ("superseded", ["duplicate", "rerelease"]),
         ("canceled", ["duplicate"]),
     ],
 )

@@ -40,3 +40,12 @@ def rollout_stages(rollout: object) -> object:
     from upgrades.selectors.stages import rollout_stage_panel
 
     return rollout_stage_panel(rollout)
+
+
+@register.simple_tag(takes_context=True)
+def my_site_admin(context: template.Context, site: object) -> object:
+    """The signed-in user's own admin row for `site` (their e-mail settings), or None."""
+    from upgrades.selectors.notifications import site_admin_of
+
+    request = context.get("request")
+    return site_admin_of(user=getattr(request, "user", None), site_id=site.pk) if request else None

@@ -1,6 +1,7 @@
 """The versions API by subject: versions and their lifecycle; automatic versions (diff, deploys, shares)."""
 
 from versions.api.automatic import BundleShareApi, DeployCreateApi, DescriptorDiffApi
+from versions.api.releases import VersionRereleaseApi, VersionScheduleApi
 from versions.api.versions import (
     VENDOR_TRANSITIONS,
     VersionDetailApi,
@@ -19,5 +20,7 @@ __all__ = [
     "VersionDuplicateApi",
     "VersionHistoryApi",
     "VersionListCreateApi",
+    "VersionRereleaseApi",
+    "VersionScheduleApi",
     "VersionTransitionApi",
 ]

@@ -132,6 +132,19 @@ class Version(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # --- release controls (issue #16 items 2 and 4: re-release, scheduled publish) ---
+    # A re-release copies a released version's content under a new, higher number (a rollback).
+    rereleased_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rereleases"
+    )
+    # An approved version the vendor scheduled: beat publishes it at this instant (UTC in the database).
+    publish_at = models.DateTimeField(null=True, blank=True)
+    # The zone the vendor entered the time in (shown back to them) and who scheduled it.
+    publish_time_zone = models.CharField(max_length=64, blank=True)
+    publish_scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # --- end of release controls ---
 
     objects = VersionQuerySet.as_manager()
 
@@ -165,6 +178,8 @@ class Version(models.Model):
         indexes = [
             models.Index(fields=["listing", "state", "channel"], name="version_listing_state_channel"),
             models.Index(fields=["state", "submitted_at"], name="version_queue"),
+            # Beat's scheduled-publish scan (issue #16 item 4): only the few scheduled rows are indexed.
+            models.Index(fields=["publish_at"], condition=Q(publish_at__isnull=False), name="version_publish_due"),
         ]
 
     def __str__(self) -> str:
@@ -279,6 +294,15 @@ class Version(models.Model):
     def release_to_queue(self) -> None:
         """The reviewer gives the version back to the queue; it keeps its place (submitted_at)."""
         self.reviewer = None
+
+    # --- release controls (issue #16) ---
+
+    @transition(field=state, source=State.DRAFT, target=State.APPROVED)
+    def approve_rerelease(self) -> None:
+        """A re-release whose content a reviewer already approved and that needs no new consent."""
+        from django.utils import timezone
+
+        self.submitted_at = timezone.now()
 
 
 def _normalise(value: Any, field: models.Field) -> Any:

@@ -4,7 +4,8 @@
 - lifecycle: the state-machine transitions (submit, withdraw, review, release to
   the queue, publish, cancel);
 - automatic: versions the portal makes itself (descriptor polls, deploys);
-- bundles: app-group shares (bundle scheme).
+- bundles: app-group shares (bundle scheme);
+- releases: re-release (a rollback as a new, higher version) and scheduled publish.
 
 The drafts and lifecycle services are re-exported here (`from versions import services`).
 """
@@ -21,6 +22,11 @@ from versions.services.lifecycle import (
     version_submit,
     version_withdraw,
 )
+from versions.services.releases import (
+    version_rerelease,
+    version_schedule_publish,
+    version_unschedule_publish,
+)
 
 __all__ = [
     "last_published",
@@ -31,8 +37,11 @@ __all__ = [
     "version_publish",
     "version_reject",
     "version_release_to_queue",
+    "version_rerelease",
+    "version_schedule_publish",
     "version_start_review",
     "version_submit",
+    "version_unschedule_publish",
     "version_update",
     "version_withdraw",
 ]

@@ -42,6 +42,7 @@ TRANSITION_LABELS = {
     "return_to_draft": "edit",
     "withdraw": "withdraw to draft",
     "release_to_queue": "release to the queue",
+    "approve_rerelease": "approve the re-release",
 }
 
 

@@ -142,6 +142,7 @@ def version_withdraw(*, version: Version, actor: Any, comment: str = "") -> Vers
     with transaction.atomic():
         version = _lock(version)
         require_vendor_member(actor, version.listing.vendor_id)
+        version.publish_at = None  # a scheduled publish goes with the approval (issue #16 item 4)
         return _transition(version, "withdraw", actor=actor, comment=(comment or "").strip())
 
 
