@@ -217,6 +217,9 @@ OVERRIDES = {
     "upgrades:listing-rollouts": Access(read=VENDOR, change=VENDOR),
     "upgrades:rollout-halt": Access(read=VENDOR, change=VENDOR),
     "upgrades:rollout-resume": Access(read=VENDOR, change=VENDOR),
+    # A listing's analytics (page and API): the listing's vendor only, people or tokens.
+    "portal:listing-analytics": Access(read=VENDOR, change=VENDOR),
+    "GET /api/v1/listings/{key}/analytics": Access(read=VENDOR_API, change=NOBODY),
     # The admin's front door and shared pieces: every staff member.
     "admin:index": Access(read=STAFF, change=STAFF),
     "admin:jsi18n": Access(read=STAFF, change=STAFF),

@@ -9,8 +9,25 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from marketplace.selectors import listing_get_for_user
-from upgrades import selectors, services
+from upgrades import charts, selectors, services
+from upgrades.selectors.analytics import WINDOW_DAYS, listing_versions_over_time
 from upgrades.views import signed_in_page
+
+
+def versions_over_time_chart(*, listing: object) -> dict | None:
+    """Installations per version over the last 90 days, as a stacked SVG chart (None when never installed)."""
+    history = listing_versions_over_time(listing=listing)
+    if not history["versions"]:
+        return None
+    series = [charts.Series(label=v["number"], values=v["counts"]) for v in history["versions"]]
+    return charts.dated_chart(
+        dates=history["dates"],
+        series=series,
+        title=f"Installations per version, last {WINDOW_DAYS} days",
+        stacked=True,
+        caption=f"Installations per version at the end of each day, last {WINDOW_DAYS} days "
+        f"({history['dates'][0]:%d %b %Y} to {history['dates'][-1]:%d %b %Y}).",
+    )
 
 
 @signed_in_page
@@ -19,7 +36,11 @@ def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "upgrades/listing_rollouts.html",
-        {"listing": listing, **selectors.listing_rollout_panel(listing=listing)},
+        {
+            "listing": listing,
+            **selectors.listing_rollout_panel(listing=listing),
+            "adoption_chart": versions_over_time_chart(listing=listing),
+        },
     )
 
 
