@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.views import paginate
 from marketplace.selectors import listing_get_for_user
 from upgrades import charts, selectors, services
 from upgrades.selectors.analytics import WINDOW_DAYS, listing_versions_over_time
@@ -33,12 +34,16 @@ def versions_over_time_chart(*, listing: object) -> dict | None:
 @signed_in_page
 def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
     listing = listing_get_for_user(user=request.user, key=key)
+    page = paginate(request, selectors.rollout_list(listing=listing), per_page=10)
     return render(
         request,
         "upgrades/listing_rollouts.html",
         {
             "listing": listing,
             **selectors.listing_rollout_panel(listing=listing),
+            # Every rollout, a page at a time (the listing page shows the latest two).
+            "rollouts": selectors.rollouts_with_progress(page.object_list),
+            "rollouts_page": page,
             "adoption_chart": versions_over_time_chart(listing=listing),
         },
     )
