@@ -62,5 +62,7 @@ def test_pages_admin_and_api_docs_work_under_the_policy(page, transactional_db):
 
     page.goto("/api/docs/")
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=15_000)
+    page.goto("/api/redoc/")  # ReDoc from the sidecar's bundle, no inline script, no web fonts
+    expect(page.locator("redoc .api-content h1").first).to_be_visible(timeout=15_000)
 
     assert violations == []

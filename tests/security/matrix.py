@@ -136,6 +136,9 @@ OVERRIDES = {
     "healthz": PUBLIC,
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,
+    "api-redoc": PUBLIC,
+    # /favicon.ico redirects everyone to the static icon.
+    "favicon": Access(read=ANYONE, change=ANYONE, redirects=True),
     "login": SIGN_IN_PAGES,
     "logout": SIGN_IN_PAGES,
     # The admin's sign-in (allauth's secure_admin_login): a signed-in person without staff status is refused.

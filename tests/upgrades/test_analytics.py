@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
+from tests.core.test_openapi import assert_matches_schema
 from tests.factories import UserFactory
 from upgrades.models import UpgradeRequest
 from upgrades.selectors.analytics import listing_analytics, listing_versions_over_time
@@ -92,6 +93,7 @@ def test_analytics_api_is_the_vendors_and_says_the_same(world):
     assert body["versions_in_use"] == [{"number": "1.0.0", "installations": 3, "percent": 100.0}]
     assert body["versions_over_time"][0]["number"] == "1.0.0" and body["versions_over_time"][0]["counts"][-1] == 3
     assert body["consent"]["approval_rate"] is None
+    assert_matches_schema(response, "/api/v1/listings/{key}/analytics")  # documented in OpenAPI, no extra key
 
     stranger = Client()
     stranger.force_login(UserFactory())
