@@ -16,8 +16,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 PALETTE = ("#0052cc", "#00875a", "#ff991f", "#6554c0", "#de350b", "#00b8d9", "#6b778c", "#172b4d")
-WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+WIDTH, HEIGHT = 600, 220
+LEFT, RIGHT, TOP, BOTTOM = 50, 14, 14, 30
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,12 @@ def chart_svg(*, labels: Sequence[str], series: Sequence[Series], title: str, st
             continue
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_fmt(y(tick))}" y2="{_fmt(y(tick))}" stroke="#dfe1e6"/>'
-            f'<text x="{LEFT - 6}" y="{_fmt(y(tick) + 4)}" text-anchor="end" font-size="11" fill="#5e6c84">{tick}</text>'
+            f'<text x="{LEFT - 6}" y="{_fmt(y(tick) + 4)}" text-anchor="end" font-size="15" fill="#5e6c84">{tick}</text>'
         )
     for i in sorted({0, (n - 1) // 2, n - 1}) if n else ():
         anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
         parts.append(
-            f'<text x="{_fmt(x(i))}" y="{HEIGHT - 8}" text-anchor="{anchor}" font-size="11" fill="#5e6c84">'
+            f'<text x="{_fmt(x(i))}" y="{HEIGHT - 8}" text-anchor="{anchor}" font-size="15" fill="#5e6c84">'
             f"{escape(labels[i])}</text>"
         )
     for index, (s, base, top) in enumerate(layers):

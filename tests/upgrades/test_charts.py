@@ -11,7 +11,7 @@ def test_line_chart_scales_to_a_round_maximum_and_escapes_labels():
     svg = charts.chart_svg(
         labels=["1 Jan", "2 Jan", "3 Jan"], series=[charts.Series("<b>Installs</b>", [0, 3, 7])], title="Per day"
     )
-    assert svg.startswith('<svg class="chart" viewBox="0 0 720 240"') and "style=" not in svg
+    assert svg.startswith('<svg class="chart" viewBox="0 0 600 220"') and "style=" not in svg
     assert ">10</text>" in svg and ">5</text>" in svg  # 7 rounds up to 10
     assert "&lt;b&gt;Installs&lt;/b&gt;" in svg and "<b>" not in svg
     assert svg.count("<polyline") == 1
