@@ -13,7 +13,7 @@ from accounts.permissions import has_second_factor, verified_emails
 from accounts.signals import SESSION_TIME_ZONE
 from core.errors import ApplicationError
 from core.forms import add_application_error
-from core.views import portal_view, posted
+from core.views import paginate, portal_view, posted
 
 
 @portal_view
@@ -63,7 +63,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/tokens.html",
-        {"form": form, "new_token": new_token, "tokens": selectors.user_token_list(user=request.user)},
+        {
+            "form": form,
+            "new_token": new_token,
+            "tokens": paginate(request, selectors.user_token_list(user=request.user)),
+        },
         status=status,
     )
 

@@ -7,11 +7,12 @@ app's `api_urlpatterns`, in one style: no trailing slash.
 
 from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
 from core import views as core_views
@@ -52,11 +53,21 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # ReDoc from drf-spectacular-sidecar's static files, in a page without inline script or web fonts (CSP,
+    # offline); its search runs in a web worker it makes from a blob: URL, allowed on this page only.
+    path(
+        "api/redoc/",
+        csp_update({"worker-src": ["'self'", "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+        ),
+        name="api-redoc",
+    ),
     path("portal/", include((portal, "portal"))),
     path("upgrades/", include((upgrades_urls.urlpatterns, "upgrades"))),
     path("apps/", include((storefront_urls.urlpatterns, "storefront"))),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     *versions_urls.demo_urlpatterns,
     *demo_urls.urlpatterns,
 ]

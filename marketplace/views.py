@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound
 from core.forms import add_application_error
-from core.views import portal_view, posted
+from core.views import paginate, portal_view, posted
 from marketplace import selectors, services
 from marketplace.forms import InvitationForm, VendorForm
 from marketplace.permissions import vendor_role
@@ -34,6 +34,7 @@ def vendor_create(request: HttpRequest) -> HttpResponse:
 
 
 def _team_page(request: HttpRequest, vendor, *, form: InvitationForm | None = None, status: int = 200) -> HttpResponse:
+    team = selectors.vendor_team(vendor=vendor)
     return render(
         request,
         "portal/vendor_team.html",
@@ -41,7 +42,11 @@ def _team_page(request: HttpRequest, vendor, *, form: InvitationForm | None = No
             "vendor": vendor,
             "role": vendor_role(request.user, vendor.pk),
             "form": form or InvitationForm(),
-            **selectors.vendor_team(vendor=vendor),
+            **team,
+            "members": paginate(request, team["members"], param="members_page", per_page=50),
+            "invitations": paginate(
+                request, team["invitations"].order_by("-created_at", "-pk"), param="invitations_page"
+            ),
         },
         status=status,
     )

@@ -230,6 +230,50 @@ class ListingRolloutsSerializer(serializers.Serializer):
     adoption = VersionAdoptionSerializer(many=True, help_text="Active installations per version, newest first")
 
 
+# --- analytics ---------------------------------------------------------------------------
+
+
+class DailyInstallsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    installs = serializers.IntegerField(help_text="Installs (and installs again after an uninstall) that day")
+    uninstalls = serializers.IntegerField()
+    active = serializers.IntegerField(help_text="Installations installed (not uninstalled) at the end of the day")
+
+
+class AnalyticsTotalsSerializer(serializers.Serializer):
+    installs = serializers.IntegerField()
+    uninstalls = serializers.IntegerField()
+    active = serializers.IntegerField(help_text="Installed today")
+
+
+class ConsentRatesSerializer(serializers.Serializer):
+    requested = serializers.IntegerField(help_text="Upgrade requests asked in the window")
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    answered = serializers.IntegerField(help_text="Approved plus rejected")
+    approval_rate = serializers.FloatField(allow_null=True, help_text="Percent of the answered; null when none")
+    rejection_rate = serializers.FloatField(allow_null=True, help_text="Percent of the answered; null when none")
+
+
+class VersionHistorySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    counts = serializers.ListField(child=serializers.IntegerField(), help_text="One count per day of `dates`")
+
+
+class ListingAnalyticsSerializer(serializers.Serializer):
+    listing = serializers.CharField(help_text="Listing key")
+    days = serializers.IntegerField()
+    start = serializers.DateField(help_text="The first day (in the portal's time zone)")
+    end = serializers.DateField(help_text="The last day: today")
+    totals = AnalyticsTotalsSerializer()
+    daily = DailyInstallsSerializer(many=True, help_text="One row per day, oldest first")
+    versions_in_use = VersionAdoptionSerializer(many=True, help_text="Active installations per version today")
+    versions_over_time = VersionHistorySerializer(many=True, help_text="Installations per version per day")
+    consent = ConsentRatesSerializer()
+
+
 class RolloutStateSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(choices=RolloutState.choices)
 

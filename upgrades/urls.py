@@ -3,6 +3,7 @@ the vendor's beta-link buttons (part of the vendor portal, namespace `portal`), 
 
 from django.urls import path
 
+from upgrades.api import analytics as analytics_api
 from upgrades.api import auth as auth_api  # noqa: F401 - registers the Site token scheme with the OpenAPI schema
 from upgrades.api import beta as beta_api
 from upgrades.api import deliveries as deliveries_api
@@ -12,7 +13,7 @@ from upgrades.api import requests as requests_api
 from upgrades.api import rollouts as rollouts_api
 from upgrades.api import sites as sites_api
 from upgrades.api import testing as testing_api
-from upgrades.views import beta, consent, deliveries, migration, notifications, rollouts, sites, testing
+from upgrades.views import analytics, beta, consent, deliveries, migration, notifications, rollouts, sites, testing
 
 urlpatterns = [
     path("", sites.site_list, name="sites"),
@@ -73,6 +74,7 @@ urlpatterns = [
 
 # The vendor's buttons on a beta version's page, and its callbacks and webhooks pages.
 portal_urlpatterns = [
+    path("listings/<str:key>/analytics/", analytics.listing_analytics_page, name="listing-analytics"),
     path("listings/<str:key>/deliveries/", deliveries.listing_deliveries, name="listing-deliveries"),
     path("listings/<str:key>/lifecycle-urls/", deliveries.listing_lifecycle_urls, name="listing-lifecycle-urls"),
     path("listings/<str:key>/webhooks/", deliveries.webhook_create, name="webhook-create"),
@@ -145,6 +147,7 @@ api_urlpatterns = [
         requests_api.UpgradeRequestDecisionApi.as_view(action="reject"),
         name="api-upgrade-request-reject",
     ),
+    path("listings/<str:key>/analytics", analytics_api.ListingAnalyticsApi.as_view(), name="api-listing-analytics"),
     path("listings/<str:key>/rollouts", rollouts_api.ListingRolloutsApi.as_view(), name="api-listing-rollouts"),
     path("rollouts/<int:pk>/halt", rollouts_api.RolloutControlApi.as_view(action="halt"), name="api-rollout-halt"),
     path(

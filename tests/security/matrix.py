@@ -137,6 +137,9 @@ OVERRIDES = {
     "readyz": PUBLIC,
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,
+    "api-redoc": PUBLIC,
+    # /favicon.ico redirects everyone to the static icon.
+    "favicon": Access(read=ANYONE, change=ANYONE, redirects=True),
     "login": SIGN_IN_PAGES,
     "logout": SIGN_IN_PAGES,
     # The admin's sign-in (allauth's secure_admin_login): a signed-in person without staff status is refused.
@@ -244,6 +247,9 @@ OVERRIDES = {
     "POST /api/v1/versions/{id}/publish-in-stages": Access(read=VENDOR_API, change=VENDOR_API),
     "POST /api/v1/versions/{id}/yank": Access(read=VENDOR_API, change=VENDOR_API),
     "POST /api/v1/versions/{id}/unyank": Access(read=VENDOR_API, change=VENDOR_API),
+    # A listing's analytics (page and API): the listing's vendor only, people or tokens.
+    "portal:listing-analytics": Access(read=VENDOR, change=VENDOR),
+    "GET /api/v1/listings/{key}/analytics": Access(read=VENDOR_API, change=NOBODY),
     # The admin's front door and shared pieces: every staff member.
     "admin:index": Access(read=STAFF, change=STAFF),
     "admin:jsi18n": Access(read=STAFF, change=STAFF),

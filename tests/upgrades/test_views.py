@@ -210,9 +210,12 @@ def test_vendor_rollout_page_and_halt_resume(pending):
     client.force_login(world.vendor_user)
     page = client.get(reverse("upgrades:listing-rollouts", args=[world.listing.key]))
     html = page.content.decode()
-    assert page.status_code == 200 and 'data-count="awaiting_consent">Awaiting consent: 3' in html
-    assert "<td>1.0.0</td><td>3</td>" in html  # adoption: 3 installations on 1.0.0
+    assert page.status_code == 200 and 'Awaiting consent: 3 <span class="muted">(100.0%)</span>' in html
+    assert "<td>1.0.0</td><td>3</td><td>100.0%</td>" in html  # adoption: 3 installations on 1.0.0
+    assert '<svg class="chart"' in html and "Installations per version" in html  # versions over time
     Rollout.objects.filter(pk=rollout.pk).update(state="running")
+    page = client.get(reverse("upgrades:listing-rollouts", args=[world.listing.key]))
+    assert f'action="/upgrades/rollouts/{rollout.pk}/halt/"' in page.content.decode()  # Halt lives here
     client.post(reverse("upgrades:rollout-halt", args=[rollout.pk]))
     rollout.refresh_from_db()
     assert rollout.state == "halted"
@@ -230,7 +233,8 @@ def test_rollout_progress_tag_renders_for_the_listing_page(pending):
     html = Template("{% load upgrades_tags %}{% rollout_progress listing %}").render(
         Context({"listing": pending["world"].listing})
     )
-    assert "Rollouts" in html and "Awaiting consent: 3" in html and "Adoption" in html
+    assert "Rollouts" in html and "Awaiting consent: 3" in html and "Versions in use" in html
+    assert f"/upgrades/listings/{pending['world'].listing.key}/rollouts/" in html
 
 
 def test_vendor_listing_page_shows_rollout_progress_and_adoption(pending):
@@ -240,8 +244,10 @@ def test_vendor_listing_page_shows_rollout_progress_and_adoption(pending):
     response = client.get(f"/portal/listings/{world.listing.key}/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'data-count="awaiting_consent">Awaiting consent: 3' in html
+    assert 'Awaiting consent: 3 <span class="muted">(100.0%)</span>' in html
     assert 'class="adoption"' in html and "<td>1.0.0</td><td>3</td>" in html
+    # The listing page links to the rollouts page, where Halt and Resume live.
+    assert f'href="/upgrades/listings/{world.listing.key}/rollouts/"' in html and "/halt/" not in html
 
 
 def test_site_admin_changes_settings_and_bad_input_changes_nothing(pending):

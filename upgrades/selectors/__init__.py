@@ -22,7 +22,9 @@ from upgrades.selectors.rollouts import (
     listing_rollout_panel,
     listing_rollouts,
     rollout_get_for_user,
+    rollout_list,
     rollout_progress,
+    rollouts_with_progress,
 )
 from upgrades.selectors.sites import (
     installation_list,
@@ -49,7 +51,9 @@ __all__ = [
     "listing_rollout_panel",
     "listing_rollouts",
     "rollout_get_for_user",
+    "rollout_list",
     "rollout_progress",
+    "rollouts_with_progress",
     "site_apps",
     "site_for_token",
     "site_get_for_user",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from core.errors import NotFound
 from marketplace.models import Listing
@@ -85,11 +86,14 @@ def rollout_progress(rollout: Rollout) -> dict[str, Any]:
     return _with_segments(_progress_rows([rollout.pk])[rollout.pk])
 
 
-def listing_rollouts(*, listing: Listing, limit: int = 5) -> list[dict[str, Any]]:
-    """The listing's latest rollouts with their progress (three queries whatever the limit)."""
-    rollouts = list(
-        Rollout.objects.filter(listing=listing).select_related("version").order_by("-created_at", "-id")[:limit]
-    )
+def rollout_list(*, listing: Listing) -> QuerySet[Rollout]:
+    """All of the listing's rollouts, newest first (the rollouts page pages through them)."""
+    return Rollout.objects.filter(listing=listing).select_related("version").order_by("-created_at", "-id")
+
+
+def rollouts_with_progress(rollouts: Iterable[Rollout]) -> list[dict[str, Any]]:
+    """Each rollout with its progress and what may be done to it (two queries for any number)."""
+    rollouts = list(rollouts)
     counts = _progress_rows([r.pk for r in rollouts])
     return [
         {
@@ -100,6 +104,11 @@ def listing_rollouts(*, listing: Listing, limit: int = 5) -> list[dict[str, Any]
         }
         for r in rollouts
     ]
+
+
+def listing_rollouts(*, listing: Listing, limit: int = 5) -> list[dict[str, Any]]:
+    """The listing's latest rollouts with their progress (three queries whatever the limit)."""
+    return rollouts_with_progress(rollout_list(listing=listing)[:limit])
 
 
 def listing_adoption(*, listing: Listing) -> list[dict[str, Any]]:

@@ -1,19 +1,22 @@
 """Panels the upgrades app adds to other apps' pages, so those apps need not import it.
 
 `{% load upgrades_tags %}{% rollout_progress listing %}`: the rollout panel;
-`{% version_beta_panel version as beta_panel %}`: an OCP beta's share links.
+`{% version_beta_panel version as beta_panel %}`: an OCP beta's share links;
+`{% progress_bar progress %}`, `{% share_bar percent label %}`, `{% swatch colour %}`: the SVG bars and legends.
 """
 
 from django import template
 
+from upgrades import charts
 from upgrades.selectors import listing_rollout_panel
 from upgrades.selectors.beta import version_beta_panel as beta_panel_for
 
 register = template.Library()
 
 
-@register.inclusion_tag("upgrades/_rollout_progress.html", takes_context=True)
+@register.inclusion_tag("upgrades/_rollout_summary.html", takes_context=True)
 def rollout_progress(context: template.Context, listing: object) -> dict:
+    """The listing page's summary; halting and resuming live on the rollouts page it links to."""
     return {
         **listing_rollout_panel(listing=listing),
         "request": context.get("request"),
@@ -49,3 +52,21 @@ def my_site_admin(context: template.Context, site: object) -> object:
 
     request = context.get("request")
     return site_admin_of(user=getattr(request, "user", None), site_id=site.pk) if request else None
+
+
+@register.simple_tag
+def progress_bar(progress: dict) -> str:
+    """A rollout's progress (upgrades.selectors.rollout_progress) as one SVG bar of its segments."""
+    parts = [(s["label"], s["percent"], s["color"]) for s in progress["segments"]]
+    label = ", ".join(f"{s['label']} {s['count']} ({s['percent']}%)" for s in progress["segments"])
+    return charts.bar_svg(parts=parts, label=label)
+
+
+@register.simple_tag
+def share_bar(percent: float, label: str) -> str:
+    return charts.bar_svg(parts=[(label, percent, charts.PALETTE[0])], label=f"{label}: {percent}%")
+
+
+@register.simple_tag
+def swatch(colour: str) -> str:
+    return charts.swatch_svg(colour)

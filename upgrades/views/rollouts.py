@@ -8,18 +8,44 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.views import paginate
 from marketplace.selectors import listing_get_for_user
-from upgrades import selectors, services
+from upgrades import charts, selectors, services
+from upgrades.selectors.analytics import WINDOW_DAYS, listing_versions_over_time
 from upgrades.views import signed_in_page
+
+
+def versions_over_time_chart(*, listing: object) -> dict | None:
+    """Installations per version over the last 90 days, as a stacked SVG chart (None when never installed)."""
+    history = listing_versions_over_time(listing=listing)
+    if not history["versions"]:
+        return None
+    series = [charts.Series(label=v["number"], values=v["counts"]) for v in history["versions"]]
+    return charts.dated_chart(
+        dates=history["dates"],
+        series=series,
+        title=f"Installations per version, last {WINDOW_DAYS} days",
+        stacked=True,
+        caption=f"Installations per version at the end of each day, last {WINDOW_DAYS} days "
+        f"({history['dates'][0]:%d %b %Y} to {history['dates'][-1]:%d %b %Y}).",
+    )
 
 
 @signed_in_page
 def listing_rollouts(request: HttpRequest, key: str) -> HttpResponse:
     listing = listing_get_for_user(user=request.user, key=key)
+    page = paginate(request, selectors.rollout_list(listing=listing), per_page=10)
     return render(
         request,
         "upgrades/listing_rollouts.html",
-        {"listing": listing, **selectors.listing_rollout_panel(listing=listing)},
+        {
+            "listing": listing,
+            **selectors.listing_rollout_panel(listing=listing),
+            # Every rollout, a page at a time (the listing page shows the latest two).
+            "rollouts": selectors.rollouts_with_progress(page.object_list),
+            "rollouts_page": page,
+            "adoption_chart": versions_over_time_chart(listing=listing),
+        },
     )
 
 

@@ -26,9 +26,10 @@ def site_list(request: HttpRequest) -> HttpResponse:
         request,
         "upgrades/site_list.html",
         {
-            "sites": selectors.site_list_for_user(user=request.user),
-            "pending": selectors.upgrade_request_list(user=request.user)[:50],
-            "to_test": versions_for_member(user=request.user),
+            # Every list pages (each with its own parameter); none is cut off silently.
+            "sites": paginate(request, selectors.site_list_for_user(user=request.user).order_by("name", "pk")),
+            "pending": paginate(request, selectors.upgrade_request_list(user=request.user), param="pending_page"),
+            "to_test": paginate(request, versions_for_member(user=request.user), param="test_page"),
         },
     )
 
@@ -57,11 +58,13 @@ def site_page(
         {
             "site": site,
             "updates": selectors.site_updates(site=site),
-            "apps": selectors.site_apps(site=site),
+            "apps": paginate(request, selectors.site_apps(site=site), param="apps_page", per_page=50),
             "windows": describe_windows(site.maintenance_windows or [], site.time_zone),
             "windows_text": windows_as_text(site.maintenance_windows or []) if windows_text is None else windows_text,
             "migration_form": migration_form or ProductMigrationForm(products=products),
-            "migrations": migration_selectors.product_migration_list(site=site)[:5],
+            "migrations": paginate(
+                request, migration_selectors.product_migration_list(site=site), param="moves_page", per_page=5
+            ),
             "switched_off": migration_selectors.site_switched_off_count(site),
             "history": paginate(request, selectors.site_history(site=site), param="history_page"),
             "token_form": token_form or SiteTokenForm(),

@@ -107,7 +107,9 @@ def listing_detail(request: HttpRequest, key: str) -> HttpResponse:
             "is_owner": vendor_role(request.user, listing.vendor_id) == VendorMembership.Role.OWNER,
             "host_products": listing.host_products.all(),
             "allowed_sites": listing.allowed_sites.all(),
-            "invitations": listing_invitations_pending(listing_id=listing.pk),
+            "invitations": paginate(
+                request, listing_invitations_pending(listing_id=listing.pk), param="invitations_page"
+            ),
             "history": paginate(request, listing_history(listing_id=listing.pk), param="history_page"),
         },
     )
