@@ -42,6 +42,8 @@ TRANSITION_LABELS = {
     "return_to_draft": "edit",
     "withdraw": "withdraw to draft",
     "release_to_queue": "release to the queue",
+    "request_information": "ask the vendor about",
+    "information_provided": "answer the question on",
 }
 
 
