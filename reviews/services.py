@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, TransitionNotAllowed
 from core.services import audit_record
@@ -121,9 +122,10 @@ def review_claim(*, version: Version | int, actor: Any) -> Version:
             version.reviewer = actor
             _audit_claim(version, actor=actor, action="review.claim_taken_over", previous=previous)
             return version
-        if version.reviewer_id is not None:
+        if version.reviewer_id is not None and version.state in (State.IN_REVIEW, State.NEEDS_INFORMATION):
             require_claim_holder(version, actor, action="claim")
-        raise TransitionNotAllowed(f"Cannot claim {version}: it is {version.get_state_display().lower()}.")
+        # Anything else (approved, rejected, an in-review row without a reviewer): the state machine's refusal.
+        return lifecycle.version_start_review(version=version, actor=actor, comment="claimed")
 
 
 def review_release(*, version: Version | int, actor: Any, comment: str = "") -> Version:
@@ -246,6 +248,8 @@ def review_approve(*, version: Version | int, actor: Any, ticked: Iterable[int],
         version = _lock_version(version)
         require_reviewer_for(actor, version.listing.vendor_id)
         require_claim_holder(version, actor, action="approve")
+        if not can_proceed(version.approve):
+            raise TransitionNotAllowed(f"Cannot approve {version}: it is {version.get_state_display().lower()}.")
         required = checklist_for(scheme=version.listing.scheme)
         missing = checklist_missing([(item.pk, item.text) for item in required], ticked_ids)
         if missing:
