@@ -231,6 +231,10 @@ def reviewer_note_add(
         raise PermissionDenied("Only marketplace reviewers may keep review notes.")
     if (version is None) == (vendor is None):
         raise ApplicationError("A note is about one version or one vendor.", field="body")
+    vendor_id = vendor.pk if vendor is not None else version.listing.vendor_id
+    if is_vendor_member(actor, vendor_id):
+        # The notes are private from the vendor, and this reviewer is one of its people.
+        raise PermissionDenied("You belong to this vendor, so you may not keep review notes about it.")
     body = _clean_message(body, what="note")
     with transaction.atomic():
         note = ReviewerNote.objects.create(version=version, vendor=vendor, author=actor, body=body)

@@ -27,7 +27,7 @@ from django.utils.timesince import timesince
 
 from core.errors import ApplicationError, TransitionNotAllowed
 from core.forms import add_application_error
-from marketplace.permissions import is_reviewer
+from marketplace.permissions import is_reviewer, is_vendor_member
 from marketplace.selectors import scope_catalogue
 from reviews import services as workspace
 from reviews.admin.filters import ClaimFilter, ConsentFilter, WaitingStateFilter, WaitingTimeFilter
@@ -259,6 +259,8 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         extra: dict[str, Any] = {}
         if version is not None:
             review = review_context(version)
+            # Private notes and the vendor's review history are never shown to the vendor's own people.
+            insider = is_vendor_member(request.user, version.listing.vendor_id)
             last_activity = claim_last_activity(version_id=version.pk)
             extra = {
                 "version": version,
@@ -266,10 +268,11 @@ class ReviewQueueAdmin(admin.ModelAdmin):
                 "offered": review_transitions_offered(version=version, user=request.user, last_activity=last_activity),
                 "notes_limit": UPDATE_NOTES_MAX,
                 "thread": review_thread(version=version),
-                "private_notes": reviewer_notes(version=version),
-                "vendor_history": vendor_review_history(
-                    vendor_id=version.listing.vendor_id, exclude_version_id=version.pk
-                ),
+                "insider": insider,
+                "private_notes": [] if insider else reviewer_notes(version=version),
+                "vendor_history": None
+                if insider
+                else vendor_review_history(vendor_id=version.listing.vendor_id, exclude_version_id=version.pk),
                 "checklist": checklist_for(scheme=version.listing.scheme),
                 "claim_expires_at": claim_expires_at(last_activity, expiry_hours=settings.REVIEW_CLAIM_EXPIRY_HOURS)
                 if version.reviewer_id and version.state == State.IN_REVIEW

@@ -286,3 +286,12 @@ def test_metrics_count_decisions_per_reviewer_and_the_median_wait(claimed, group
     assert [(row.reviewer, row.decisions) for row in metrics.per_reviewer_week] == [(group_reviewer.username, 1)]
     assert 9.9 <= metrics.median_hours_to_decision <= 10.1
     assert services  # the lifecycle module is what approve went through
+
+
+def test_a_reviewer_of_the_vendor_cannot_keep_notes_about_it(claimed, reviewers_group):
+    insider = UserFactory(is_staff=True)
+    insider.groups.add(reviewers_group)
+    MembershipFactory(vendor=claimed.listing.vendor, user=insider)
+    with pytest.raises(PermissionDenied, match="belong to this vendor"):
+        reviewer_note_add(actor=insider, vendor=claimed.listing.vendor, body="Inside view")
+    assert not ReviewerNote.objects.exists()
