@@ -3,7 +3,7 @@
 
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
@@ -51,7 +51,15 @@ class VersionAdmin(admin.ModelAdmin):
     actions = ["publish_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        # Internal fields stay out of sight: the raw sort key (bytes), and scopes as JSON (shown as a list).
+        shown = [f.name for f in self.model._meta.fields if f.name not in ("sort_key",)]
+        return [("scope_list" if name == "scopes" else name) for name in shown]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj):
+        if not obj.scopes:
+            return "none"
+        return format_html_join(", ", "<code>{}</code>", ((s,) for s in sorted(obj.scopes)))
 
     def has_add_permission(self, request):
         return False
