@@ -9,7 +9,7 @@ from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
 from versions import services
 from versions.models import (
-    WAITING_FOR_REVIEW,
+    IN_REVIEW_QUEUE,
     AutoVersionNotice,
     Deploy,
     DescriptorPoll,
@@ -87,7 +87,7 @@ class VersionAdmin(admin.ModelAdmin):
     @admin.display(description="review")
     def review_page(self, obj):
         """Waiting versions are decided in the review queue (reviews.admin)."""
-        if obj.state not in WAITING_FOR_REVIEW:
+        if obj.state not in IN_REVIEW_QUEUE:
             return ""
         url = reverse("admin:reviews_reviewqueueversion_change", args=[obj.pk])
         return format_html('<a href="{}">open in the review queue</a>', url)
