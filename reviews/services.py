@@ -60,9 +60,12 @@ LEADS_GROUP = "Review leads"
 
 def _lock_version(version: Version | int) -> Version:
     pk = version if isinstance(version, int) else version.pk
+    # Not the reviewer in the same query: PostgreSQL re-reads a row that was updated while this
+    # waited for its lock, but not the outer-joined rows, so a claim taken meanwhile would read as
+    # a reviewer id without its reviewer. `version.reviewer` is fetched afterwards, fresh.
     locked = (
         Version.objects.select_for_update(of=("self",))
-        .select_related("listing", "listing__vendor", "reviewer")
+        .select_related("listing", "listing__vendor")
         .filter(pk=pk)
         .first()
     )
