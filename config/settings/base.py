@@ -261,6 +261,9 @@ SPECTACULAR_SETTINGS = {
         "RolloutStateEnum": "upgrades.models.RolloutState",
         "MigrationOfferStateEnum": "upgrades.models.OfferState",
         "DeliveryStateEnum": "upgrades.models.DeliveryState",
+        "ReviewMessageKindEnum": "reviews.models.ReviewMessage.Kind",
+        # The deliveries kept the name they had before a second "kind" (review messages) appeared.
+        "KindEnum": "upgrades.models.DeliveryKind",
     },
 }
 

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from reviews.models import ChecklistItem, DecisionEmail
+from core.admin import ReadOnlyAdminMixin
+from reviews.models import ChecklistItem, DecisionEmail, ReviewDecision, ReviewerNote, ReviewMessage
 
 
 @admin.register(ChecklistItem)
@@ -41,3 +42,29 @@ class DecisionEmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _ReviewRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The workspace's records, for the superuser to look up: they change only through the services."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(ReviewMessage)
+class ReviewMessageAdmin(_ReviewRecordAdmin):
+    list_display = ["version", "kind", "author", "created_at", "emailed_at"]
+    list_filter = ["kind"]
+    list_select_related = ["version__listing", "author"]
+
+
+@admin.register(ReviewerNote)
+class ReviewerNoteAdmin(_ReviewRecordAdmin):
+    list_display = ["__str__", "author", "created_at"]
+    list_select_related = ["author"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(_ReviewRecordAdmin):
+    list_display = ["transition"]
+    list_select_related = ["transition__version__listing"]
