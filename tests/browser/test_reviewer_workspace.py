@@ -49,9 +49,12 @@ def test_claim_ask_answer_check_and_approve(page, chromium_browser, live_server,
     ChecklistItem.objects.create(scheme="connect", text="Descriptor fetched from the listed URL", position=3)
 
     # Reviewer A lands on the review queue, claims 2.1.0 and asks the vendor a question.
+    page.set_viewport_size({"width": 1366, "height": 900})
     _admin_sign_in(page, "alice")
     expect(page).to_have_url(re.compile(r"/admin/reviews/reviewqueueversion/$"))
     expect(page.locator("#site-name")).to_contain_text("App Marketplace")
+    # The queue fits a 1366 px screen: nothing scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     page.locator("#result_list").get_by_role("link", name="2.1.0").click()
     page.click("#review-start")
     expect(page.locator(".messagelist")).to_contain_text("You are now reviewing acme-reports@2.1.0.")
