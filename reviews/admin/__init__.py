@@ -9,7 +9,8 @@ from reviews.admin import checklist, queue  # noqa: F401 -- registers the admin 
 
 
 def reviewer_landing(index_view):
-    """The admin's front page for reviewers is the review queue (superusers keep the index).
+    """The admin's front page for reviewers who may see the review queue is the queue (superusers
+    keep the index).
 
     `?index=1` still shows the index (its link in the queue's breadcrumbs keeps working).
     """
@@ -21,7 +22,9 @@ def reviewer_landing(index_view):
 
     @wraps(index_view)
     def view(request, extra_context=None):
-        if is_reviewer(request.user) and not request.user.is_superuser and "index" not in request.GET:
+        user = request.user
+        may_see_queue = is_reviewer(user) and user.has_perm("reviews.view_reviewqueueversion")
+        if may_see_queue and not user.is_superuser and "index" not in request.GET:
             return redirect("admin:reviews_reviewqueueversion_changelist")
         return index_view(request, extra_context)
 
