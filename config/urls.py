@@ -19,6 +19,8 @@ from core import views as core_views
 from demo import urls as demo_urls
 from marketplace import urls as marketplace_urls
 from mirror import urls as mirror_urls
+from reviews import urls as reviews_urls
+from reviews.admin import reviewer_landing
 from storefront import urls as storefront_urls
 from upgrades import urls as upgrades_urls
 from versions import urls as versions_urls
@@ -29,12 +31,23 @@ api_v1 = [
     *upgrades_urls.api_urlpatterns,
     *mirror_urls.api_urlpatterns,
     *storefront_urls.api_urlpatterns,
+    *reviews_urls.api_urlpatterns,
 ]
-portal = [*versions_urls.portal_urlpatterns, *marketplace_urls.portal_urlpatterns, *upgrades_urls.portal_urlpatterns]
+portal = [
+    *versions_urls.portal_urlpatterns,
+    *marketplace_urls.portal_urlpatterns,
+    *upgrades_urls.portal_urlpatterns,
+    *reviews_urls.portal_urlpatterns,
+]
 # allauth's rate limits answer with the portal's "too many attempts" page.
 handler429 = core_views.rate_limited
 # The admin's sign-in is allauth's (rate limits, two-factor): never a second door around them.
 admin.site.login = secure_admin_login(admin.site.login)
+# The reviewers' workspace: branded, and reviewers land on the review queue.
+admin.site.site_header = "App Marketplace · Review"
+admin.site.site_title = "App Marketplace review"
+admin.site.index_title = "Marketplace administration"
+admin.site.index = reviewer_landing(admin.site.index)
 
 urlpatterns = [
     path("", core_views.home, name="home"),

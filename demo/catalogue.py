@@ -12,6 +12,7 @@ from django.db import transaction
 
 from marketplace import services as catalogue
 from marketplace.models import HostProduct, Listing, Vendor
+from reviews import services as workspace
 from versions import services as lifecycle
 from versions.models import Version
 from versions.services.bundles import bundle_share
@@ -263,6 +264,19 @@ def seed(stdout: TextIO) -> bool:
     lifecycle.version_submit(version=approved, actor=owner)
     lifecycle.version_start_review(version=approved, actor=reviewer)
     lifecycle.version_approve(version=approved, actor=reviewer, comment="Approved.")
+    # A question from the reviewer waiting for Globex's answer (the reviewer workspace's needs information).
+    asked = lifecycle.version_create(
+        listing=diagrams,
+        actor=owner,
+        number="3.2.0",
+        update_notes="Share diagrams with people outside the space.",
+        scopes=["read:confluence-content", "write:confluence-content"],
+    )
+    lifecycle.version_submit(version=asked, actor=owner)
+    workspace.review_claim(version=asked, actor=reviewer)
+    workspace.review_ask(
+        version=asked, actor=reviewer, body="Who can open a shared diagram: anyone with the link, or signed-in users?"
+    )
 
     suite = listing(
         globex,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from core.emails import send_email_once, vendor_recipients
 from core.notifications import REVIEW_DECISIONS
-from reviews.models import DecisionEmail
+from reviews.models import DecisionEmail, ReviewMessage
 from versions.models import Version, VersionTransition
 
 DECISIONS = {
@@ -68,6 +69,43 @@ def review_decision_email_send(*, transition_id: int) -> DecisionEmail | None:
             "transition": transition,
             "comment": transition.comment,
             "reviewer": transition.actor_label,
+            "version_url": version_portal_url(version),
+            "portal_url": settings.PORTAL_BASE_URL,
+        },
+    )
+
+
+def review_question_email_send(*, message_id: int) -> ReviewMessage | None:
+    """E-mail the vendor the reviewer's question, once (the message row's emailed_at, locked)."""
+
+    def claim() -> ReviewMessage | None:
+        return (
+            ReviewMessage.objects.select_for_update()
+            .filter(pk=message_id, kind=ReviewMessage.Kind.QUESTION, emailed_at=None)
+            .first()
+        )
+
+    message = ReviewMessage.objects.select_related("version__listing__vendor", "author").filter(pk=message_id).first()
+    if message is None or message.kind != ReviewMessage.Kind.QUESTION or message.emailed_at is not None:
+        return None
+    version = message.version
+
+    def mark_sent(record: ReviewMessage) -> None:
+        ReviewMessage.objects.filter(pk=record.pk).update(emailed_at=timezone.now())
+
+    return send_email_once(
+        claim=claim,
+        mark_sent=mark_sent,
+        message_key=f"review-question.{message_id}",
+        to=vendor_recipients(version.listing.vendor),
+        subject=f"Question from the reviewer: {version.listing.name} {version.number}",
+        template="emails/review_question",
+        context={
+            "version": version,
+            "listing": version.listing,
+            "vendor": version.listing.vendor,
+            "question": message.body,
+            "reviewer": message.author_label,
             "version_url": version_portal_url(version),
             "portal_url": settings.PORTAL_BASE_URL,
         },

@@ -15,3 +15,9 @@ from reviews import emails
 def send_review_decision_email(transition_id: int) -> None:
     """Tell the vendor a version was approved or rejected; a second run sends nothing."""
     emails.review_decision_email_send(transition_id=transition_id)
+
+
+@shared_task(base=PortalTask, name="reviews.tasks.send_review_question_email")
+def send_review_question_email(message_id: int) -> None:
+    """Tell the vendor a reviewer asked a question; a second run sends nothing."""
+    emails.review_question_email_send(message_id=message_id)

@@ -5,13 +5,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from core.admin import ReadOnlyAdminMixin
 from core.errors import ApplicationError
 from versions import services
 from versions.models import (
-    WAITING_FOR_REVIEW,
+    IN_REVIEW_QUEUE,
     AutoVersionNotice,
     Deploy,
     DescriptorPoll,
@@ -61,7 +61,15 @@ class VersionAdmin(admin.ModelAdmin):
     action_form = VersionActionForm
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        # Internal fields stay out of sight: the raw sort key (bytes), and scopes as JSON (shown as a list).
+        shown = [f.name for f in self.model._meta.fields if f.name not in ("sort_key",)]
+        return [("scope_list" if name == "scopes" else name) for name in shown]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj):
+        if not obj.scopes:
+            return "none"
+        return format_html_join(", ", "<code>{}</code>", ((s,) for s in sorted(obj.scopes)))
 
     def has_add_permission(self, request):
         return False
@@ -117,7 +125,7 @@ class VersionAdmin(admin.ModelAdmin):
     @admin.display(description="review")
     def review_page(self, obj):
         """Waiting versions are decided in the review queue (reviews.admin)."""
-        if obj.state not in WAITING_FOR_REVIEW:
+        if obj.state not in IN_REVIEW_QUEUE:
             return ""
         url = reverse("admin:reviews_reviewqueueversion_change", args=[obj.pk])
         return format_html('<a href="{}">open in the review queue</a>', url)

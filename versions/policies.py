@@ -471,7 +471,7 @@ def version_reaches(version: Any, *, listing: Any, installation: Any, site: Any,
 
 # The states in which a version's members may see and install it: submitted, its snapshot
 # (members included) read-only. A draft still changes; once published it is everyone's.
-MEMBER_ACCESS_STATES = ("pending_approval", "in_review", "approved")
+MEMBER_ACCESS_STATES = ("pending_approval", "in_review", "approved", "needs_information")
 
 
 def normalise_email(email: str | None) -> str:

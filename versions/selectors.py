@@ -394,7 +394,7 @@ def version_vendor_actions(version: Version) -> list[str]:
         actions.append("withdraw")
     if state == State.APPROVED:
         actions.append("publish")
-    if state in (State.DRAFT, *WAITING_FOR_REVIEW):
+    if state in (State.DRAFT, *WAITING_FOR_REVIEW, State.NEEDS_INFORMATION):
         actions.append("cancel")
     if state in DUPLICABLE_STATES:
         actions.append("duplicate")

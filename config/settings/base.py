@@ -143,6 +143,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere (config/formats/en/formats.py): 2026-11-28 05:31 UTC.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
@@ -260,6 +262,9 @@ SPECTACULAR_SETTINGS = {
         "RolloutStateEnum": "upgrades.models.RolloutState",
         "MigrationOfferStateEnum": "upgrades.models.OfferState",
         "DeliveryStateEnum": "upgrades.models.DeliveryState",
+        "ReviewMessageKindEnum": "reviews.models.ReviewMessage.Kind",
+        # The deliveries kept the name they had before a second "kind" (review messages) appeared.
+        "KindEnum": "upgrades.models.DeliveryKind",
     },
 }
 
@@ -418,6 +423,12 @@ MIRROR_SYNC_INTERVAL = timedelta(seconds=env.int("MIRROR_SYNC_INTERVAL", default
 MIRROR_MAX_BYTES = env.int("MIRROR_MAX_BYTES", default=5 * 1024 * 1024)  # per feed page
 MIRROR_MAX_PAGES = env.int("MIRROR_MAX_PAGES", default=200)
 MIRROR_ALLOW_LOOPBACK = env.bool("MIRROR_ALLOW_LOOPBACK", default=DESCRIPTOR_ALLOW_LOOPBACK)
+
+# The reviewer workspace: a claim lapses after this many hours without activity on the version
+# (computed on read: another reviewer may then take it), and a version waiting longer than the
+# SLA (working days, Monday to Friday) shows as late in the queue.
+REVIEW_CLAIM_EXPIRY_HOURS = env.float("REVIEW_CLAIM_EXPIRY_HOURS", default=48.0)
+REVIEW_SLA_WORKING_DAYS = env.int("REVIEW_SLA_WORKING_DAYS", default=5)
 MIRROR_SYNC_HISTORY = timedelta(days=env.int("MIRROR_SYNC_HISTORY_DAYS", default=90))
 
 # --- Beat: every periodic task, in this one block -------------------------------

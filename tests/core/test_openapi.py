@@ -31,8 +31,9 @@ LIST_ENDPOINTS = {
     "/api/v1/versions/{id}/beta-links",
     "/api/v1/mirror/listings",
 }
-# A version's history is a handful of transitions: a plain array, by design.
-UNPAGED_ARRAYS = {"/api/v1/versions/{id}/history"}
+# A version's history is a handful of transitions, its review conversation a handful of messages:
+# plain arrays, by design.
+UNPAGED_ARRAYS = {"/api/v1/versions/{id}/history", "/api/v1/versions/{id}/messages"}
 
 
 @cache

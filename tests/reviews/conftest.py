@@ -58,3 +58,21 @@ def pending(vendor_listing):
     return waiting_version(
         vendor_listing, "1.1.0", scopes=["read:jira-work", "write:jira-work"], update_notes="Edit worklogs."
     )
+
+
+@pytest.fixture
+def lead(reviewers_group):
+    """A review lead (the `Review leads` group from the data migration)."""
+    from reviews.services import review_leads_group_sync
+
+    user = UserFactory(is_staff=True)
+    user.groups.add(reviewers_group, review_leads_group_sync())
+    return user
+
+
+@pytest.fixture
+def claimed(pending, group_reviewer):
+    """`pending` claimed by group_reviewer (in review)."""
+    from reviews.services import review_claim
+
+    return review_claim(version=pending, actor=group_reviewer)

@@ -24,3 +24,10 @@ def waiting_version(listing, number: str, *, state: str = "pending_approval", ag
         submitted_at=timezone.now() - timedelta(hours=age_hours),
         **fields,
     )
+
+
+def all_ticks(version) -> list[int]:
+    """Every checklist item of the version's scheme, ticked (what an approve must post)."""
+    from reviews.selectors import checklist_for
+
+    return [item.pk for item in checklist_for(scheme=version.listing.scheme)]

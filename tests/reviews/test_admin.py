@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.factories import ListingFactory, MembershipFactory, UserFactory, VendorFactory, VersionFactory
-from tests.reviews.queue import QUEUE_URL, version_url, waiting_version
+from tests.reviews.queue import QUEUE_URL, all_ticks, version_url, waiting_version
 from versions.models import VersionTransition
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_queue_lists_waiting_versions_oldest_first_with_summary(client, group_re
     page = text(response)
     assert "2 versions waiting (1 pending approval, 1 in review)" in page
     assert "the oldest has waited 2 days, 2 hours" in page
-    for column in ("Listing", "Vendor", "Scheme", "Number", "Channel", "Waiting", "Reviewer", "Scopes added"):
+    for column in ("Listing", "Vendor", "Number", "State", "Waiting", "Claim", "Scopes added"):
         assert column in page
     assert "write:jira-work consent needed" in page
     assert vendor_listing.vendor.name in page
@@ -74,9 +74,9 @@ def test_queue_filters_and_search(client, group_reviewer, other_reviewer, vendor
     assert rows("listing__scheme__exact=ocp") == [str(beta)]
     assert rows(f"listing__vendor__id__exact={other.vendor_id}") == [str(beta)]
     assert rows("channel=beta") == [str(beta)]
-    assert rows("reviewer=me") == [str(mine)]
-    assert rows(f"reviewer={other_reviewer.pk}") == [str(theirs)]
-    assert rows("reviewer=none") == sorted([str(pending), str(beta)])
+    assert rows("claim=mine") == [str(mine)]
+    assert rows("claim=claimed") == [str(theirs)]
+    assert rows("claim=unclaimed") == sorted([str(pending), str(beta)])
     assert rows("q=zeta") == [str(beta)]
     assert rows("q=Acme+Timer") == sorted([str(pending), str(mine), str(theirs)])
     assert rows("q=1.0.2") == [str(theirs)]
@@ -207,7 +207,9 @@ def test_approve_emails_the_vendor(
     version = waiting_version(vendor_listing, "1.0.1", state="in_review", reviewer=group_reviewer)
     client.force_login(group_reviewer)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(version_url(version, "approve"), {"comment": "Nice work."}, follow=True)
+        response = client.post(
+            version_url(version, "approve"), {"comment": "Nice work.", "checklist": all_ticks(version)}, follow=True
+        )
     version.refresh_from_db()
     assert version.state == "approved"
     assert messages_of(response) == [f"Approved {version}. The vendor is e-mailed and may publish it now."]
@@ -332,7 +334,7 @@ def test_reviewer_of_the_vendor_cannot_approve_or_reject(client, reviewers_group
     assert 'id="review-approve"' not in html and 'id="review-reject"' not in html
     no_form = client.get(version_url(version, "reject"), follow=True)
     assert messages_of(no_form) == [f"You belong to {vendor_listing.vendor}, so you may not review this version."]
-    client.post(version_url(version, "approve"))
+    client.post(version_url(version, "approve"), {"checklist": all_ticks(version)})
     client.post(version_url(version, "reject"), {"comment": "no"})
     version.refresh_from_db()
     assert version.state == "in_review"

@@ -107,8 +107,8 @@ def test_two_reviewers_start_the_same_review_in_the_admin(two_reviewers):
     assert messages == sorted(
         [
             f"You are now reviewing {version}.",
-            f"Cannot start the review of {version}: it is in review. "
-            f"Reviewer: {winner.username} (the page you acted on was out of date).",
+            f"Cannot claim {version}: it is claimed by {winner.username}. "
+            "Only the reviewer holding the claim may act on it; a review lead can reassign it.",
         ]
     )
     assert version.transitions.filter(name="start_review").count() == 1

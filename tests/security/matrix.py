@@ -112,6 +112,8 @@ API_DEFAULTS = {
     "/api/v1/deliveries": Access(read=VENDOR_API, change=VENDOR_API),
     # The storefront's catalogue: public.
     "/api/v1/apps": Access(read=ANYONE, change=NOBODY),
+    # Reviewer metrics: review leads (staff; no role here but the superuser).
+    "/api/v1/reviews": Access(read=frozenset({"superuser"}), change=NOBODY),
     # Downstream portals with a mirror token only.
     "/api/v1/mirror": Access(read=NOBODY, change=NOBODY),
 }
@@ -272,6 +274,13 @@ OVERRIDES = {
     # Withdrawing a submission is not a review: the vendor's own people may (as in the portal).
     "admin:reviews_reviewqueueversion_cancel": Access(read=STAFF, change=STAFF),
     "admin:reviews_reviewqueueversion_object": Access(read=STAFF, change=REVIEWERS - VENDOR | {"superuser"}),
+    # Asking the vendor a question is a review step; private notes are any reviewer's except on their
+    # own vendor (vendors never see them); assigning and the metrics are review leads' (no role here but
+    # the superuser).
+    "admin:reviews_reviewqueueversion_ask": Access(read=STAFF, change=REVIEWERS - VENDOR | {"superuser"}),
+    "admin:reviews_reviewqueueversion_note": Access(read=STAFF, change=REVIEWERS - VENDOR | {"superuser"}),
+    "admin:reviews_reviewqueueversion_assign": Access(read=STAFF, change=frozenset({"superuser"})),
+    "admin:reviews_reviewqueueversion_metrics": Access(read=frozenset({"superuser"}), change=frozenset({"superuser"})),
     # API collections (filtered to the caller's own objects).
     "GET /api/v1/versions": OWN_COLLECTION_VENDOR,
     "GET /api/v1/listings": OWN_COLLECTION_VENDOR,

@@ -14,14 +14,19 @@ pytestmark = pytest.mark.django_db
 ALL_STATES = [s.value for s in State]
 ALLOWED = {
     "submit": {"draft": "pending_approval"},
-    "cancel": {"draft": "canceled", "pending_approval": "canceled", "in_review": "canceled"},
+    "cancel": {
+        "draft": "canceled",
+        "pending_approval": "canceled",
+        "in_review": "canceled",
+        "needs_information": "canceled",
+    },
     "start_review": {"pending_approval": "in_review"},
     "approve": {"in_review": "approved"},
     "reject": {"in_review": "rejected"},
     "publish": {"approved": "published"},
     # Submitted versions are read-only (DESIGN.md section 4): only drafts and rejections are edited.
     "edit": {"draft": "draft", "rejected": "draft"},
-    "withdraw": {"pending_approval": "draft", "in_review": "draft", "approved": "draft"},
+    "withdraw": {"pending_approval": "draft", "in_review": "draft", "approved": "draft", "needs_information": "draft"},
     "release_to_queue": {"in_review": "pending_approval"},
 }
 

@@ -31,6 +31,8 @@ class State(models.TextChoices):
     PUBLISHED = "published", "Published"
     SUPERSEDED = "superseded", "Superseded"
     CANCELED = "canceled", "Canceled"
+    # The reviewer asked the vendor a question (reviews.services.review_ask); the reply returns it.
+    NEEDS_INFORMATION = "needs_information", "Needs information"
 
 
 class Source(models.TextChoices):
@@ -54,9 +56,11 @@ EDIT_RETURNS_TO_DRAFT = (State.REJECTED,)
 EDITABLE_STATES = (State.DRAFT, *EDIT_RETURNS_TO_DRAFT)
 # Submitted and read-only for the vendor (DESIGN.md section 4): what the reviewer sees is what
 # would be published. To change anything the vendor withdraws the version to draft first.
-SUBMITTED_STATES = (State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROVED)
+SUBMITTED_STATES = (State.PENDING_APPROVAL, State.IN_REVIEW, State.APPROVED, State.NEEDS_INFORMATION)
 DUPLICABLE_STATES = (State.CANCELED, State.PUBLISHED, State.SUPERSEDED, State.REJECTED)
 WAITING_FOR_REVIEW = (State.PENDING_APPROVAL, State.IN_REVIEW)
+# In the reviewers' queue: waiting for a reviewer, or for the vendor's answer to a reviewer's question.
+IN_REVIEW_QUEUE = (*WAITING_FOR_REVIEW, State.NEEDS_INFORMATION)
 # Fields that describe the snapshot (what duplicate copies, what immutability guards).
 SNAPSHOT_FIELDS = (
     "number",
@@ -275,7 +279,11 @@ class Version(models.Model):
     def supersede(self) -> None:
         pass
 
-    @transition(field=state, source=[State.DRAFT, State.PENDING_APPROVAL, State.IN_REVIEW], target=State.CANCELED)
+    @transition(
+        field=state,
+        source=[State.DRAFT, State.PENDING_APPROVAL, State.IN_REVIEW, State.NEEDS_INFORMATION],
+        target=State.CANCELED,
+    )
     def cancel(self) -> None:
         pass
 
@@ -303,6 +311,16 @@ class Version(models.Model):
         from django.utils import timezone
 
         self.submitted_at = timezone.now()
+
+    # --- needs information: the reviewer's question and the vendor's answer (reviews.services) ---
+
+    @transition(field=state, source=State.IN_REVIEW, target=State.NEEDS_INFORMATION)
+    def request_information(self) -> None:
+        """The reviewer asked the vendor a question; the version waits for the answer, still theirs."""
+
+    @transition(field=state, source=State.NEEDS_INFORMATION, target=State.IN_REVIEW)
+    def information_provided(self) -> None:
+        """The vendor answered: back in the reviewer's queue (the claim holder keeps it)."""
 
 
 def _normalise(value: Any, field: models.Field) -> Any:

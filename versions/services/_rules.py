@@ -43,6 +43,8 @@ TRANSITION_LABELS = {
     "withdraw": "withdraw to draft",
     "release_to_queue": "release to the queue",
     "approve_rerelease": "approve the re-release",
+    "request_information": "ask the vendor about",
+    "information_provided": "answer the question on",
 }
 
 
