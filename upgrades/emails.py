@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.bulk import bulk_insert
 from core.emails import build_email, new_message_id, send_batch, send_email_once
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
 from versions import policies
@@ -68,40 +69,46 @@ def _admins_by_site(site_ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def outbox_add_requests(
-    request_ids: Iterable[int], *, kind: str = SentEmail.Kind.CONSENT, sites: dict[int, int] | None = None
+    request_ids: Iterable[int],
+    *,
+    kind: str = SentEmail.Kind.CONSENT,
+    sites: dict[int, int] | None = None,
+    new_requests: bool = False,
 ) -> int:
     """Queue one e-mail per site admin for each request, and each admin's consent link; call it
     in the transaction that creates (or reminds about) the requests. `sites` maps request ids to
-    their site ids when the caller has them. At most four queries whatever the count."""
+    their site ids when the caller has them. At most four queries whatever the count.
+
+    `new_requests`: the requests were created in this very transaction, so nothing can be queued
+    for them yet and the rows are streamed (core.bulk) instead of inserted one conflict check each."""
     if sites is None:
         query = UpgradeRequest.objects.filter(pk__in=list(request_ids))
         sites = dict(query.values_list("pk", "installation__site_id"))
     pairs = list(sites.items())
     admins = _admins_by_site(site_id for _, site_id in pairs)
     recipients = [(request_id, email) for request_id, site_id in pairs for email in admins.get(site_id, [])]
-    ConsentLink.objects.bulk_create(
-        [ConsentLink(request_id=r, email=e, nonce=uuid.uuid4()) for r, e in recipients], ignore_conflicts=True
-    )
-    rows = SentEmail.objects.bulk_create(
-        [SentEmail(kind=kind, request_id=r, recipient=e, message_id=new_message_id()) for r, e in recipients],
-        ignore_conflicts=True,
-    )
-    return len(rows)
+    links = [ConsentLink(request_id=r, email=e, nonce=uuid.uuid4()) for r, e in recipients]
+    rows = [SentEmail(kind=kind, request_id=r, recipient=e, message_id=new_message_id()) for r, e in recipients]
+    if new_requests:
+        bulk_insert(links, with_pks=False)
+        return len(bulk_insert(rows, with_pks=False))
+    ConsentLink.objects.bulk_create(links, ignore_conflicts=True)
+    return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
-def outbox_add_applied(upgrade_ids: Iterable[int]) -> int:
-    """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction)."""
+def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False) -> int:
+    """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction).
+    `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed)."""
     pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
     admins = _admins_by_site(site_id for _, site_id in pairs)
-    rows = SentEmail.objects.bulk_create(
-        [
-            SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
-            for upgrade_id, site_id in pairs
-            for email in admins.get(site_id, [])
-        ],
-        ignore_conflicts=True,
-    )
-    return len(rows)
+    rows = [
+        SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
+        for upgrade_id, site_id in pairs
+        for email in admins.get(site_id, [])
+    ]
+    if new:
+        return len(bulk_insert(rows, with_pks=False))
+    return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
 def _outbox_claim(*, limit: int, now: datetime) -> list[SentEmail]:
