@@ -26,6 +26,28 @@ from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
 
+# Fields whose Python value psycopg adapts as it is (Django's preparation returns it unchanged):
+# the row's attribute is written directly. Dates, JSON and the rest go through pre_save and
+# get_db_prep_save as in bulk_create.
+_PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "CharField",
+        "TextField",
+        "BooleanField",
+        "ForeignKey",
+        "OneToOneField",
+    }
+)
+
 
 def bulk_insert(objs: Iterable[M], *, with_pks: bool = True, batch_size: int = 500) -> list[M]:
     """Insert new, unsaved instances of one model; returns them, with their pks set when `with_pks`
@@ -51,9 +73,15 @@ def bulk_insert(objs: Iterable[M], *, with_pks: bool = True, batch_size: int = 5
             for obj, (pk,) in zip(missing, cursor.fetchall(), strict=True):
                 obj.pk = pk
         started = time.monotonic()
+        plain = [f.get_internal_type() in _PLAIN_TYPES for f in fields]
         with cursor.cursor.copy(sql) as copy:
             for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                copy.write_row(
+                    [
+                        getattr(obj, f.attname) if is_plain else f.get_db_prep_save(f.pre_save(obj, True), connection)
+                        for f, is_plain in zip(fields, plain, strict=True)
+                    ]
+                )
         if connection.queries_logged:  # visible to DEBUG's query log and to tests counting queries
             connection.queries_log.append(
                 {"sql": f"{sql} -- {len(objs)} rows", "time": f"{time.monotonic() - started:.3f}"}

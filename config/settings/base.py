@@ -348,7 +348,9 @@ UPGRADE_AUTO_WINDOW = timedelta(hours=env.int("UPGRADE_AUTO_WINDOW_HOURS", defau
 UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
 UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", default=3))
-ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=500)
+ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=1000)
+# Due upgrades applied per transaction (set-based: a fixed number of statements per batch).
+UPGRADE_APPLY_BATCH_SIZE = env.int("UPGRADE_APPLY_BATCH_SIZE", default=2000)
 # A running rollout that has not moved for this long lost its next message: beat restarts it.
 # Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
 ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))

@@ -29,6 +29,7 @@ from upgrades.models import (
 )
 from upgrades.services._common import UPGRADE, installation_event
 from upgrades.services.callbacks import upgrade_hook_deliveries, upgrades_wait_for_hook
+from versions.models import Version
 
 
 def _apply(
@@ -129,7 +130,7 @@ def _apply(
             )
     audit_record_many(events)
     # The "upgraded" e-mails are queued with the change they announce (the outbox, upgrades.emails).
-    if applied and emails.outbox_add_applied(applied):
+    if applied and emails.outbox_add_applied(applied, new=True):
         transaction.on_commit(tasks.send_outbox.delay)
     return applied
 
@@ -137,15 +138,18 @@ def _apply(
 def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None) -> int:
     """Apply every scheduled upgrade whose time has come (halted rollouts wait); returns how many."""
     now = now or timezone.now()
-    limit = limit or settings.ROLLOUT_CHUNK_SIZE
+    limit = limit or settings.UPGRADE_APPLY_BATCH_SIZE
     with transaction.atomic():
         due = list(
             Upgrade.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=UpgradeState.SCHEDULED, due_at__lte=now, hook_started_at__isnull=True)
             .exclude(rollout__state=RolloutState.HALTED)
-            .select_related("to_version__listing")
             .order_by("due_at", "pk")[:limit]
         )
+        # A batch has few target versions: load each once (not one copy per upgrade, as a join would).
+        versions = Version.objects.select_related("listing").in_bulk({u.to_version_id for u in due})
+        for upgrade in due:
+            upgrade.to_version = versions[upgrade.to_version_id]
         applied = _apply(due, now)
         if len(due) == limit:
             transaction.on_commit(tasks.upgrade_apply_due.delay)
