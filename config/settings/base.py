@@ -365,6 +365,8 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 OUTBOX_CLAIM_TIMEOUT = timedelta(seconds=env.int("OUTBOX_CLAIM_TIMEOUT", default=60))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
 OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=60.0)
+# Sender threads of one worker draining the outbox at once (PostgreSQL; each its own SMTP connection).
+OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)
 OUTBOX_SEND_INTERVAL = env.float("OUTBOX_SEND_INTERVAL", default=30.0)
 # Callbacks to vendors' apps and vendor webhooks (upgrades.services.deliveries): 6 attempts,
 # 2, 4, 8, 16, 32 minutes apart (about an hour, each +-20 %), each call within the fetcher's limits.
