@@ -351,6 +351,8 @@ UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", d
 ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=1000)
 # Due upgrades applied per transaction (set-based: a fixed number of statements per batch).
 UPGRADE_APPLY_BATCH_SIZE = env.int("UPGRADE_APPLY_BATCH_SIZE", default=2000)
+# How long one upgrade_apply_due task goes on applying batches before it hands over to a new message.
+UPGRADE_APPLY_SECONDS = env.float("UPGRADE_APPLY_SECONDS", default=60.0)
 # A running rollout that has not moved for this long lost its next message: beat restarts it.
 # Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
 ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))
