@@ -29,7 +29,7 @@ spread over the next hour instead of being applied between the chunks:
 rollout and applying are timed apart.
 
 `run(installations)` returns the figures as a dict; `python -m bench.scale`
-prints them (and writes them as JSON with --json PATH). Takes 3-6 minutes at
+prints them (and writes them as JSON with --json PATH). Takes 4-7 minutes at
 100,000 on two cores.
 """
 
