@@ -15,6 +15,7 @@ twice; a message resent after a crash carries the same Message-ID.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from email.utils import parseaddr
@@ -59,16 +60,19 @@ def opted_out(addresses: Iterable[str], kind: str) -> set[str]:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _domain_of(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
 def new_message_id() -> str:
     """A Message-ID in the sender's domain (not the host's name: looking that up can take seconds)."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return make_msgid(domain=domain)
+    return make_msgid(domain=_domain_of(settings.DEFAULT_FROM_EMAIL))
 
 
 def keyed_message_id(key: str) -> str:
     """The same Message-ID every time for the same key (a retry of one e-mail)."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return f"<{key}@{domain}>"
+    return f"<{key}@{_domain_of(settings.DEFAULT_FROM_EMAIL)}>"
 
 
 def build_email(

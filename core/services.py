@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.bulk import bulk_insert
 from core.errors import ApplicationError
 from core.models import AuditEvent, EmailPreference, WorkerHeartbeat
 from core.notifications import VENDOR_EMAIL_KINDS
@@ -86,12 +87,9 @@ def audit_record(**kwargs: Any) -> AuditEvent:
 
 
 def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """Write the rows of a set-based change with one INSERT per batch (500 rows on PostgreSQL; SQLite's
-    parameter limit makes its batches smaller), never one per row."""
-    events = list(events)
-    if not events:
-        return []
-    return AuditEvent.objects.bulk_create(events, batch_size=500)
+    """Write the rows of a set-based change in bulk, never one statement per row: streamed with COPY
+    on PostgreSQL (core.bulk; a rollout chunk writes thousands), batches of INSERTs elsewhere."""
+    return bulk_insert(events, with_pks=False)
 
 
 # --- notification preferences (issue #16 item 5) ------------------------------------------------

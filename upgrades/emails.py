@@ -11,16 +11,19 @@ per batch, sends them over one SMTP connection and marks each one sent as soon
 as the server accepts it. A sender killed meanwhile leaves claims that expire
 after OUTBOX_CLAIM_TIMEOUT; the next sender sends those rows again under the
 same Message-ID, so at most the one message in flight at the crash can arrive
-twice, and then as the same message.
+twice, and then as the same message. `outbox_drain` runs OUTBOX_SENDERS such
+senders side by side in one worker (threads, each with its own connections).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
@@ -30,6 +33,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.bulk import bulk_insert
 from core.emails import build_email, new_message_id, send_batch, send_email_once
 from core.notifications import APPLIED_UPGRADES, unsubscribe_headers, unsubscribe_url
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
@@ -70,40 +74,46 @@ def _admins_by_site(site_ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def outbox_add_requests(
-    request_ids: Iterable[int], *, kind: str = SentEmail.Kind.CONSENT, sites: dict[int, int] | None = None
+    request_ids: Iterable[int],
+    *,
+    kind: str = SentEmail.Kind.CONSENT,
+    sites: dict[int, int] | None = None,
+    new_requests: bool = False,
 ) -> int:
     """Queue one e-mail per site admin for each request, and each admin's consent link; call it
     in the transaction that creates (or reminds about) the requests. `sites` maps request ids to
-    their site ids when the caller has them. At most four queries whatever the count."""
+    their site ids when the caller has them. At most four queries whatever the count.
+
+    `new_requests`: the requests were created in this very transaction, so nothing can be queued
+    for them yet and the rows are streamed (core.bulk) instead of inserted one conflict check each."""
     if sites is None:
         query = UpgradeRequest.objects.filter(pk__in=list(request_ids))
         sites = dict(query.values_list("pk", "installation__site_id"))
     pairs = list(sites.items())
     admins = _admins_by_site(site_id for _, site_id in pairs)
     recipients = [(request_id, email) for request_id, site_id in pairs for email in admins.get(site_id, [])]
-    ConsentLink.objects.bulk_create(
-        [ConsentLink(request_id=r, email=e, nonce=uuid.uuid4()) for r, e in recipients], ignore_conflicts=True
-    )
-    rows = SentEmail.objects.bulk_create(
-        [SentEmail(kind=kind, request_id=r, recipient=e, message_id=new_message_id()) for r, e in recipients],
-        ignore_conflicts=True,
-    )
-    return len(rows)
+    links = [ConsentLink(request_id=r, email=e, nonce=uuid.uuid4()) for r, e in recipients]
+    rows = [SentEmail(kind=kind, request_id=r, recipient=e, message_id=new_message_id()) for r, e in recipients]
+    if new_requests:
+        bulk_insert(links, with_pks=False)
+        return len(bulk_insert(rows, with_pks=False))
+    ConsentLink.objects.bulk_create(links, ignore_conflicts=True)
+    return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
-def outbox_add_applied(upgrade_ids: Iterable[int]) -> int:
-    """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction)."""
+def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False) -> int:
+    """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction).
+    `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed)."""
     pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
     admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
-    rows = SentEmail.objects.bulk_create(
-        [
-            SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
-            for upgrade_id, site_id in pairs
-            for email in admins.get(site_id, [])
-        ],
-        ignore_conflicts=True,
-    )
-    return len(rows)
+    rows = [
+        SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
+        for upgrade_id, site_id in pairs
+        for email in admins.get(site_id, [])
+    ]
+    if new:
+        return len(bulk_insert(rows, with_pks=False))
+    return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
 def _outbox_claim(*, limit: int, now: datetime) -> list[SentEmail]:
@@ -238,16 +248,11 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
     broken: dict[int, str] = {}
 
     def mark_sent(row: SentEmail) -> None:
-        # One small commit per message keeps a killed sender's window at the one message in flight.
-        # It need not wait for the disk: a database crash could forget the last marks, and those
-        # messages would go again under their Message-ID (the claim expires), never as new ones.
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
-                state=SentEmail.State.SENT, sent_at=timezone.now(), subject=row.subject, claimed_until=None
-            )
+        # One commit per message (outside a transaction this UPDATE is its own) keeps a killed
+        # sender's window at the one message in flight; `_marks_not_waiting_for_disk` spares it the wait.
+        SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
+            state=SentEmail.State.SENT, sent_at=timezone.now(), subject=row.subject, claimed_until=None
+        )
 
     def mark_refused(row: SentEmail, exc: Exception) -> None:
         # Refused for this recipient: retried when the claim expires, given up after a few tries.
@@ -256,7 +261,8 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
             state=SentEmail.State.FAILED if final else SentEmail.State.QUEUED, outcome=str(exc)[:255]
         )
 
-    sent = send_batch(_outbox_messages(rows, skipped, broken), mark_sent=mark_sent, mark_refused=mark_refused)
+    with _marks_not_waiting_for_disk():
+        sent = send_batch(_outbox_messages(rows, skipped, broken), mark_sent=mark_sent, mark_refused=mark_refused)
     for state, reasons in ((SentEmail.State.SKIPPED, skipped), (SentEmail.State.FAILED, broken)):
         for pk, reason in reasons.items():
             SentEmail.objects.filter(pk=pk, state=SentEmail.State.QUEUED).update(
@@ -265,10 +271,27 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
     return len(rows), sent
 
 
-def outbox_drain(*, budget_seconds: float | None = None) -> tuple[int, bool]:
-    """Send batches until nothing is left to claim or the time budget is spent: (sent, more left?)."""
-    budget = settings.OUTBOX_DRAIN_SECONDS if budget_seconds is None else budget_seconds
-    deadline = time.monotonic() + budget
+@contextlib.contextmanager
+def _marks_not_waiting_for_disk() -> Iterator[None]:
+    """While a batch is sent, this connection's commits (the marks) do not wait for the disk.
+
+    A database crash could forget the last marks: those messages go again under
+    their Message-ID when their claims expire, never as new ones. Inside a
+    transaction (tests) nothing changes: the marks commit with it.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _drain_until(deadline: float) -> tuple[int, bool]:
     total = 0
     while time.monotonic() < deadline:
         claimed, sent = _outbox_send_batch(limit=settings.OUTBOX_BATCH_SIZE, now=timezone.now())
@@ -276,6 +299,32 @@ def outbox_drain(*, budget_seconds: float | None = None) -> tuple[int, bool]:
         if not claimed:
             return total, False
     return total, True
+
+
+def _drain_in_thread(deadline: float) -> tuple[int, bool]:
+    try:
+        return _drain_until(deadline)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def outbox_drain(*, budget_seconds: float | None = None) -> tuple[int, bool]:
+    """Send batches until nothing is left to claim or the time budget is spent: (sent, more left?).
+
+    On PostgreSQL, OUTBOX_SENDERS threads of this one worker send at once, each
+    claiming its own batches (SKIP LOCKED: never the same row) over its own SMTP
+    connection and database connection, so one sender's wait for the SMTP
+    server's or the database's answer is another's time to render. Inside a
+    transaction (tests) one sender runs: other threads could not see its rows.
+    """
+    budget = settings.OUTBOX_DRAIN_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    senders = settings.OUTBOX_SENDERS
+    if senders <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _drain_until(deadline)
+    with ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox") as pool:
+        results = list(pool.map(_drain_in_thread, [deadline] * senders))
+    return sum(sent for sent, _ in results), any(more for _, more in results)
 
 
 def send_request_emails(request_id: int, *, kind: str = SentEmail.Kind.CONSENT) -> int:

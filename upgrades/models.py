@@ -197,7 +197,12 @@ class Installation(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(license__in=["free", "paid"]), name="installation_license_valid"),
         ]
-        indexes = [models.Index(fields=["listing", "state"], name="installation_listing_state")]
+        indexes = [
+            models.Index(fields=["listing", "state"], name="installation_listing_state"),
+            # A rollout's chunks walk a listing's installations in id order (keyset pagination,
+            # upgrades.services.rollouts.rollout_chunk_installations): each chunk reads its own rows.
+            models.Index(fields=["listing", "id"], name="installation_rollout_keyset"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.listing_id}@{self.site_id}"

@@ -34,9 +34,13 @@ def rollout_process(rollout_id: int, cursor: int | None = None) -> int:
 
 @shared_task(base=PortalTask, name="upgrades.tasks.upgrade_apply_due")
 def upgrade_apply_due() -> int:
-    from upgrades.services import upgrades_apply_due
+    """Apply what is due, batch after batch for a while; another message when more is left."""
+    from upgrades.services import upgrades_apply_due_for
 
-    return upgrades_apply_due()
+    applied, more = upgrades_apply_due_for()
+    if more:
+        upgrade_apply_due.delay()
+    return applied
 
 
 @shared_task(base=PortalTask, name="upgrades.tasks.upgrade_apply")

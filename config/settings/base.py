@@ -363,7 +363,11 @@ UPGRADE_AUTO_WINDOW = timedelta(hours=env.int("UPGRADE_AUTO_WINDOW_HOURS", defau
 UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
 UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", default=3))
-ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=500)
+ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=1000)
+# Due upgrades applied per transaction (set-based: a fixed number of statements per batch).
+UPGRADE_APPLY_BATCH_SIZE = env.int("UPGRADE_APPLY_BATCH_SIZE", default=2000)
+# How long one upgrade_apply_due task goes on applying batches before it hands over to a new message.
+UPGRADE_APPLY_SECONDS = env.float("UPGRADE_APPLY_SECONDS", default=60.0)
 # A running rollout that has not moved for this long lost its next message: beat restarts it.
 # Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
 ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))
@@ -378,6 +382,8 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 OUTBOX_CLAIM_TIMEOUT = timedelta(seconds=env.int("OUTBOX_CLAIM_TIMEOUT", default=60))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
 OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=60.0)
+# Sender threads of one worker draining the outbox at once (PostgreSQL; each its own SMTP connection).
+OUTBOX_SENDERS = env.int("OUTBOX_SENDERS", default=4)
 OUTBOX_SEND_INTERVAL = env.float("OUTBOX_SEND_INTERVAL", default=30.0)
 # Callbacks to vendors' apps and vendor webhooks (upgrades.services.deliveries): 6 attempts,
 # 2, 4, 8, 16, 32 minutes apart (about an hour, each +-20 %), each call within the fetcher's limits.

@@ -68,11 +68,14 @@ def test_a_rollout_chunk_writes_its_rows_in_bulk_with_queries_that_do_not_grow(
     for sites in (2, 40):
         _, rollout = _chunk_world(sites)
         AuditEvent.objects.all().delete()
-        # 14, and 3 for the consent e-mails queued in the chunk's transaction (admins, links, outbox rows).
-        with django_assert_max_num_queries(17), CaptureQueriesContext(connection) as ctx:
+        # 14, and 3 for the consent e-mails queued in the chunk's transaction (admins, links, outbox rows);
+        # on PostgreSQL the rows are streamed (COPY) and the upgrades' and requests' ids drawn first (+2).
+        most = 17 + 2 * (connection.vendor == "postgresql")
+        with django_assert_max_num_queries(most), CaptureQueriesContext(connection) as ctx:
             assert services.rollout_process_chunk(rollout_id=rollout.pk) == sites
         counts[sites] = len(ctx.captured_queries)
-        inserts = [q for q in ctx.captured_queries if 'INSERT INTO "core_auditevent"' in q["sql"]]
+        audit_writes = ('INSERT INTO "core_auditevent"', 'COPY "core_auditevent"')
+        inserts = [q for q in ctx.captured_queries if q["sql"].startswith(audit_writes)]
         assert len(inserts) == 1
         upgrades = Upgrade.objects.filter(rollout=rollout)
         requests = UpgradeRequest.objects.filter(rollout=rollout)

@@ -9,7 +9,7 @@ guarded by the partial unique constraints (one scheduled upgrade and one open
 request per installation).
 """
 
-from upgrades.services.applying import upgrade_apply, upgrades_apply_due
+from upgrades.services.applying import upgrade_apply, upgrades_apply_due, upgrades_apply_due_for
 from upgrades.services.beta import (
     beta_install,
     beta_link_check,
@@ -138,6 +138,7 @@ __all__ = [
     "upgrade_requests_due_reminder",
     "upgrade_requests_expire",
     "upgrades_apply_due",
+    "upgrades_apply_due_for",
     "upgrades_housekeeping",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",

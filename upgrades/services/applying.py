@@ -8,6 +8,7 @@ answered, so no call to an app ever happens inside this transaction.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from upgrades.models import (
 )
 from upgrades.services._common import UPGRADE, installation_event
 from upgrades.services.callbacks import upgrade_hook_deliveries, upgrades_wait_for_hook
+from versions.models import Version
 
 
 def _apply(
@@ -129,27 +131,50 @@ def _apply(
             )
     audit_record_many(events)
     # The "upgraded" e-mails are queued with the change they announce (the outbox, upgrades.emails).
-    if applied and emails.outbox_add_applied(applied):
+    if applied and emails.outbox_add_applied(applied, new=True):
         transaction.on_commit(tasks.send_outbox.delay)
     return applied
 
 
 def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """Apply every scheduled upgrade whose time has come (halted rollouts wait); returns how many."""
-    now = now or timezone.now()
-    limit = limit or settings.ROLLOUT_CHUNK_SIZE
+    """Apply one batch of the scheduled upgrades whose time has come (halted rollouts wait); returns
+    how many were applied. A full batch enqueues the next one after its commit."""
+    due, applied = _apply_due_batch(now=now or timezone.now(), limit=limit or settings.UPGRADE_APPLY_BATCH_SIZE)
+    if due == (limit or settings.UPGRADE_APPLY_BATCH_SIZE):
+        transaction.on_commit(tasks.upgrade_apply_due.delay)
+    return applied
+
+
+def upgrades_apply_due_for(*, budget_seconds: float | None = None) -> tuple[int, bool]:
+    """Apply due upgrades batch after batch, each batch its own transaction, until none is due or
+    UPGRADE_APPLY_SECONDS is spent: (applied, more left?). One task message applies 50,000, not
+    one message (and its trip through the broker) per batch; the task sends another when more is left."""
+    budget = settings.UPGRADE_APPLY_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    limit, total = settings.UPGRADE_APPLY_BATCH_SIZE, 0
+    while time.monotonic() < deadline:
+        due, applied = _apply_due_batch(now=timezone.now(), limit=limit)
+        total += applied
+        if due < limit:
+            return total, False
+    return total, True
+
+
+def _apply_due_batch(*, now: datetime, limit: int) -> tuple[int, int]:
+    """(upgrades due in this batch, upgrades applied)."""
     with transaction.atomic():
         due = list(
             Upgrade.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=UpgradeState.SCHEDULED, due_at__lte=now, hook_started_at__isnull=True)
             .exclude(rollout__state=RolloutState.HALTED)
-            .select_related("to_version__listing")
             .order_by("due_at", "pk")[:limit]
         )
+        # A batch has few target versions: load each once (not one copy per upgrade, as a join would).
+        versions = Version.objects.select_related("listing").in_bulk({u.to_version_id for u in due})
+        for upgrade in due:
+            upgrade.to_version = versions[upgrade.to_version_id]
         applied = _apply(due, now)
-        if len(due) == limit:
-            transaction.on_commit(tasks.upgrade_apply_due.delay)
-    return len(applied)
+    return len(due), len(applied)
 
 
 def upgrade_apply(*, upgrade_id: int, now: datetime | None = None) -> Upgrade | None:

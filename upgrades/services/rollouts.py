@@ -1,21 +1,27 @@
 """Rollouts: offer a published version to the installations of its listing, chunk by chunk.
 
-A chunk is read with one query, the consent rules (versions.policies) are
+A chunk is read with one keyset query (`rollout_chunk_installations`, as
+values, not model instances), the consent rules (versions.policies) are
 applied in memory, and the outcome is written with a handful of bulk
-statements whatever the chunk's size (no query per installation)."""
+statements whatever the chunk's size (no query per installation, and none
+whose cost grows with the installations already processed): the upgrades,
+requests, audit rows and e-mails are streamed (core.bulk.bulk_insert).
+Measured by `python -m bench.scale`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core.bulk import bulk_insert
 from core.errors import TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import Listing
@@ -143,19 +149,70 @@ def _needs_allowed(version: Version, listing: Listing) -> bool:
     )
 
 
-def _rollout_candidates(rollout: Rollout) -> QuerySet[Installation]:
-    version, listing = rollout.version, rollout.listing
-    installations = Installation.objects.filter(listing_id=listing.pk, pk__gt=rollout.cursor)
-    # Staged rollout (issue #16): only the installations whose stage has come (bucket in SQL).
-    installations = installations_in_stage(installations, version_id=version.pk, limit=rollout.bucket_limit)
-    return (
-        installations.exclude(state__in=NOT_RUNNING_STATES)
-        .filter(version__sort_key__lt=version.sort_key)
-        .exclude(Exists(Upgrade.objects.filter(installation=OuterRef("pk"), to_version=version)))
-        .exclude(Exists(UpgradeRequest.objects.filter(installation=OuterRef("pk"), to_version=version)))
-        .select_related("site__host_product", "version")
-        .order_by("pk")
+def rollout_chunk_installations(rollout: Rollout, *, after: int) -> QuerySet[Installation]:
+    """The installations a chunk of the rollout looks at: the listing's running installations on an
+    older version, after the cursor, in id order (keyset pagination), and in a staged rollout only
+    those whose stage has come (issue #16: the stage bucket, computed in SQL).
+
+    Every rule about who a chunk reaches that SQL can say belongs here, before
+    the chunk's LIMIT. The index installation_rollout_keyset (listing_id, id)
+    serves it: a chunk reads its own rows and no others, so its cost does not
+    grow with the installations already processed. Rules that need Python (the
+    consent and audience rules of versions.policies) run on the rows read.
+    """
+    installations = Installation.objects.filter(
+        listing_id=rollout.listing_id, pk__gt=after, version__sort_key__lt=rollout.version.sort_key
     )
+    installations = installations_in_stage(installations, version_id=rollout.version_id, limit=rollout.bucket_limit)
+    return installations.exclude(state__in=NOT_RUNNING_STATES).order_by("pk")
+
+
+# What a chunk reads of each installation, its version and its site (values: no model instances).
+_CHUNK_FIELDS = (
+    "pk",
+    "state",
+    "granted_scopes",
+    "license",
+    "version_id",
+    "version__number",
+    "version__channel",
+    "version__components",
+    "site_id",
+    "site__auto_update",
+    "site__sandbox_vendor_id",
+    "site__host_product__key",
+    "site__host_version",
+    "site__time_zone",
+    "site__maintenance_windows",
+)
+
+
+def _chunk_rows(rollout: Rollout, after: int, size: int) -> list[SimpleNamespace]:
+    """One page of `rollout_chunk_installations`, each row shaped as versions.policies reads an
+    installation (`.version`, `.granted_scopes`, `.license`, `.site`)."""
+    rows, versions = [], {}
+    query = rollout_chunk_installations(rollout, after=after).values_list(*_CHUNK_FIELDS)
+    for row in query[:size]:
+        pk, state, granted, license, version_id, number, channel, components = row[:8]
+        site_id, auto, sandbox, product, host_version, tz, windows = row[8:]
+        version = versions.get(version_id)
+        if version is None:
+            version = versions[version_id] = SimpleNamespace(
+                pk=version_id, number=number, channel=channel, components=components
+            )
+        site = SimpleNamespace(
+            pk=site_id,
+            auto_update=auto,
+            sandbox_vendor_id=sandbox,
+            host_product=SimpleNamespace(key=product),
+            host_version=host_version,
+            time_zone=tz,
+            maintenance_windows=windows,
+        )
+        rows.append(
+            SimpleNamespace(pk=pk, state=state, version=version, granted_scopes=granted, license=license, site=site)
+        )
+    return rows
 
 
 def _spread(installation_id: int, window: timedelta) -> timedelta:
@@ -206,40 +263,65 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None, expec
         if hasattr(version, "yank"):  # issue #16: a yanked version is offered to nobody
             _rollout_transition(rollout, "halt", actor=None, reason=f"{version.number} was yanked")
             return 0
-        chunk = list(_rollout_candidates(rollout)[: settings.ROLLOUT_CHUNK_SIZE])
-        if not chunk:
-            if rollout_stage_waiting(rollout):  # issue #16: this stage is offered; wait for the next
-                Rollout.objects.filter(pk=rollout.pk).update(progressed_at=now)
-                return 0
-            _rollout_transition(rollout, "complete", actor=None, targeted=rollout.targeted)
-            return 0
         catalogue = scope_catalogue()
-        allowed: set[int] = set()
-        if _needs_allowed(version, listing):
-            chunk_sites = {i.site_id for i in chunk}
-            allowed = set(listing.allowed_sites.filter(pk__in=chunk_sites).values_list("pk", flat=True))
+        size = settings.ROLLOUT_CHUNK_SIZE
+        cursor, looked = rollout.cursor, 0
         new_upgrades: list[Upgrade] = []
         new_requests: list[UpgradeRequest] = []
-        for installation in chunk:
-            site = installation.site
-            if not policies.version_reaches(
-                version, listing=listing, installation=installation, site=site, site_allowed=site.pk in allowed
-            ):
-                continue
-            reasons = policies.consent_reasons(
-                installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
+        states: dict[int, str] = {}  # installation id: its state as read (under the rollout's lock)
+        site_of: dict[int, int] = {}
+        # Pages whose installations were all offered this version already (a chunk run again after
+        # its cursor was reset, an upgrade asked for by hand) or are out of its reach are passed in
+        # the same chunk: a chunk ends with something offered, or at the end of the listing.
+        while not (new_upgrades or new_requests):
+            page = _chunk_rows(rollout, cursor, size)
+            if not page:
+                break
+            cursor, looked = page[-1].pk, looked + len(page)
+            ids = [i.pk for i in page]
+            offered_before = set(
+                Upgrade.objects.filter(installation_id__in=ids, to_version=version)
+                .order_by()
+                .values_list("installation_id", flat=True)
+                .union(
+                    UpgradeRequest.objects.filter(installation_id__in=ids, to_version=version)
+                    .order_by()
+                    .values_list("installation_id", flat=True)
+                )
             )
-            common = {
-                "installation": installation,
-                "rollout": rollout,
-                "from_version_id": installation.version_id,
-                "to_version": version,
-            }
-            if reasons:
-                new_requests.append(UpgradeRequest(reasons=reasons, **common))
-            else:
-                due = upgrade_due_for(installation.site, installation.pk, now)
-                new_upgrades.append(Upgrade(due_at=due, **common))
+            allowed: set[int] = set()
+            if _needs_allowed(version, listing):
+                allowed = set(
+                    listing.allowed_sites.filter(pk__in={i.site.pk for i in page}).values_list("pk", flat=True)
+                )
+            for installation in page:
+                site = installation.site
+                if installation.pk in offered_before or not policies.version_reaches(
+                    version, listing=listing, installation=installation, site=site, site_allowed=site.pk in allowed
+                ):
+                    continue
+                states[installation.pk], site_of[installation.pk] = installation.state, site.pk
+                reasons = policies.consent_reasons(
+                    installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
+                )
+                common = {
+                    "installation_id": installation.pk,
+                    "rollout": rollout,
+                    "from_version_id": installation.version.pk,
+                    "to_version": version,
+                }
+                if reasons:
+                    new_requests.append(UpgradeRequest(reasons=reasons, **common))
+                else:
+                    new_upgrades.append(Upgrade(due_at=upgrade_due_for(site, installation.pk, now), **common))
+        if not (new_upgrades or new_requests):
+            if rollout_stage_waiting(rollout):  # issue #16: this stage is offered; wait for the next
+                Rollout.objects.filter(pk=rollout.pk).update(cursor=cursor, progressed_at=now)
+                return 0
+            if looked:
+                rollout.cursor, rollout.progressed_at = cursor, now
+            _rollout_transition(rollout, "complete", actor=None, targeted=rollout.targeted)
+            return 0
         offered = [u.installation_id for u in new_upgrades] + [r.installation_id for r in new_requests]
         if offered:
             # A newer version supersedes what is still open for an older one.
@@ -247,42 +329,48 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None, expec
                 installations={"installation_id__in": offered}, outcome=f"superseded by {version.number}", now=now
             )
         if new_upgrades:
-            Upgrade.objects.bulk_create(new_upgrades)
+            bulk_insert(new_upgrades)
             Installation.objects.filter(
                 pk__in=[u.installation_id for u in new_upgrades], state=InstallationState.PENDING_CONSENT
             ).update(state=InstallationState.ACTIVE, updated_at=now)
         if new_requests:
-            UpgradeRequest.objects.bulk_create(new_requests)
+            bulk_insert(new_requests)
             Installation.objects.filter(pk__in=[r.installation_id for r in new_requests]).update(
                 state=InstallationState.PENDING_CONSENT, updated_at=now
             )
-        audit_record_many(_chunk_events(rollout, new_upgrades, new_requests, now))
+        audit_record_many(_chunk_events(rollout, new_upgrades, new_requests, states, now))
         Rollout.objects.filter(pk=rollout.pk).update(
             targeted=F("targeted") + len(offered),
             chunks_processed=F("chunks_processed") + 1,
-            cursor=chunk[-1].pk,
+            cursor=cursor,
             progressed_at=now,
         )
         # The consent e-mails are queued with their requests: a crash after this commit loses none.
-        if new_requests and emails.outbox_add_requests([], sites={r.pk: r.installation.site_id for r in new_requests}):
+        sites = {r.pk: site_of[r.installation_id] for r in new_requests}
+        if new_requests and emails.outbox_add_requests([], sites=sites, new_requests=True):
             transaction.on_commit(tasks.send_outbox.delay)
         if any(u.due_at <= now for u in new_upgrades):
             transaction.on_commit(tasks.upgrade_apply_due.delay)
-        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk, chunk[-1].pk))
-    return len(chunk)
+        transaction.on_commit(partial(tasks.rollout_process.delay, rollout.pk, cursor))
+    return looked
 
 
 def _chunk_events(
-    rollout: Rollout, new_upgrades: list[Upgrade], new_requests: list[UpgradeRequest], now: datetime
+    rollout: Rollout,
+    new_upgrades: list[Upgrade],
+    new_requests: list[UpgradeRequest],
+    states: dict[int, str],
+    now: datetime,
 ) -> list:
     """The audit rows of one chunk (built in memory, written with one bulk insert): each new upgrade
-    and request, and each installation whose state moved (the chunk read their states under the rollout lock)."""
+    and request, and each installation whose state moved (`states`: as the chunk read them, under
+    the rollout's lock)."""
     version, name = rollout.version, rollout.listing.name
     common = {"actor": None, "at": now}
     details = {"rollout_id": rollout.pk, "to_version": version.number}
     events = []
     for upgrade in new_upgrades:
-        installation = upgrade.installation
+        installation_id = upgrade.installation_id
         events.append(
             audit_event(
                 action="upgrade.schedule",
@@ -290,24 +378,24 @@ def _chunk_events(
                 object_id=upgrade.pk,
                 object_repr=f"{name} {version.number}",
                 to_state=upgrade.state,
-                details={**details, "installation_id": installation.pk, "due_at": upgrade.due_at.isoformat()},
+                details={**details, "installation_id": installation_id, "due_at": upgrade.due_at.isoformat()},
                 **common,
             )
         )
-        if installation.state == InstallationState.PENDING_CONSENT:
+        if states[installation_id] == InstallationState.PENDING_CONSENT:
             events.append(
                 installation_event(
                     action="installation.activate",
-                    installation_id=installation.pk,
+                    installation_id=installation_id,
                     name=name,
-                    from_state=installation.state,
+                    from_state=InstallationState.PENDING_CONSENT,
                     to_state=InstallationState.ACTIVE,
                     details={**details, "reason": f"{version.number} needs no consent"},
                     **common,
                 )
             )
     for request in new_requests:
-        installation = request.installation
+        installation_id = request.installation_id
         events.append(
             audit_event(
                 action="upgrade_request.create",
@@ -317,19 +405,19 @@ def _chunk_events(
                 to_state=request.state,
                 details={
                     **details,
-                    "installation_id": installation.pk,
+                    "installation_id": installation_id,
                     "reasons": [r.get("code") for r in request.reasons],
                 },
                 **common,
             )
         )
-        if installation.state != InstallationState.PENDING_CONSENT:
+        if states[installation_id] != InstallationState.PENDING_CONSENT:
             events.append(
                 installation_event(
                     action="installation.await_consent",
-                    installation_id=installation.pk,
+                    installation_id=installation_id,
                     name=name,
-                    from_state=installation.state,
+                    from_state=states[installation_id],
                     to_state=InstallationState.PENDING_CONSENT,
                     details={**details, "request_id": request.pk},
                     **common,

@@ -86,3 +86,17 @@ def test_upgrade_of_a_deactivated_installation_fails_with_the_reason(
     assert Installation.objects.get(pk=world.installations[0].pk).version == world.v1
     progress = rollout_progress(Rollout.objects.get(version=v2))
     assert (progress["applied"], progress["failed"], progress["total"]) == (2, 1, 3)
+
+
+def test_one_apply_task_goes_on_batch_after_batch_until_nothing_is_due(catalogue, settings):
+    settings.UPGRADE_APPLY_BATCH_SIZE = 2
+    world = make_world(sites=5)
+    v2 = VersionFactory(listing=world.listing, number="1.0.1", state="superseded")
+    Upgrade.objects.bulk_create(
+        Upgrade(installation=i, from_version=world.v1, to_version=v2, due_at=timezone.now())
+        for i in world.installations
+    )
+    assert services.upgrades_apply_due_for(budget_seconds=0) == (0, True)  # no time: hands over at once
+    assert services.upgrades_apply_due_for(budget_seconds=60) == (5, False)  # three batches of at most 2
+    assert Installation.objects.filter(version=v2).count() == 5
+    assert services.upgrades_apply_due_for(budget_seconds=60) == (0, False)

@@ -1,0 +1,62 @@
+"""core.bulk.bulk_insert: rows streamed with COPY on PostgreSQL (bulk_create elsewhere) come back
+with their pks and read back exactly as bulk_create would have written them."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from core.bulk import bulk_insert
+from core.models import AuditEvent
+from core.services import audit_event, audit_record_many
+from tests.factories import SiteFactory
+from upgrades.models import Site, SiteAdmin
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_come_back_with_their_pks_and_read_back_as_written():
+    product = SiteFactory().host_product
+    sites = bulk_insert(
+        Site(
+            name=f"Site {n}",
+            host_product=product,
+            maintenance_windows=[{"weekday": n, "start": "01:00", "end": "02:00"}],
+        )
+        for n in range(3)
+    )
+    assert all(s.pk for s in sites) and len({s.pk for s in sites}) == 3
+    stored = {s.pk: s for s in Site.objects.filter(pk__in=[s.pk for s in sites])}
+    for n, site in enumerate(sites):
+        assert stored[site.pk].name == f"Site {n}"
+        assert stored[site.pk].maintenance_windows == [{"weekday": n, "start": "01:00", "end": "02:00"}]
+        assert stored[site.pk].created_at is not None  # auto_now_add filled as by bulk_create
+    admins = bulk_insert(SiteAdmin(site=site, email=f"a{n}@example.com") for n, site in enumerate(sites))
+    assert sorted(SiteAdmin.objects.values_list("pk", "email")) == sorted((a.pk, a.email) for a in admins)
+
+
+def test_audit_rows_keep_their_states_details_and_time():
+    at = timezone.now()
+    audit_record_many(
+        audit_event(
+            actor=None,
+            action="thing.move",
+            object_type="tests.thing",
+            object_id=n,
+            from_state="a",
+            to_state="b",
+            details={"n": n, "nested": {"ok": True}},
+            at=at,
+        )
+        for n in range(5)
+    )
+    rows = list(AuditEvent.objects.filter(action="thing.move").order_by("object_id"))
+    assert [(r.object_id, r.from_state, r.to_state, r.actor_label, r.details["n"]) for r in rows] == [
+        (n, "a", "b", "system", n) for n in range(5)
+    ]
+    assert rows[0].details["nested"] == {"ok": True} and {r.at for r in rows} == {at}
+
+
+def test_nothing_to_insert_is_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert bulk_insert([]) == []
