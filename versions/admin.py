@@ -16,8 +16,10 @@ from versions.models import (
     Deploy,
     DescriptorPoll,
     DescriptorPollState,
+    StagePlan,
     Version,
     VersionTransition,
+    VersionYank,
 )
 from versions.services.yanks import version_unyank, version_yank
 
@@ -185,3 +187,20 @@ class AutoVersionNoticeAdmin(_ReadOnlyAdmin):
 
     list_display = ["version", "sent_at"]
     list_select_related = ["version", "version__listing"]
+
+
+# --- release controls (issue #16): read-only; yanks change through the Version actions above ---------
+
+
+@admin.register(StagePlan)
+class StagePlanAdmin(_ReadOnlyAdmin):
+    list_display = ["version", "stages", "advance_every_hours", "halt_failure_percent", "created_by", "created_at"]
+    search_fields = ["version__listing__key", "version__number"]
+    list_select_related = ["version__listing", "created_by"]
+
+
+@admin.register(VersionYank)
+class VersionYankAdmin(_ReadOnlyAdmin):
+    list_display = ["version", "reason", "yanked_by", "yanked_at"]
+    search_fields = ["version__listing__key", "version__number", "reason"]
+    list_select_related = ["version__listing", "yanked_by"]
