@@ -260,7 +260,7 @@ def version_preview(request: HttpRequest) -> JsonResponse:
     try:
         missing = [m.as_dict() for m in scopes_missing_requirements(scopes)]
     except ApplicationError as exc:
-        return JsonResponse({"ok": False, "summary": exc.message, "missing_scopes": []})
+        return JsonResponse({"ok": False, "field": exc.field or "scopes", "summary": exc.message, "missing_scopes": []})
     channel = _channel_of(listing, request.GET.get("number", ""), request.GET.get("channel"))
     if channel is None:
         return JsonResponse(
