@@ -44,10 +44,10 @@ class FieldErrors(ApplicationError):
 class ErrorCollector:
     """Run field checks one after another and keep every refusal instead of stopping at the first.
 
-        errors = ErrorCollector()
-        number = errors.check(clean_number, scheme, text)   # None when refused
-        ...
-        errors.raise_if_any()   # one FieldErrors (or the single ApplicationError as it was)
+    errors = ErrorCollector()
+    number = errors.check(clean_number, scheme, text)   # None when refused
+    ...
+    errors.raise_if_any()   # one FieldErrors (or the single ApplicationError as it was)
     """
 
     def __init__(self) -> None:

@@ -114,13 +114,27 @@ class VersionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args: Any, listing: Listing, version: Version | None = None, **kwargs: Any) -> None:
+    # What a new version takes over from the channel's live version (item: "a new version starts blank"
+    # made a vendor who added one scope silently drop the others). The number and notes are new each time.
+    CARRIED_OVER = ("scopes", "other_scopes", "members", "pricing", "api_version", "components", "compatibility")
+
+    def __init__(
+        self,
+        *args: Any,
+        listing: Listing,
+        version: Version | None = None,
+        carried_from: Version | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.listing = listing
         self.version = version
+        self.carried_from = carried_from if version is None else None
         self.catalogue = list(scope_list())
         self.products = list(host_product_list())
         if version is not None and "initial" not in kwargs:
             kwargs["initial"] = self._initial_from(version)
+        elif self.carried_from is not None and "initial" not in kwargs:
+            kwargs["initial"] = self._carried_over(self.carried_from)
         kwargs.setdefault("initial", {}).setdefault("pricing", listing.pricing)
         super().__init__(*args, **kwargs)
         self.fields["number"].help_text = number_rule(listing.scheme)
@@ -168,6 +182,13 @@ class VersionForm(forms.Form):
             initial[f"compat_{product.pk}_min"] = entry.get("min", "")
             initial[f"compat_{product.pk}_max"] = entry.get("max", "")
         return initial
+
+    def _carried_over(self, live: Version) -> dict[str, Any]:
+        """The live version's scopes, compatibility, pricing, API version, members and components."""
+        initial = self._initial_from(live)
+        return {
+            name: value for name, value in initial.items() if name in self.CARRIED_OVER or name.startswith("compat_")
+        }
 
     # --- what the template and the services need -------------------------------------
 

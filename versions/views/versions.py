@@ -22,8 +22,9 @@ from marketplace.selectors import listing_get_for_user
 from versions import services
 from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
 from versions.models import EDIT_RETURNS_TO_DRAFT, SUBMITTED_STATES, Version
-from versions.schemes import BUNDLE, OCP, channel_for, validate_number
+from versions.schemes import BUNDLE, DEFAULT_CHANNEL, OCP, channel_for, validate_number
 from versions.selectors import (
+    last_published,
     review_comments,
     scopes_missing_requirements,
     version_component_changes,
@@ -44,6 +45,9 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         channel = _channel_of(listing, number, requested_channel)
     elif version is not None:
         scopes, pricing, number, channel = version.scopes, version.pricing, version.number, version.channel
+    elif form.carried_from is not None:
+        live = form.carried_from
+        scopes, pricing, number, channel = live.scopes, live.pricing, "", live.channel
     else:
         scopes, pricing, number, channel = [], listing.pricing, "", "release"
     if channel is not None:
@@ -66,6 +70,7 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         "form": form,
         "listing": listing,
         "version": version,
+        "carried_from": form.carried_from,
         "preview": preview,
         "number_check": number_check,
         "missing_scopes": missing_scopes,
@@ -100,7 +105,9 @@ def version_create(request: HttpRequest, key: str) -> HttpResponse:
         # The missing-scope box's one-click "Add read:jira-work" without JavaScript: show the form again with it.
         form = VersionForm(_with_added_scope(request), listing=listing)
         return render(request, "portal/version_form.html", _form_context(form, listing=listing, version=None))
-    form = VersionForm(posted(request), listing=listing)
+    # Prefilled from the live version of the release channel, and the page says so (templates/portal/version_form.html).
+    live = last_published(listing, DEFAULT_CHANNEL) if request.method == "GET" else None
+    form = VersionForm(posted(request), listing=listing, carried_from=live)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.version_create(listing=listing, actor=request.user, **form.service_kwargs())
