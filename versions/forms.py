@@ -16,7 +16,7 @@ from typing import Any
 from django import forms
 
 from marketplace.models import Listing
-from marketplace.scopes import SENSITIVITY_NAMES
+from marketplace.scopes import SENSITIVITY_NAMES, scope_words
 from marketplace.selectors import host_product_list, scope_list
 from versions.models import Pricing, Version
 from versions.schemes import BUNDLE, DEFAULT_CHANNEL, OCP, OCP_TAGS
@@ -138,8 +138,10 @@ class VersionForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("pricing", listing.pricing)
         super().__init__(*args, **kwargs)
         self.fields["number"].help_text = number_rule(listing.scheme)
+        # "read:jira-work (read): See your Jira issues": the code a vendor types, then what it lets the app do.
         self.fields["scopes"].choices = [
-            (s.name, f"{s.name} ({SENSITIVITY_NAMES.get(s.sensitivity, '?')})") for s in self.catalogue
+            (s.name, f"{s.name} ({SENSITIVITY_NAMES.get(s.sensitivity, '?')}): {scope_words(s.name, s.description)}")
+            for s in self.catalogue
         ]
         if listing.scheme == OCP:
             del self.fields["channel"]  # OCP derives the channel from the pre-release tag

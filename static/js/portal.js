@@ -183,6 +183,25 @@
         var basis = document.getElementById("consent-basis");
         if (basis) basis.textContent = result.live_number ? "Compared with the live version " + result.live_number + " of the channel." : "";
         previewBox.classList.toggle("needs-consent", Boolean(result.needs_consent));
+        var wordsBox = document.getElementById("scope-words");
+        if (wordsBox && result.scopes_in_words) {
+          wordsBox.textContent = "";
+          result.scopes_in_words.forEach(function (item) {
+            var entry = document.createElement("li");
+            entry.appendChild(document.createTextNode(item.words + " "));
+            var code = document.createElement("code");
+            code.className = "muted";
+            code.textContent = item.scope;
+            entry.appendChild(code);
+            wordsBox.appendChild(entry);
+          });
+          if (!result.scopes_in_words.length) {
+            var none = document.createElement("li");
+            none.className = "muted";
+            none.textContent = "Nothing: it asks for no scope.";
+            wordsBox.appendChild(none);
+          }
+        }
         notesBox.textContent = "";
         (result.notes || []).forEach(function (note) {
           var item = document.createElement("li");

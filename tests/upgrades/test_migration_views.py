@@ -166,7 +166,7 @@ def test_move_asks_for_confirmation_listing_what_will_be_switched_off(setup):
 
 
 def test_the_confirmation_refuses_the_product_the_site_already_runs_next_to_the_field(setup):
-    site, admin, hooks, *_ = setup
+    site, admin, *_ = setup
     response = signed_in(admin).post(
         f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "stash", "host_version": "x"}
     )

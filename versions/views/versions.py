@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import ApplicationError
 from core.forms import add_application_error
 from core.views import paginate, portal_view, posted
-from marketplace.selectors import listing_get_for_user
+from marketplace.scopes import normalise_scopes
+from marketplace.selectors import listing_get_for_user, scope_descriptions
 from versions import services
 from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
 from versions.models import EDIT_RETURNS_TO_DRAFT, SUBMITTED_STATES, Version
@@ -59,8 +60,10 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
             preview = None  # a bad scope: the form already says so next to the field
     try:
         missing_scopes = scopes_missing_requirements(scopes)
+        scopes_in_words = _scopes_in_words(scopes)
     except ApplicationError:
         missing_scopes = []  # a bad scope: the form already says so next to the field
+        scopes_in_words = []
     number_check = None
     if number.strip():
         number_check = version_number_check(
@@ -74,8 +77,15 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         "preview": preview,
         "number_check": number_check,
         "missing_scopes": missing_scopes,
+        "scopes_in_words": scopes_in_words,
         "returns_to_draft": version is not None and version.state in EDIT_RETURNS_TO_DRAFT,
     }
+
+
+def _scopes_in_words(scopes: list[str]) -> list[dict[str, str]]:
+    """What the version lets the app do, scope by scope, as customers read it on the consent page."""
+    words = scope_descriptions(normalise_scopes(scopes))
+    return [{"scope": scope, "words": text} for scope, text in words.items()]
 
 
 def _channel_of(listing: Any, number: str, requested: str | None) -> str | None:
@@ -280,7 +290,15 @@ def version_preview(request: HttpRequest) -> JsonResponse:
         pricing=request.GET.get("pricing") or listing.pricing,
         number=request.GET.get("number", ""),
     )
-    return JsonResponse({"ok": True, "channel": channel, **preview.as_dict(), "missing_scopes": missing})
+    return JsonResponse(
+        {
+            "ok": True,
+            "channel": channel,
+            **preview.as_dict(),
+            "missing_scopes": missing,
+            "scopes_in_words": _scopes_in_words(scopes),
+        }
+    )
 
 
 @portal_view
