@@ -114,6 +114,10 @@ class VersionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    # Service fields the form shows under another input: the catalogue's checkboxes can't be
+    # wrong (they are choices), so a refused scope is one typed into "Other scopes".
+    SERVICE_FIELD_INPUTS = {"scopes": "other_scopes"}
+
     # What a new version takes over from the channel's live version (item: "a new version starts blank"
     # made a vendor who added one scope silently drop the others). The number and notes are new each time.
     CARRIED_OVER = ("scopes", "other_scopes", "members", "pricing", "api_version", "components", "compatibility")

@@ -129,6 +129,8 @@
       if (!field || old.dataset.liveFor !== field) old.remove();
     });
     if (!field) return;
+    // The catalogue's checkboxes can't be wrong: a refused scope is one typed into "Other scopes".
+    if (field === "scopes" && document.getElementById("field-other_scopes")) field = "other_scopes";
     if (field === "number" && source === "own") {
       numberBox.textContent = text;
       numberBox.className = "live-check" + (kind ? " " + kind : "");

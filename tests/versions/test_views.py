@@ -614,13 +614,13 @@ def test_create_version_shows_every_wrong_field_in_one_submit_with_a_summary_lin
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert {"number", "update_notes", "scopes", "members", "api_version", "compatibility"} <= set(errors)
+    assert {"number", "update_notes", "other_scopes", "members", "api_version", "compatibility"} <= set(errors)
     html = unescape(response.content.decode())
     assert "There are 6 problems: nothing was saved" in html
-    for anchor in ["id_number", "id_update_notes", "field-scopes", "id_members", "id_api_version"]:
+    for anchor in ["id_number", "id_update_notes", "id_other_scopes", "id_members", "id_api_version"]:
         assert f'href="#{anchor}"' in html
     assert 'href="#field-compatibility"' in html and 'id="field-compatibility"' in html
-    for field in ["number", "update_notes", "members", "api_version", "compatibility"]:
+    for field in ["number", "update_notes", "other_scopes", "members", "api_version", "compatibility"]:
         assert f'id="id_{field}_error"' in html  # each message next to its field too
     assert not Version.objects.exists()
 

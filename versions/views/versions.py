@@ -122,7 +122,7 @@ def version_create(request: HttpRequest, key: str) -> HttpResponse:
         try:
             version = services.version_create(listing=listing, actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
-            add_application_error(form, exc)
+            add_application_error(form, exc, field_map=form.SERVICE_FIELD_INPUTS)
         else:
             messages.success(request, f"Draft {version} created. Submit it for review when it is ready.")
             return redirect("portal:version-detail", pk=version.pk)
@@ -150,7 +150,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             version = services.version_update(version=version, actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
-            add_application_error(form, exc)
+            add_application_error(form, exc, field_map=form.SERVICE_FIELD_INPUTS)
         else:
             if state_before != version.state:
                 messages.warning(request, f"{version} went back to draft: submit it again for review.")
