@@ -110,7 +110,7 @@ def test_create_version(client, listing, owner):
         ({"number": "v1.2.3"}, "number", "must not start with 'v'"),
         ({"update_notes": ""}, "update_notes", "Update notes are required"),
         ({"update_notes": "x" * 501}, "update_notes", "at most 500 characters (these are 501)"),
-        ({"other_scopes": "read:jira work!"}, "scopes", "is invalid"),
+        ({"other_scopes": "read:jira work!"}, "other_scopes", "is invalid"),  # typed there, told there
         ({"members": "not-an-email"}, "members", "not a valid e-mail address"),
         ({"api_version": "two"}, "api_version", "whole number"),
         ({"channel": "Beta Channel"}, "channel", "is invalid"),
