@@ -49,6 +49,30 @@ def scope_resource(scope: str) -> str:
     return resource if sep else scope
 
 
+_ACTION_WORDS = {
+    "read": "See",
+    "write": "Create and change",
+    "delete": "Delete",
+    "admin": "Administer",
+    "manage": "Administer",
+}
+
+
+def scope_words(scope: str, description: str = "") -> str:
+    """What a scope lets an app do, in plain language for customers and vendors.
+
+    The catalogue's description when it has one; otherwise said from the scope's
+    parts (`write:jira-work` -> "Create and change your jira work").
+    """
+    if description and description.strip():
+        return description.strip()
+    action, sep, resource = scope.partition(":")
+    if not sep or action not in _ACTION_WORDS:
+        return f"Access {scope.replace('-', ' ').replace('_', ' ')}"
+    words = resource.replace("-", " ").replace("_", " ").replace(":", " ").replace(".", " ")
+    return f"{_ACTION_WORDS[action]} your {words}"
+
+
 def guess_sensitivity(scope: str) -> int:
     """Sensitivity from the scope's action prefix, for catalogue seeding and defaults."""
     action = scope.partition(":")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from marketplace.models import Category, HostProduct, Listing, ListingInvitation, Scope, Vendor
+from marketplace.scopes import scope_words
 
 SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
 SCOPE_REQUIREMENTS_CACHE_KEY = "scope-requirements:v1"
@@ -60,6 +62,13 @@ def scope_requirements() -> dict[str, tuple[str, ...]]:
         requirements = {scope: tuple(sorted(names)) for scope, names in collected.items()}
         cache.set(SCOPE_REQUIREMENTS_CACHE_KEY, requirements, 300)
     return requirements
+
+
+def scope_descriptions(names: Iterable[str]) -> dict[str, str]:
+    """{scope: what it lets an app do, in plain language} for these scopes (one query)."""
+    names = list(names)
+    described = dict(Scope.objects.filter(name__in=names).values_list("name", "description")) if names else {}
+    return {name: scope_words(name, described.get(name, "")) for name in names}
 
 
 def scope_list() -> QuerySet[Scope]:

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
 from marketplace.models import Category, HostProduct, Listing, ListingScreenshot, Scope
-from marketplace.scopes import SENSITIVITY_NAMES, guess_sensitivity
+from marketplace.scopes import SENSITIVITY_NAMES, guess_sensitivity, scope_words
 from upgrades.models import Installation, InstallationState, Site, SiteAdmin
 from upgrades.permissions import site_admin_filter
 from versions import policies
@@ -100,13 +100,9 @@ def describe_scopes(names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for name in sorted(names):
         scope = known.get(name)
-        if scope is not None and scope.description:
-            text = scope.description
-        else:
-            action, _, resource = name.partition(":")
-            text = f"{action.capitalize()} {resource.replace('-', ' ')}".strip() if resource else name
-            if scope is None:
-                text += " (not in the marketplace's scope catalogue)"
+        text = scope_words(name, scope.description if scope is not None else "")
+        if scope is None:
+            text += " (not in the marketplace's scope catalogue)"
         level = scope.sensitivity if scope is not None else guess_sensitivity(name)
         rows.append({"name": name, "description": text, "sensitivity": SENSITIVITY_NAMES.get(level, "admin")})
     return rows

@@ -94,10 +94,45 @@ class DescriptorDiff:
     scopes: ScopeChange = field(default_factory=ScopeChange)
     free_to_paid: bool = False
     new_api_version: int | None = None  # set when a connect apiVersion changed
+    first: bool = False  # the listing's first version from a descriptor
+    other_changes: tuple[str, ...] = ()  # changed paths the number does not depend on
 
     @property
     def changed(self) -> bool:
         return self.bump is not None
+
+    @property
+    def bump_reason(self) -> str:
+        """Why the scheme's rule made this bump, in a sentence for the vendor's poll history."""
+        if self.bump is None:
+            return "Nothing changed, so no new version."
+        if self.first:
+            return "MAJOR: the first version made from a descriptor is 1.0.0."
+        what = []
+        if self.scopes.added:
+            what.append("scope" + ("s" if len(self.scopes.added) > 1 else "") + " added")
+        if self.scopes.removed:
+            what.append("scope" + ("s" if len(self.scopes.removed) > 1 else "") + " removed")
+        if self.free_to_paid:
+            what.append("free became paid")
+        elif any(r.startswith("price ") for r in self.reasons):
+            what.append("the price changed")
+        said = " and ".join(what)
+        others = ", ".join(self.other_changes) or "fields the number does not depend on"
+        if self.scheme == CONNECT:
+            if self.bump == MAJOR:
+                return (
+                    "MAJOR because the apiVersion changed: on connect a new apiVersion is a new MAJOR "
+                    "(the number's MAJOR is the apiVersion)."
+                )
+            if self.bump == MINOR:
+                return (
+                    f"MINOR because {said}: on connect a scope or price change is a MINOR (the apiVersion is the same)."
+                )
+            return f"PATCH because only {others} changed: scopes, price and apiVersion are the same."
+        if self.bump == MAJOR:
+            return f"MAJOR because {said}: on forge a scope or price change is a MAJOR."
+        return f"MINOR because only {others} changed: on forge every other manifest change is a MINOR."
 
     @property
     def bump_label(self) -> str:
@@ -344,6 +379,49 @@ def _changed_paths(old: Any, new: Any, prefix: str = "", depth: int = 0) -> list
     return paths
 
 
+DOCUMENT_CHANGES_MAX = 40
+_VALUE_SHOWN_MAX = 120
+
+
+def _shown(value: Any) -> str:
+    text = canonical_json(value)
+    return text if len(text) <= _VALUE_SHOWN_MAX else text[: _VALUE_SHOWN_MAX - 1] + "…"
+
+
+def document_changes(old: Any, new: Any, *, limit: int = DOCUMENT_CHANGES_MAX) -> list[dict[str, str]]:
+    """The descriptor diff a vendor reads: each changed path (three levels deep) with its values.
+
+    [{"path": "scopes", "change": "changed", "before": '["read"]', "after": '["read","write"]'}, ...];
+    `old` None (no earlier descriptor) lists nothing: everything is new. At most `limit`
+    rows, then one row saying how many more.
+    """
+    if old is None:
+        return []
+    rows: list[dict[str, str]] = []
+
+    def walk(before: Any, after: Any, path: str, depth: int) -> None:
+        if canonical_json(before) == canonical_json(after):
+            return
+        if depth >= 3 or not (isinstance(before, dict) and isinstance(after, dict)):
+            rows.append(
+                {"path": path or "(document)", "change": "changed", "before": _shown(before), "after": _shown(after)}
+            )
+            return
+        for name in sorted(set(before) | set(after)):
+            sub = f"{path}.{name}" if path else str(name)
+            if name not in before:
+                rows.append({"path": sub, "change": "added", "before": "", "after": _shown(after[name])})
+            elif name not in after:
+                rows.append({"path": sub, "change": "removed", "before": _shown(before[name]), "after": ""})
+            else:
+                walk(before[name], after[name], sub, depth + 1)
+
+    walk(old, new, "", 0)
+    if len(rows) > limit:
+        rows = [*rows[:limit], {"path": f"… and {len(rows) - limit} more", "change": "", "before": "", "after": ""}]
+    return rows
+
+
 def _other_changes(old: Descriptor, new: Descriptor, reported: set[str]) -> list[str]:
     paths = _changed_paths(old.canonical, new.canonical)
     return [p for p in paths if p.split(" ")[0] not in reported and not p.startswith("app.licensing")]
@@ -396,7 +474,14 @@ def diff_descriptors(old: Descriptor, new: Descriptor, catalogue: Mapping[str, i
         else:
             bump = PATCH
         return DescriptorDiff(
-            CONNECT, bump, tuple(reasons), consent, scopes, free_to_paid, new.api_version if api_changed else None
+            CONNECT,
+            bump,
+            tuple(reasons),
+            consent,
+            scopes,
+            free_to_paid,
+            new.api_version if api_changed else None,
+            other_changes=tuple(others),
         )
     reasons += _scope_reasons(scopes)
     reasons += _pricing_reasons(old, new)
@@ -404,7 +489,7 @@ def diff_descriptors(old: Descriptor, new: Descriptor, catalogue: Mapping[str, i
     if others:
         reasons.append("changed: " + ", ".join(others))
     bump = MAJOR if scopes.changed or free_to_paid else MINOR
-    return DescriptorDiff(FORGE, bump, tuple(reasons), consent, scopes, free_to_paid)
+    return DescriptorDiff(FORGE, bump, tuple(reasons), consent, scopes, free_to_paid, other_changes=tuple(others))
 
 
 def _pricing_reasons(old: Descriptor, new: Descriptor) -> list[str]:
@@ -418,7 +503,7 @@ def first_version_diff(new: Descriptor) -> DescriptorDiff:
     reasons = ["first version from the descriptor"]
     if new.scopes:
         reasons.append("scopes: " + ", ".join(new.scopes))
-    return DescriptorDiff(new.scheme, MAJOR, tuple(reasons), False)
+    return DescriptorDiff(new.scheme, MAJOR, tuple(reasons), False, first=True)
 
 
 def snapshot_descriptor(scheme: str, key: str, *, scopes: list[str], paid: bool, api_version: int) -> Descriptor:

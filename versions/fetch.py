@@ -39,6 +39,8 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from core.network import network_error_words
+
 MAX_REDIRECTS = 5
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 ACCEPT = "application/json, application/yaml;q=0.9, text/yaml;q=0.9, */*;q=0.1"
@@ -116,7 +118,7 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool) -> str:
         try:
             answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(NETWORK, f"The host {host!r} could not be resolved ({exc}).") from None
+            raise FetchError(NETWORK, network_error_words(exc, host)) from None
         infos = list(dict.fromkeys(a[4][0] for a in answers))
     if not infos:
         raise FetchError(NETWORK, f"The host {host!r} has no address.")
@@ -328,7 +330,7 @@ def fetch_descriptor(
             except httpx.TimeoutException:
                 raise FetchError(TIMEOUT, f"Timed out connecting to or reading from {host}.", url=current) from None
             except httpx.HTTPError as exc:
-                raise FetchError(NETWORK, f"Could not fetch {current}: {exc}.", url=current) from None
+                raise FetchError(NETWORK, network_error_words(exc, host), url=current) from None
             try:
                 if response.status_code in REDIRECT_CODES:
                     location = response.headers.get("location")
@@ -405,7 +407,10 @@ def _read(
     except httpx.TimeoutException:
         raise FetchError(TIMEOUT, f"Timed out reading the {label}.", status=status, url=url) from None
     except httpx.HTTPError as exc:
-        raise FetchError(NETWORK, f"The download of the {label} failed: {exc}.", status=status, url=url) from None
+        host = urlsplit(url).hostname or url
+        raise FetchError(
+            NETWORK, f"The download of the {label} failed: {network_error_words(exc, host)}", status=status, url=url
+        ) from None
     return FetchResult(body=b"".join(chunks), **meta)
 
 
@@ -469,7 +474,7 @@ def post_json(
         except httpx.TimeoutException:
             raise FetchError(TIMEOUT, f"Timed out connecting to or waiting for {host}.", url=url) from None
         except httpx.HTTPError as exc:
-            raise FetchError(NETWORK, f"Could not reach {url}: {exc}.", url=url) from None
+            raise FetchError(NETWORK, network_error_words(exc, host), url=url) from None
         try:
             kept = bytearray()
             size = 0
@@ -489,7 +494,10 @@ def post_json(
                 ) from None
             except httpx.HTTPError as exc:
                 raise FetchError(
-                    NETWORK, f"The answer of {host} broke off: {exc}.", status=response.status_code, url=url
+                    NETWORK,
+                    f"The answer of {host} broke off: {network_error_words(exc, host)}",
+                    status=response.status_code,
+                    url=url,
                 ) from None
             return PostResult(url=url, status=response.status_code, body=bytes(kept), truncated=truncated)
         finally:

@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 
 from marketplace.models import Listing
-from marketplace.scopes import SENSITIVITY_NAMES
+from marketplace.scopes import SENSITIVITY_NAMES, scope_words
 from marketplace.selectors import host_product_list, scope_list
 from versions.models import Pricing, Version
 from versions.schemes import BUNDLE, DEFAULT_CHANNEL, OCP, OCP_TAGS
@@ -115,18 +115,38 @@ class VersionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args: Any, listing: Listing, version: Version | None = None, **kwargs: Any) -> None:
+    # Service fields the form shows under another input: the catalogue's checkboxes can't be
+    # wrong (they are choices), so a refused scope is one typed into "Other scopes".
+    SERVICE_FIELD_INPUTS = {"scopes": "other_scopes"}
+
+    # What a new version takes over from the channel's live version (item: "a new version starts blank"
+    # made a vendor who added one scope silently drop the others). The number and notes are new each time.
+    CARRIED_OVER = ("scopes", "other_scopes", "members", "pricing", "api_version", "components", "compatibility")
+
+    def __init__(
+        self,
+        *args: Any,
+        listing: Listing,
+        version: Version | None = None,
+        carried_from: Version | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.listing = listing
         self.version = version
+        self.carried_from = carried_from if version is None else None
         self.catalogue = list(scope_list())
         self.products = list(host_product_list())
         if version is not None and "initial" not in kwargs:
             kwargs["initial"] = self._initial_from(version)
+        elif self.carried_from is not None and "initial" not in kwargs:
+            kwargs["initial"] = self._carried_over(self.carried_from)
         kwargs.setdefault("initial", {}).setdefault("pricing", listing.pricing)
         super().__init__(*args, **kwargs)
         self.fields["number"].help_text = number_rule(listing.scheme)
+        # "read:jira-work (read): See your Jira issues": the code a vendor types, then what it lets the app do.
         self.fields["scopes"].choices = [
-            (s.name, f"{s.name} ({SENSITIVITY_NAMES.get(s.sensitivity, '?')})") for s in self.catalogue
+            (s.name, f"{s.name} ({SENSITIVITY_NAMES.get(s.sensitivity, '?')}): {scope_words(s.name, s.description)}")
+            for s in self.catalogue
         ]
         if listing.scheme == OCP:
             del self.fields["channel"]  # OCP derives the channel from the pre-release tag
@@ -169,6 +189,13 @@ class VersionForm(forms.Form):
             initial[f"compat_{product.pk}_min"] = entry.get("min", "")
             initial[f"compat_{product.pk}_max"] = entry.get("max", "")
         return initial
+
+    def _carried_over(self, live: Version) -> dict[str, Any]:
+        """The live version's scopes, compatibility, pricing, API version, members and components."""
+        initial = self._initial_from(live)
+        return {
+            name: value for name, value in initial.items() if name in self.CARRIED_OVER or name.startswith("compat_")
+        }
 
     # --- what the template and the services need -------------------------------------
 

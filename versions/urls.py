@@ -25,6 +25,7 @@ portal_urlpatterns = [
     path("listings/<str:key>/share/", version_views.bundle_share_view, name="bundle-share"),
     path("listings/<str:key>/polls/", automatic.listing_polls, name="listing-polls"),
     path("listings/<str:key>/poll-now/", automatic.listing_poll_now, name="listing-poll-now"),
+    path("listings/<str:key>/polls/live", automatic.listing_polls_live, name="listing-polls-live"),
     path("versions/check-number", version_views.version_check_number, name="version-check-number"),
     path("versions/preview", version_views.version_preview, name="version-preview"),
     path("versions/<int:pk>/", version_views.version_detail, name="version-detail"),

@@ -93,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `when` (times with their zone) and the error summary's links, on every page.
+            "builtins": ["core.templatetags.portal_format"],
         },
     },
 ]

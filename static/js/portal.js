@@ -121,6 +121,35 @@
       .then(function (response) { return response.json(); });
   }
 
+  // One live message per field and per source ("check" = the number rules, "preview" = the scopes):
+  // the number's own box for the number, else a line at the end of the field's wrapper (#field-NAME).
+  function liveMessage(field, text, kind, source) {
+    source = source || "own";
+    form.querySelectorAll('[data-live-source="' + source + '"]').forEach(function (old) {
+      if (!field || old.dataset.liveFor !== field) old.remove();
+    });
+    if (!field) return;
+    // The catalogue's checkboxes can't be wrong: a refused scope is one typed into "Other scopes".
+    if (field === "scopes" && document.getElementById("field-other_scopes")) field = "other_scopes";
+    if (field === "number" && source === "own") {
+      numberBox.textContent = text;
+      numberBox.className = "live-check" + (kind ? " " + kind : "");
+      return;
+    }
+    var holder = document.getElementById("field-" + field) || (field === "scopes" ? scopeBox : null) || numberBox.parentNode;
+    var line = holder.querySelector('[data-live-source="' + source + '"]');
+    if (!text) { if (line) line.remove(); return; }
+    if (!line) {
+      line = document.createElement("p");
+      line.dataset.liveSource = source;
+      line.dataset.liveFor = field;
+      line.setAttribute("role", "status");
+      holder.appendChild(line);
+    }
+    line.className = "live-check " + (kind || "");
+    line.textContent = text;
+  }
+
   var timer = null;
   function check() {
     clearTimeout(timer);
@@ -131,22 +160,50 @@
         numberBox.className = "live-check";
       } else {
         getJSON(form.dataset.checkUrl, query).then(function (result) {
-          if (!result.ok) {
-            numberBox.textContent = result.error;
-            numberBox.className = "live-check error";
+          var field = result.field || "number";
+          // The message goes under the field it is about (a scope error under the scopes, not the number).
+          if (!result.ok && field !== "number") {
+            liveMessage("number", "", "");
+            liveMessage(field, result.error, "error", "check");
           } else {
-            numberBox.textContent = "\u2713 " + result.number + " is valid (channel " + result.channel + ")." + (result.warning ? " Warning: " + result.warning : "");
-            numberBox.className = "live-check " + (result.warning ? "warning" : "ok");
+            liveMessage(null, "", "", "check");
+            if (!result.ok) {
+              liveMessage("number", result.error, "error");
+            } else {
+              liveMessage("number", "\u2713 " + result.number + " is valid (channel " + result.channel + ")." + (result.warning ? " Warning: " + result.warning : ""), result.warning ? "warning" : "ok");
+            }
           }
-          numberInput.setAttribute("aria-invalid", result.ok ? "false" : "true");
+          numberInput.setAttribute("aria-invalid", result.ok || field !== "number" ? "false" : "true");
         }).catch(function () { numberBox.textContent = ""; });
       }
       getJSON(form.dataset.previewUrl, query).then(function (result) {
         showMissingScopes(result.missing_scopes || []);
+        // A refused scope is told under the scopes; the preview says only that it waits for them.
+        liveMessage(result.field && !result.ok ? result.field : null, result.field && !result.ok ? result.summary : "", "error", "preview");
+        if (result.field && !result.ok) result.summary = "Fix the scopes to see what customers will have to approve.";
         previewBox.textContent = result.summary;
         var basis = document.getElementById("consent-basis");
         if (basis) basis.textContent = result.live_number ? "Compared with the live version " + result.live_number + " of the channel." : "";
         previewBox.classList.toggle("needs-consent", Boolean(result.needs_consent));
+        var wordsBox = document.getElementById("scope-words");
+        if (wordsBox && result.scopes_in_words) {
+          wordsBox.textContent = "";
+          result.scopes_in_words.forEach(function (item) {
+            var entry = document.createElement("li");
+            entry.appendChild(document.createTextNode(item.words + " "));
+            var code = document.createElement("code");
+            code.className = "muted";
+            code.textContent = item.scope;
+            entry.appendChild(code);
+            wordsBox.appendChild(entry);
+          });
+          if (!result.scopes_in_words.length) {
+            var none = document.createElement("li");
+            none.className = "muted";
+            none.textContent = "Nothing: it asks for no scope.";
+            wordsBox.appendChild(none);
+          }
+        }
         notesBox.textContent = "";
         (result.notes || []).forEach(function (note) {
           var item = document.createElement("li");
@@ -160,4 +217,25 @@
   form.addEventListener("input", check);
   form.addEventListener("change", check);
   if (numberInput.value.trim()) check();
+})();
+
+/* The error summary (templates/portal/_error_summary.html): focus it after a refused submit, and
+ * let its links put the cursor into the field they name (a wrapper's first input when the link
+ * points at a group of checkboxes or a table). */
+(function () {
+  "use strict";
+  var summary = document.querySelector("[data-error-summary]");
+  if (!summary) return;
+  summary.focus();
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    var input = target.matches("input, select, textarea") ? target : target.querySelector("input:not([type=hidden]), select, textarea");
+    if (!input) return;
+    event.preventDefault();
+    target.scrollIntoView({ block: "center" });
+    input.focus();
+  });
 })();

@@ -71,7 +71,7 @@ def test_a_new_vendor_signs_up_invites_a_developer_and_publishes(page, chromium_
     page.get_by_label("Contact e-mail").fill("team@vendor.example.com")
     page.get_by_role("button", name="Create vendor").click()
     # Unverified: refused with what to do, and nothing is created.
-    expect(page.locator(".errors")).to_contain_text("Verify your e-mail address before you create a vendor")
+    expect(page.locator(".error-summary")).to_contain_text("Verify your e-mail address before you create a vendor")
     assert not Vendor.objects.exists()
 
     page.goto(link_in(mail_to(smtp_server, "vera@vendor.example.com", 1), "/accounts/confirm-email/"))
@@ -160,7 +160,7 @@ def test_a_new_customer_registers_a_site_and_makes_a_token_for_the_update_check(
     page.get_by_label("Product version").fill("9.12.4")
     page.get_by_label("Time zone").select_option("Europe/Paris")
     page.get_by_role("button", name="Register site").click()
-    expect(page.locator(".errors")).to_contain_text("Verify your e-mail address before you register a site")
+    expect(page.locator(".error-summary")).to_contain_text("Verify your e-mail address before you register a site")
     assert not Site.objects.exists()
 
     page.goto(link_in(mail_to(smtp_server, "cora@customer.example.com", 1), "/accounts/confirm-email/"))

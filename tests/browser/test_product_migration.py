@@ -42,6 +42,24 @@ def test_site_admin_moves_the_site_and_upgrades_an_app(page):
 
     page.get_by_label("Its version").fill("4.0")
     page.get_by_role("button", name="Move site").click()
+    # A confirmation first: what the move switches off, in a danger box; nothing moved yet.
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Move {site.name} to Bitbucket Server 4.0?")
+    expect(page.locator("#move-confirmation")).to_contain_text("2 apps will be switched off")
+    expect(page.locator("#switched-off li")).to_have_count(2)
+    expect(page.locator("#switched-off")).to_contain_text("Branch Guard")
+    expect(page.locator("#switched-off")).to_contain_text("Repository Hooks")
+    confirm = page.get_by_role("button", name="Switch 2 apps off and move to Bitbucket Server")
+    expect(confirm).to_have_class("danger")
+    assert not ProductMigration.objects.exists()
+    assert Installation.objects.get(pk=hooks_inst.pk).state == "active"
+    page.get_by_role("link", name="Cancel, keep").click()
+    expect(page).to_have_url(re.compile(rf"/upgrades/sites/{site.pk}/#move$"))
+    assert not ProductMigration.objects.exists()
+
+    page.get_by_label("New product").select_option("bitbucket-server")
+    page.get_by_label("Its version").fill("4.0")
+    page.get_by_role("button", name="Move site").click()
+    page.get_by_role("button", name="Switch 2 apps off and move to Bitbucket Server").click()
     expect(page).to_have_url(re.compile(rf"/upgrades/sites/{site.pk}/migrations/\d+/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("moved to Bitbucket Server 4.0")
     expect(page.locator(".why-not")).to_contain_text(

@@ -8,6 +8,8 @@ import re
 
 from playwright.sync_api import expect
 
+from core.emails import vendor_recipients
+from core.notifications import REVIEW_DECISIONS
 from reviews.models import ChecklistItem, ReviewDecision
 from reviews.services import reviewers_group_sync
 from tests.browser.login import login
@@ -132,8 +134,12 @@ def test_claim_ask_answer_check_and_approve(page, chromium_browser, live_server,
         "information_provided",
         "approve",
     ]
-    messages = smtp_server.wait_for(2)
+    # The question goes as one message; the decision goes to each of the vendor's recipients
+    # separately (each copy carries its own unsubscribe link).
+    recipients = vendor_recipients(approved.listing.vendor, REVIEW_DECISIONS)
+    messages = smtp_server.wait_for(1 + len(recipients))
     assert [m["Subject"] for m in messages] == [
         "Question from the reviewer: Acme Reports 2.1.0",
-        "Approved: Acme Reports 2.1.0",
+        *["Approved: Acme Reports 2.1.0"] * len(recipients),
     ]
+    assert sorted(m["To"] for m in messages[1:]) == recipients

@@ -97,6 +97,7 @@ def test_version_form_previews_consent_and_counts_over_the_limit(page):
     owner = MembershipFactory(role="owner", user=UserFactory(username="vera")).user
     ScopeFactory(name="read:jira-work", sensitivity=1)
     ScopeFactory(name="write:jira-work", sensitivity=2)
+    ScopeFactory(name="admin:jira", sensitivity=4)
     listing = ListingFactory(vendor=owner.vendors.get(), key="time-tracker", name="Time Tracker")
     VersionFactory(listing=listing, number="1.0.0", state="published", scopes=["read:jira-work"])
 
@@ -104,8 +105,11 @@ def test_version_form_previews_consent_and_counts_over_the_limit(page):
     page.get_by_label("Version number").fill("1.0.1")
     # The scope picker filters the catalogue (ticked scopes stay in view).
     page.get_by_label("Filter the catalogue").fill("write")
-    expect(page.get_by_label("read:jira-work (read)")).to_be_hidden()
+    expect(page.get_by_label("admin:jira (admin)")).to_be_hidden()
     expect(page.get_by_label("write:jira-work (write)")).to_be_visible()
+    # read:jira-work is prefilled from the live 1.0.0, and ticked scopes stay in view.
+    expect(page.get_by_label("read:jira-work (read)")).to_be_checked()
+    expect(page.get_by_label("read:jira-work (read)")).to_be_visible()
     page.get_by_label("Filter the catalogue").fill("")
     page.get_by_label("read:jira-work (read)").check()
     page.get_by_label("write:jira-work (write)").check()

@@ -74,3 +74,17 @@ def test_missing_required_scopes_names_each_scope_and_what_it_needs():
         "write:jira-work requires read:jira-work. Add read:jira-work to the scopes."
     )
     assert missing_scopes_message([]) == ""
+
+
+# --- scopes in plain language (#15 item 6) ---------------------------------------------------
+
+
+def test_scope_words_prefer_the_catalogue_description_else_say_the_parts():
+    from marketplace.scopes import scope_words
+
+    assert scope_words("read:jira-work", "  See issues and comments ") == "See issues and comments"
+    assert scope_words("read:jira-work") == "See your jira work"
+    assert scope_words("write:jira-work") == "Create and change your jira work"
+    assert scope_words("delete:jira-work") == "Delete your jira work"
+    assert scope_words("admin:jira") == "Administer your jira"
+    assert scope_words("custom_thing") == "Access custom thing"

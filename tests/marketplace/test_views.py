@@ -441,3 +441,13 @@ def test_the_form_has_no_picker_of_every_customer_site(owner, vendor):
     html = client_for(owner).get(reverse("portal:listing-create")).content.decode()
     assert "Some Customer&#x27;s Secret Site" not in html and "Secret Site" not in html
     assert "Allowed site ids" in html
+
+
+def test_dashboard_activity_says_transitions_in_words_not_state_codes(owner, vendor):
+    listing = ListingFactory(vendor=vendor, key="time-tracker", name="Time Tracker")
+    version = VersionFactory(listing=listing, number="1.2.0", state="pending_approval")
+    VersionTransition.objects.create(version=version, name="submit", from_state="draft", to_state="pending_approval")
+    html = client_for(owner).get(reverse("portal:dashboard")).content.decode()
+    assert "Submitted for review" in html and "(now pending approval)" in html
+    assert "pending_approval" not in html.split('id="activity-heading"')[1]
+    assert " UTC</time>" in html  # the time carries its zone

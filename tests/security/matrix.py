@@ -231,6 +231,8 @@ OVERRIDES = {
     # Anyone with a beta link sees the version; installing it takes a signed-in admin of a site.
     "upgrades:beta-link": Access(read=ANYONE, change=SIGNED_IN, link=True),
     # Archiving takes an owner of the vendor (the conflicted reviewer is a developer there).
+    # The poll panel's self-update after "Poll now" (read-only JSON): the listing's vendor only.
+    "portal:listing-polls-live": Access(read=VENDOR, change=VENDOR),
     "portal:listing-archive": Access(read=VENDOR, change=frozenset({"vendor"})),
     "portal:listing-unarchive": Access(read=VENDOR, change=frozenset({"vendor"})),
     # Private testing: only the version's members (the victim's site admin) see and install it.

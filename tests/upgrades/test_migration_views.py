@@ -40,7 +40,8 @@ def test_move_then_upgrade_from_the_result_page(setup):
     site, admin, hooks, _legacy, hooks_new = setup
     client = signed_in(admin)
     response = client.post(
-        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"}
+        f"/upgrades/sites/{site.pk}/migrate/",
+        {"host_product": "bitbucket-server", "host_version": "4.0", "confirmed": "yes"},
     )
     migration = ProductMigration.objects.get()
     assert (
@@ -67,7 +68,10 @@ def test_move_then_upgrade_from_the_result_page(setup):
 def test_get_never_accepts(setup):
     site, admin, hooks, *_ = setup
     client = signed_in(admin)
-    client.post(f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"})
+    client.post(
+        f"/upgrades/sites/{site.pk}/migrate/",
+        {"host_product": "bitbucket-server", "host_version": "4.0", "confirmed": "yes"},
+    )
     offer = MigrationOffer.objects.get(installation=hooks)
     assert client.get(f"/upgrades/sites/{site.pk}/migration-offers/{offer.pk}/accept/").status_code == 405
     assert MigrationOffer.objects.get(pk=offer.pk).state == "offered"
@@ -93,7 +97,8 @@ def test_bad_input_is_shown_next_to_the_field(setup, data, error_id, words):
 def test_other_sites_admin_gets_not_found(setup):
     site, admin, hooks, *_ = setup
     signed_in(admin).post(
-        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"}
+        f"/upgrades/sites/{site.pk}/migrate/",
+        {"host_product": "bitbucket-server", "host_version": "4.0", "confirmed": "yes"},
     )
     migration = ProductMigration.objects.get()
     offer = MigrationOffer.objects.get(installation=hooks)
@@ -112,7 +117,8 @@ def test_other_sites_admin_gets_not_found(setup):
 def test_admin_pages_are_read_only(setup, admin_client):
     site, admin, *_ = setup
     signed_in(admin).post(
-        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"}
+        f"/upgrades/sites/{site.pk}/migrate/",
+        {"host_product": "bitbucket-server", "host_version": "4.0", "confirmed": "yes"},
     )
     migration = ProductMigration.objects.get()
     assert admin_client.get("/admin/upgrades/productmigration/").status_code == 200
@@ -132,10 +138,40 @@ def test_result_page_notes_an_offer_whose_build_numbers_disagree_with_version_or
     install(site, listing, stash)
     client = signed_in(admin)
     response = client.post(
-        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"}, follow=True
+        f"/upgrades/sites/{site.pk}/migrate/",
+        {"host_product": "bitbucket-server", "host_version": "4.0", "confirmed": "yes"},
+        follow=True,
     )
     page = response.content.decode()
     assert "Upgrade to 1.2.3" in page
     assert (
         "Note: build numbers disagree with version order: 1.2.3 is the higher version but has the lower build" in page
     )
+
+
+def test_move_asks_for_confirmation_listing_what_will_be_switched_off(setup):
+    site, admin, hooks, *_ = setup
+    client = signed_in(admin)
+    response = client.post(
+        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "bitbucket-server", "host_version": "4.0"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="danger-zone"' in html and 'class="danger"' in html
+    assert "2 apps will be switched off" in html
+    assert hooks.listing.name in html
+    assert 'name="confirmed" value="yes"' in html and 'name="host_version" value="4.0"' in html
+    assert not ProductMigration.objects.exists()
+    assert Installation.objects.get(pk=hooks.pk).state == "active"
+
+
+def test_the_confirmation_refuses_the_product_the_site_already_runs_next_to_the_field(setup):
+    site, admin, *_ = setup
+    response = signed_in(admin).post(
+        f"/upgrades/sites/{site.pk}/migrate/", {"host_product": "stash", "host_version": "x"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "already runs" in html and "is invalid" in html  # both fields in one pass
+    assert 'href="#id_host_product"' in html
+    assert not ProductMigration.objects.exists()

@@ -336,3 +336,22 @@ def test_the_vendor_sees_how_many_test_sites_run_the_version(world):
     client.force_login(world.vendor_user)
     html = client.get(reverse("portal:version-detail", args=[version.pk])).content.decode()
     assert "It runs on 1 of their site," in html and world.sites[0].name not in html
+
+
+# --- human words (#15 item 6) -------------------------------------------------------------------
+
+
+def test_the_consent_page_says_what_each_added_scope_lets_the_app_do(pending):
+    from marketplace.models import Scope
+
+    Scope.objects.filter(name="write:jira-work").update(description="Create and edit issues and worklogs")
+    html = _csrf_client().get(pending["path"]).content.decode()
+    assert "Create and edit issues and worklogs <code" in html
+
+
+def test_the_site_page_shows_app_states_in_words_with_zoned_times(pending):
+    client = Client()
+    client.force_login(pending["admin"].user)
+    html = client.get(reverse("upgrades:site", args=[pending["installation"].site_id])).content.decode()
+    assert "Running, an update waits for you" in html
+    assert ">pending_consent<" not in html and "pending_consent</span>" not in html

@@ -266,3 +266,43 @@ def test_update_notes_fit_the_limit():
     notes = result.update_notes()
     assert 1 <= len(notes) <= 500
     assert notes.startswith("Automatic update: scope added: read:thing-000")
+
+
+# --- what a poll row shows: the document diff and why it bumped (#15 item 8) ----------------------
+
+
+def test_bump_reason_says_which_rule_made_the_bump():
+    base = '{"key":"my-app","apiVersion":1,"scopes":["read"]}'
+    assert diff(base, '{"key":"my-app","apiVersion":2,"scopes":["read"]}').bump_reason.startswith(
+        "MAJOR because the apiVersion changed"
+    )
+    assert diff(base, '{"key":"my-app","apiVersion":1,"scopes":["read","write"]}').bump_reason.startswith(
+        "MINOR because scope added: on connect"
+    )
+    patch = diff(base, '{"key":"my-app","apiVersion":1,"scopes":["read"],"name":"New name"}')
+    assert patch.bump_reason == ("PATCH because only name (added) changed: scopes, price and apiVersion are the same.")
+    assert diff(base, base).bump_reason == "Nothing changed, so no new version."
+    first = d.first_version_diff(d.parse_descriptor("connect", base))
+    assert first.bump_reason == "MAJOR: the first version made from a descriptor is 1.0.0."
+
+
+def test_document_changes_lists_added_removed_and_changed_paths_with_values():
+    old = {"key": "a", "scopes": ["read"], "modules": {"panel": {"title": "Old"}}, "gone": 1}
+    new = {"key": "a", "scopes": ["read", "write"], "modules": {"panel": {"title": "New"}}, "name": "X"}
+    assert d.document_changes(old, new) == [
+        {"path": "gone", "change": "removed", "before": "1", "after": ""},
+        {"path": "modules.panel.title", "change": "changed", "before": '"Old"', "after": '"New"'},
+        {"path": "name", "change": "added", "before": "", "after": '"X"'},
+        {"path": "scopes", "change": "changed", "before": '["read"]', "after": '["read","write"]'},
+    ]
+    assert d.document_changes(None, new) == []
+    assert d.document_changes(old, old) == []
+
+
+def test_document_changes_are_bounded():
+    old = {f"k{i:03}": i for i in range(100)}
+    new = {f"k{i:03}": i + 1 for i in range(100)}
+    rows = d.document_changes(old, new, limit=5)
+    assert len(rows) == 6 and rows[-1]["path"] == "… and 95 more"
+    long = d.document_changes({"a": "x"}, {"a": "y" * 500})[0]["after"]
+    assert len(long) == 120 and long.endswith("…")

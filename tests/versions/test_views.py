@@ -110,7 +110,7 @@ def test_create_version(client, listing, owner):
         ({"number": "v1.2.3"}, "number", "must not start with 'v'"),
         ({"update_notes": ""}, "update_notes", "Update notes are required"),
         ({"update_notes": "x" * 501}, "update_notes", "at most 500 characters (these are 501)"),
-        ({"other_scopes": "read:jira work!"}, "scopes", "is invalid"),
+        ({"other_scopes": "read:jira work!"}, "other_scopes", "is invalid"),  # typed there, told there
         ({"members": "not-an-email"}, "members", "not a valid e-mail address"),
         ({"api_version": "two"}, "api_version", "whole number"),
         ({"channel": "Beta Channel"}, "channel", "is invalid"),
@@ -594,3 +594,84 @@ def test_check_number_warns_when_the_build_order_disagrees_with_version_order(cl
     # The server-rendered form says it too (before any JavaScript runs), and the draft can still be saved.
     page = client.post(create_url(listing), version_post(number="1.2.3-stash", update_notes="")).content.decode()
     assert "Build numbers: 1.2.3-stash would get build 2" in page
+
+
+# --- every error in one pass, the error summary, the prefilled new version (#15 items 2, 3) ---------
+
+
+def test_create_version_shows_every_wrong_field_in_one_submit_with_a_summary_linking_to_them(client, listing):
+    jira = HostProductFactory(key="jira", name="Jira")
+    response = client.post(
+        create_url(listing),
+        version_post(
+            number="1.2",
+            update_notes="",
+            other_scopes="read:jira work!",
+            members="not-an-email",
+            api_version="two",
+            **{f"compat_{jira.pk}": "on", f"compat_{jira.pk}_min": "10", f"compat_{jira.pk}_max": "9"},
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert {"number", "update_notes", "other_scopes", "members", "api_version", "compatibility"} <= set(errors)
+    html = unescape(response.content.decode())
+    assert "There are 6 problems: nothing was saved" in html
+    for anchor in ["id_number", "id_update_notes", "id_other_scopes", "id_members", "id_api_version"]:
+        assert f'href="#{anchor}"' in html
+    assert 'href="#field-compatibility"' in html and 'id="field-compatibility"' in html
+    for field in ["number", "update_notes", "other_scopes", "members", "api_version", "compatibility"]:
+        assert f'id="id_{field}_error"' in html  # each message next to its field too
+    assert not Version.objects.exists()
+
+
+def test_a_taken_number_is_told_together_with_the_other_errors(client, listing):
+    VersionFactory(listing=listing, number="1.0.0", state="draft")
+    response = client.post(create_url(listing), version_post(update_notes="", members="nope"))
+    errors = response.context["form"].errors
+    assert "already exists" in errors["number"][0]
+    assert "Update notes are required" in errors["update_notes"][0]
+    assert "not a valid e-mail address" in errors["members"][0]
+
+
+def test_edit_shows_every_wrong_field_in_one_submit(client, listing, owner):
+    version = services.version_create(listing=listing, actor=owner, number="1.0.0", update_notes="First.")
+    response = client.post(
+        reverse("portal:version-edit", args=[version.pk]), version_post(number="x", update_notes="", api_version="0")
+    )
+    assert {"number", "update_notes", "api_version"} <= set(response.context["form"].errors)
+    version.refresh_from_db()
+    assert version.number == "1.0.0" and version.update_notes == "First."
+
+
+def test_a_new_version_is_prefilled_from_the_live_version_and_says_so(client, listing):
+    ScopeFactory(name="read:jira-work", sensitivity=1)
+    jira = HostProductFactory(key="jira", name="Jira")
+    VersionFactory(listing=listing, number="1.0.0", state="superseded", scopes=["read:jira-work"])
+    live = VersionFactory(
+        listing=listing,
+        number="1.1.0",
+        state="published",
+        scopes=["read:jira-work", "write:custom-thing"],
+        pricing="paid",
+        api_version=3,
+        members=["tester@example.com"],
+        compatibility=[{"product": "jira", "min": "9.0"}],
+    )
+    response = client.get(create_url(listing))
+    form = response.context["form"]
+    assert form.carried_from == live
+    assert form.initial["scopes"] == ["read:jira-work"] and form.initial["other_scopes"] == "write:custom-thing"
+    assert form.initial["pricing"] == "paid" and form.initial["api_version"] == "3"
+    assert form.initial[f"compat_{jira.pk}"] is True and form.initial[f"compat_{jira.pk}_min"] == "9.0"
+    assert "number" not in form.initial and "update_notes" not in form.initial
+    html = response.content.decode()
+    assert 'id="prefill-note"' in html and "Prefilled from the live version" in html
+    assert reverse("portal:version-detail", args=[live.pk]) in html
+
+
+def test_a_listing_with_nothing_live_starts_blank_without_the_prefill_note(client, listing):
+    VersionFactory(listing=listing, number="1.0.0", state="draft", scopes=["read:jira-work"])
+    response = client.get(create_url(listing))
+    assert response.context["form"].carried_from is None
+    assert "prefill-note" not in response.content.decode()

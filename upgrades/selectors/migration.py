@@ -27,6 +27,16 @@ def site_switched_off_count(site: Site) -> int:
     return Installation.objects.filter(site=site, state=InstallationState.DEACTIVATED).count()
 
 
+def migration_switch_off_list(site: Site) -> QuerySet[Installation]:
+    """The apps a move to another product would switch off (those not switched off already), by name."""
+    return (
+        Installation.objects.filter(site=site)
+        .exclude(state=InstallationState.DEACTIVATED)
+        .select_related("listing", "version")
+        .order_by("listing__name", "pk")
+    )
+
+
 def product_migration_get_for_user(*, user: Any, site_pk: int, pk: int) -> ProductMigration:
     migration = (
         ProductMigration.objects.filter(pk=pk, site_id=site_pk, site__in=site_list_for_user(user=user))

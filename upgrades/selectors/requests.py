@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from marketplace.selectors import scope_catalogue
+from marketplace.selectors import scope_catalogue, scope_descriptions
 from upgrades.models import (
     RequestState,
     UpgradeRequest,
@@ -38,10 +38,15 @@ def upgrade_request_changes(request: UpgradeRequest) -> dict[str, Any]:
     """Exactly what approving changes: versions, scopes added/removed with sensitivity, price."""
     installation = request.installation
     catalogue = scope_catalogue()
+    scopes = policies.scope_changes_for_display(installation.granted_scopes, request.to_version.scopes, catalogue)
+    words = scope_descriptions(row["scope"] for rows in scopes.values() for row in rows)
+    for rows in scopes.values():
+        for row in rows:
+            row["words"] = words[row["scope"]]
     return {
         "from_number": installation.version.number if installation.version_id else request.from_version.number,
         "to_number": request.to_version.number,
-        "scopes": policies.scope_changes_for_display(installation.granted_scopes, request.to_version.scopes, catalogue),
+        "scopes": scopes,
         "price": policies.price_change(installation.license, request.to_version.pricing),
         "update_notes": request.to_version.update_notes,
         "reasons": request.reasons,

@@ -46,7 +46,12 @@ from upgrades.services.installs import (
     listing_invitation_redeem,
     storefront_version,
 )
-from upgrades.services.migration import migration_offer_accept, migration_offer_keep, site_migrate_product
+from upgrades.services.migration import (
+    migration_offer_accept,
+    migration_offer_keep,
+    site_migrate_product,
+    site_migrate_product_check,
+)
 from upgrades.services.rollouts import (
     rollout_halt,
     rollout_process_chunk,
@@ -125,6 +130,7 @@ __all__ = [
     "site_invitation_revoke",
     "site_invitation_send",
     "site_migrate_product",
+    "site_migrate_product_check",
     "site_register",
     "site_set_maintenance_windows",
     "site_token_create",

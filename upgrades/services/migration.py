@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import ApplicationError, NotFound, TransitionNotAllowed
+from core.errors import ApplicationError, ErrorCollector, NotFound, TransitionNotAllowed
 from core.services import audit_event, audit_record, audit_record_many
 from marketplace.models import HostProduct, Listing
 from marketplace.selectors import scope_catalogue
@@ -81,6 +81,28 @@ def _candidates(
         )
         for v in versions
     ]
+
+
+def site_migrate_product_check(
+    *, site: Site, host_product: Any, host_version: Any, actor: Any
+) -> tuple[HostProduct, str]:
+    """What site_migrate_product checks before it changes anything, every field at once.
+
+    The move's confirmation page asks this first (nothing is written), then the
+    site admin confirms and site_migrate_product checks it all again under the lock.
+    """
+    require_site_admin(actor, site)
+    errors = ErrorCollector()
+    product = errors.check(_clean_product, host_product)
+    version_text = errors.check(offer_rules.clean_host_version, host_version)
+    if product is not None and product.pk == site.host_product_id:
+        errors.add(
+            ApplicationError(
+                f"{site.name} already runs {product.name}: choose the product it moves to.", field="host_product"
+            )
+        )
+    errors.raise_if_any()
+    return product, version_text
 
 
 def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, actor: Any) -> ProductMigration:

@@ -19,10 +19,32 @@ from upgrades.views.sites import site_page
 @signed_in_page
 @require_POST
 def site_migrate(request: HttpRequest, pk: int) -> HttpResponse:
-    """The site page's "Move to another product" form."""
+    """The site page's "Move to another product" form: a confirmation page first, then the move."""
     site = selectors.site_get_for_user(user=request.user, pk=pk)
     form = ProductMigrationForm(request.POST, products=migration_selectors.migration_products_for(site))
     form.is_valid()
+    if request.POST.get("confirmed") != "yes":
+        # First the confirmation page: what will be switched off, one danger button; nothing changes yet.
+        try:
+            product, version_text = services.site_migrate_product_check(
+                site=site,
+                host_product=form.cleaned_data.get("host_product", ""),
+                host_version=form.cleaned_data.get("host_version", ""),
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+            return site_page(request, site, migration_form=form, status=400)
+        return render(
+            request,
+            "upgrades/migration_confirm.html",
+            {
+                "site": site,
+                "product": product,
+                "host_version": version_text,
+                "switched_off": list(migration_selectors.migration_switch_off_list(site)),
+            },
+        )
     try:
         migration = services.site_migrate_product(
             site=site,

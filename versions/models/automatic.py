@@ -68,6 +68,10 @@ class DescriptorPoll(models.Model):
     )
     bump = models.CharField(max_length=8, blank=True)
     reasons = models.JSONField(default=list, blank=True)
+    # Why the numbering rule made `bump` (versions.descriptors.DescriptorDiff.bump_reason), and the
+    # descriptor diff against the live version (descriptors.document_changes): the poll history shows both.
+    bump_reason = models.TextField(blank=True)
+    changes = models.JSONField(default=list, blank=True)
     # Set by the failure e-mail task (makes it idempotent).
     notified_at = models.DateTimeField(null=True, blank=True)
 

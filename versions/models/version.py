@@ -349,3 +349,26 @@ class VersionTransition(models.Model):
     @property
     def actor_label(self) -> str:
         return self.actor.get_username() if self.actor else "system"
+
+    @property
+    def words(self) -> str:
+        """The transition in words for vendors and customers ("Submitted for review", not `submit`)."""
+        return TRANSITION_WORDS.get(self.name) or self.name.replace("_", " ").capitalize()
+
+
+# What each transition (and the create row) is called on the pages; a name missing here reads
+# as its words ("request_information" -> "Request information").
+TRANSITION_WORDS = {
+    "create": "Created",
+    "submit": "Submitted for review",
+    "start_review": "Review started",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "publish": "Published",
+    "release_without_review": "Released",
+    "supersede": "Replaced by a newer version",
+    "cancel": "Canceled",
+    "return_to_draft": "Edited, back to draft",
+    "withdraw": "Withdrawn to draft",
+    "release_to_queue": "Returned to the review queue",
+}

@@ -11,7 +11,7 @@ from typing import Any
 
 from django_fsm import can_proceed
 
-from core.errors import ApplicationError, TransitionNotAllowed
+from core.errors import ApplicationError, ErrorCollector, TransitionNotAllowed
 from core.services import audit_record
 from marketplace.models import HostProduct, Listing
 from marketplace.scopes import missing_required_scopes, missing_scopes_message
@@ -170,33 +170,47 @@ def _clean_breaking(value: Any) -> bool:
     return value
 
 
-def _clean_snapshot(listing: Listing, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate the snapshot fields present in `data`; raises naming the field."""
+def _clean_snapshot(listing: Listing, data: dict[str, Any], errors: ErrorCollector | None = None) -> dict[str, Any]:
+    """Validate the snapshot fields present in `data`, every one of them.
+
+    With `errors`, refusals are collected there (the caller adds its own checks
+    and raises once); without, all of them are raised together (core.errors.FieldErrors).
+    """
+    own = errors is None
+    errors = ErrorCollector() if errors is None else errors
     cleaned: dict[str, Any] = {}
+
+    def keep(name: str, rule: Callable[..., Any], *args: Any) -> None:
+        value = errors.check(rule, *args)
+        if value is not None:
+            cleaned[name] = value
+
     if "number" in data:
-        number = validation.clean_number(listing.scheme, data["number"])
-        cleaned["number"] = number.text
-        cleaned["channel"] = channel_for(
-            listing.scheme, number, validation.clean_channel(data.get("channel")) if data.get("channel") else None
-        )
+        number = errors.check(validation.clean_number, listing.scheme, data["number"])
+        requested = errors.check(validation.clean_channel, data["channel"]) if data.get("channel") else None
+        if number is not None:
+            cleaned["number"] = number.text
+            cleaned["channel"] = channel_for(listing.scheme, number, requested)
     elif "channel" in data:
-        cleaned["channel"] = validation.clean_channel(data["channel"])
+        keep("channel", validation.clean_channel, data["channel"])
     if "update_notes" in data:
-        cleaned["update_notes"] = validation.clean_update_notes(data["update_notes"])
+        keep("update_notes", validation.clean_update_notes, data["update_notes"])
     if "scopes" in data:
-        cleaned["scopes"] = validation.clean_scopes(data["scopes"])
+        keep("scopes", validation.clean_scopes, data["scopes"])
     if "members" in data:
-        cleaned["members"] = validation.clean_members(data["members"])
+        keep("members", validation.clean_members, data["members"])
     if "pricing" in data:
-        cleaned["pricing"] = validation.clean_pricing(data["pricing"])
+        keep("pricing", validation.clean_pricing, data["pricing"])
     if "api_version" in data:
-        cleaned["api_version"] = validation.clean_api_version(data["api_version"])
+        keep("api_version", validation.clean_api_version, data["api_version"])
     if "compatibility" in data:
         known = HostProduct.objects.values_list("key", flat=True)
-        cleaned["compatibility"] = validation.clean_compatibility(data["compatibility"], known)
+        keep("compatibility", validation.clean_compatibility, data["compatibility"], known)
     if "components" in data:
-        cleaned["components"] = validation.clean_components(data["components"])
+        keep("components", validation.clean_components, data["components"])
     if "descriptor" in data:
         cleaned["descriptor"] = data["descriptor"]
         cleaned["descriptor_hash"] = validation.descriptor_hash(data["descriptor"])
+    if own:
+        errors.raise_if_any()
     return cleaned

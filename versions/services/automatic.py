@@ -61,6 +61,8 @@ class Ingested:
     created: bool
     diff: DescriptorDiff | None
     descriptor: Descriptor
+    # The live descriptor the diff compared with (None for a listing's first version).
+    previous: dict[str, Any] | None = None
 
 
 # --- the pre-flight diff -----------------------------------------------------------
@@ -122,6 +124,7 @@ def descriptor_ingest(*, listing: Listing, raw: Any, source: str, actor: Any = N
             .first()
         )
         published = last_published(listing, "release")
+        previous = None
         if published is not None:
             previous = _previous_descriptor(listing, published)
             if not previous.key:  # a hand-made version without a descriptor: adopt the key
@@ -136,9 +139,9 @@ def descriptor_ingest(*, listing: Listing, raw: Any, source: str, actor: Any = N
         else:
             diff = descriptors.first_version_diff(descriptor)
         if existing is not None:
-            return Ingested(existing, False, diff, descriptor)
+            return Ingested(existing, False, diff, descriptor, previous.canonical if previous else None)
         if published is not None and not diff.changed:
-            return Ingested(published, False, diff, descriptor)
+            return Ingested(published, False, diff, descriptor, previous.canonical if previous else None)
         number = _free_number(listing, diff.next_number(published.parsed_number if published else None))
         version = version_create(
             listing=listing,
@@ -154,7 +157,7 @@ def descriptor_ingest(*, listing: Listing, raw: Any, source: str, actor: Any = N
         reasons = "; ".join(diff.reasons)
         version = version_submit(version=version, actor=actor, comment=comment or f"{source}: {reasons}"[:1000])
         transaction.on_commit(partial(tasks.send_auto_version_email.delay, version.pk))
-    return Ingested(version, True, diff, descriptor)
+    return Ingested(version, True, diff, descriptor, previous.canonical if previous else None)
 
 
 # --- polling (connect) -----------------------------------------------------------------------
@@ -274,7 +277,12 @@ def listing_poll_descriptor(
                 else DescriptorPoll.Outcome.UNCHANGED,
             )
             if ingested.created and ingested.diff is not None:
-                record.update(bump=ingested.diff.bump or "", reasons=list(ingested.diff.reasons))
+                record.update(
+                    bump=ingested.diff.bump or "",
+                    reasons=list(ingested.diff.reasons),
+                    bump_reason=ingested.diff.bump_reason,
+                    changes=descriptors.document_changes(ingested.previous, ingested.descriptor.canonical),
+                )
     except FetchError as exc:
         record.update(outcome=DescriptorPoll.Outcome.FAILED, error_kind=exc.kind, error=exc.message)
         if exc.status:
@@ -377,3 +385,8 @@ def poll_history(*, listing: Listing, limit: int = 20) -> QuerySet[DescriptorPol
         .select_related("version", "requested_by")
         .order_by("-polled_at", "-id")[:limit]
     )
+
+
+def last_poll_id(*, listing: Listing) -> int:
+    """The id of the listing's newest poll (0: none yet); the page waits for a newer one after "Poll now"."""
+    return DescriptorPoll.objects.filter(listing=listing).order_by("-id").values_list("id", flat=True).first() or 0

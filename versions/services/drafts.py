@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from core.errors import ApplicationError, TransitionNotAllowed
+from core.errors import ApplicationError, ErrorCollector, TransitionNotAllowed
 from marketplace.models import Listing
 from marketplace.permissions import (
     require_vendor_member,
@@ -94,14 +94,20 @@ def version_create(
     }
     if channel:
         data["channel"] = channel
-    cleaned = _clean_snapshot(listing, data)
-    cleaned["breaking"] = _clean_breaking(breaking)
+    # Every field is judged in one pass: a form with five wrong fields hears about all five.
+    errors = ErrorCollector()
+    cleaned = _clean_snapshot(listing, data, errors)
+    cleaned["breaking"] = errors.check(_clean_breaking, breaking)
     if build_number is not None and (
         not isinstance(build_number, int) or isinstance(build_number, bool) or not 1 <= build_number <= BUILD_NUMBER_MAX
     ):
-        raise ApplicationError(
-            f"Build number must be a whole number from 1 to {BUILD_NUMBER_MAX}.", field="build_number"
+        errors.add(
+            ApplicationError(f"Build number must be a whole number from 1 to {BUILD_NUMBER_MAX}.", field="build_number")
         )
+    if "number" in cleaned:
+        # Checked again under the listing lock below; here so a taken number is told with the rest.
+        errors.check(_check_number_free, listing, cleaned["number"])
+    errors.raise_if_any()
     with transaction.atomic():
         # The listing row lock serialises build-number assignment per listing.
         locked_listing = _lock_listing(listing.pk)
@@ -169,9 +175,13 @@ def version_update(*, version: Version, actor: Any, **data: Any) -> Version:
             )
         if "build_number" in data:
             raise ApplicationError("The build number is assigned when the version is created.", field="build_number")
-        cleaned = _clean_snapshot(version.listing, data)
+        errors = ErrorCollector()
+        cleaned = _clean_snapshot(version.listing, data, errors)
         if "breaking" in data:
-            cleaned["breaking"] = _clean_breaking(data["breaking"])
+            cleaned["breaking"] = errors.check(_clean_breaking, data["breaking"])
+        if "number" in cleaned:
+            errors.check(_check_number_free, version.listing, cleaned["number"], exclude_pk=version.pk)
+        errors.raise_if_any()
         changed = {k: v for k, v in cleaned.items() if getattr(version, k) != v}
         if not changed:
             return version

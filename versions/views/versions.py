@@ -18,12 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import ApplicationError
 from core.forms import add_application_error
 from core.views import paginate, portal_view, posted
-from marketplace.selectors import listing_get_for_user
+from marketplace.scopes import normalise_scopes
+from marketplace.selectors import listing_get_for_user, scope_descriptions
 from versions import services
 from versions.forms import DuplicateForm, ShareForm, TransitionCommentForm, VersionForm
 from versions.models import EDIT_RETURNS_TO_DRAFT, SUBMITTED_STATES, Version
-from versions.schemes import BUNDLE, OCP, channel_for, validate_number
+from versions.schemes import BUNDLE, DEFAULT_CHANNEL, OCP, channel_for, validate_number
 from versions.selectors import (
+    last_published,
     review_comments,
     scopes_missing_requirements,
     version_component_changes,
@@ -44,6 +46,9 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         channel = _channel_of(listing, number, requested_channel)
     elif version is not None:
         scopes, pricing, number, channel = version.scopes, version.pricing, version.number, version.channel
+    elif form.carried_from is not None:
+        live = form.carried_from
+        scopes, pricing, number, channel = live.scopes, live.pricing, "", live.channel
     else:
         scopes, pricing, number, channel = [], listing.pricing, "", "release"
     if channel is not None:
@@ -55,8 +60,10 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
             preview = None  # a bad scope: the form already says so next to the field
     try:
         missing_scopes = scopes_missing_requirements(scopes)
+        scopes_in_words = _scopes_in_words(scopes)
     except ApplicationError:
         missing_scopes = []  # a bad scope: the form already says so next to the field
+        scopes_in_words = []
     number_check = None
     if number.strip():
         number_check = version_number_check(
@@ -66,11 +73,19 @@ def _form_context(form: VersionForm, *, listing: Any, version: Version | None) -
         "form": form,
         "listing": listing,
         "version": version,
+        "carried_from": form.carried_from,
         "preview": preview,
         "number_check": number_check,
         "missing_scopes": missing_scopes,
+        "scopes_in_words": scopes_in_words,
         "returns_to_draft": version is not None and version.state in EDIT_RETURNS_TO_DRAFT,
     }
+
+
+def _scopes_in_words(scopes: list[str]) -> list[dict[str, str]]:
+    """What the version lets the app do, scope by scope, as customers read it on the consent page."""
+    words = scope_descriptions(normalise_scopes(scopes))
+    return [{"scope": scope, "words": text} for scope, text in words.items()]
 
 
 def _channel_of(listing: Any, number: str, requested: str | None) -> str | None:
@@ -100,12 +115,14 @@ def version_create(request: HttpRequest, key: str) -> HttpResponse:
         # The missing-scope box's one-click "Add read:jira-work" without JavaScript: show the form again with it.
         form = VersionForm(_with_added_scope(request), listing=listing)
         return render(request, "portal/version_form.html", _form_context(form, listing=listing, version=None))
-    form = VersionForm(posted(request), listing=listing)
+    # Prefilled from the live version of the release channel, and the page says so (templates/portal/version_form.html).
+    live = last_published(listing, DEFAULT_CHANNEL) if request.method == "GET" else None
+    form = VersionForm(posted(request), listing=listing, carried_from=live)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.version_create(listing=listing, actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
-            add_application_error(form, exc)
+            add_application_error(form, exc, field_map=form.SERVICE_FIELD_INPUTS)
         else:
             messages.success(request, f"Draft {version} created. Submit it for review when it is ready.")
             return redirect("portal:version-detail", pk=version.pk)
@@ -133,7 +150,7 @@ def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             version = services.version_update(version=version, actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
-            add_application_error(form, exc)
+            add_application_error(form, exc, field_map=form.SERVICE_FIELD_INPUTS)
         else:
             if state_before != version.state:
                 messages.warning(request, f"{version} went back to draft: submit it again for review.")
@@ -260,7 +277,7 @@ def version_preview(request: HttpRequest) -> JsonResponse:
     try:
         missing = [m.as_dict() for m in scopes_missing_requirements(scopes)]
     except ApplicationError as exc:
-        return JsonResponse({"ok": False, "summary": exc.message, "missing_scopes": []})
+        return JsonResponse({"ok": False, "field": exc.field or "scopes", "summary": exc.message, "missing_scopes": []})
     channel = _channel_of(listing, request.GET.get("number", ""), request.GET.get("channel"))
     if channel is None:
         return JsonResponse(
@@ -273,7 +290,15 @@ def version_preview(request: HttpRequest) -> JsonResponse:
         pricing=request.GET.get("pricing") or listing.pricing,
         number=request.GET.get("number", ""),
     )
-    return JsonResponse({"ok": True, "channel": channel, **preview.as_dict(), "missing_scopes": missing})
+    return JsonResponse(
+        {
+            "ok": True,
+            "channel": channel,
+            **preview.as_dict(),
+            "missing_scopes": missing,
+            "scopes_in_words": _scopes_in_words(scopes),
+        }
+    )
 
 
 @portal_view
