@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from marketplace.models import Listing
@@ -14,8 +14,6 @@ from upgrades.models import (
     Installation,
     RequestState,
     Site,
-    Upgrade,
-    UpgradeRequest,
     UpgradeState,
 )
 from versions import policies
@@ -38,69 +36,114 @@ CANDIDATE_FIELDS = (
     "source",
 )
 
+# What the update check reads of each running installation (plain values: no model instances).
+INSTALLATION_FIELDS = ("id", "state", "granted_scopes", "license", "listing_id", "version_id", "site_allowed")
+INSTALLATION_RELATED = {
+    "listing_key": F("listing__key"),
+    "listing_name": F("listing__name"),
+    "listing_scheme": F("listing__scheme"),
+    "listing_visibility": F("listing__visibility"),
+    "listing_vendor_id": F("listing__vendor_id"),
+    "version_number": F("version__number"),
+    "version_sort_key": F("version__sort_key"),
+    "version_build_number": F("version__build_number"),
+    "version_channel": F("version__channel"),
+    "version_components": F("version__components"),
+    "version_state": F("version__state"),
+    # At most one of each (partial unique constraints): LEFT JOINs, no row is doubled.
+    "request_id": F("open_request__id"),
+    "request_to_version_id": F("open_request__to_version_id"),
+    "upgrade_to_version_id": F("scheduled_upgrade__to_version_id"),
+    "upgrade_due_at": F("scheduled_upgrade__due_at"),
+}
 
-# --- sites -------------------------------------------------------------------------------
+
+# --- the update check ---------------------------------------------------------------------
 
 
-def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str, Any]]:
-    """For each installation, the newest version it may move to (a fixed number of queries).
+def update_candidates(*, site_id: int, listing_id: int | None = None) -> QuerySet:
+    """The versions the update check may offer a site: released versions of its listings greater by
+    precedence (the stored sort key) than what one of its installations runs, newest first per listing.
 
-    Candidates are released versions (published, or superseded in their channel)
-    greater by precedence than what the site runs: one query, compared in SQL
-    on the sort key. Audience, host compatibility and consent are decided in memory by
-    versions.policies, the rules the rollout applies.
+    ONE query of plain values. This is the place for a further filter or annotation on what may
+    be offered at all (a yanked version, a rollout stage); versions.policies decides, per
+    installation, audience, host compatibility and consent.
     """
-    if not installations:
-        return {}
-    listing_ids = {i.listing_id for i in installations}
-    private_ids = {
-        i.listing_id
-        for i in installations
-        if i.listing.visibility == Listing.Visibility.PRIVATE or i.listing.scheme == "ocp"
-    }
-    allowed_listing_ids = (
-        set(
-            Listing.allowed_sites.through.objects.filter(site_id=site.pk, listing_id__in=private_ids).values_list(
-                "listing_id", flat=True
-            )
+    newer_than_installed = Installation.objects.filter(
+        site_id=site_id, listing_id=OuterRef("listing_id"), version__sort_key__lt=OuterRef("sort_key")
+    )
+    candidates = Version.objects.filter(
+        listing_id__in=Installation.objects.filter(site_id=site_id).values("listing_id"),
+        state__in=policies.RELEASED_STATES,
+    ).filter(Exists(newer_than_installed))
+    if listing_id is not None:
+        candidates = candidates.filter(listing_id=listing_id)
+    return candidates.order_by("listing_id", "-sort_key").values(*CANDIDATE_FIELDS)
+
+
+def _installation_rows(*, site_id: int, installation_id: int | None = None) -> list[dict[str, Any]]:
+    """The site's running installations with their listing, version, open request and scheduled
+    upgrade, and whether the site is among the listing's allowed sites: one query, by listing key."""
+    rows = (
+        Installation.objects.filter(site_id=site_id)
+        .exclude(state__in=NOT_RUNNING_STATES)
+        .annotate(
+            open_request=FilteredRelation("upgrade_requests", condition=Q(upgrade_requests__state=RequestState.PENDING)),
+            scheduled_upgrade=FilteredRelation("upgrades", condition=Q(upgrades__state=UpgradeState.SCHEDULED)),
+            site_allowed=Exists(
+                Listing.allowed_sites.through.objects.filter(site_id=site_id, listing_id=OuterRef("listing_id"))
+            ),
         )
-        if private_ids
-        else set()
+        .order_by("listing__key")
     )
-    newer = Installation.objects.filter(
-        site_id=site.pk, listing_id=OuterRef("listing_id"), version__sort_key__lt=OuterRef("sort_key")
-    )
-    candidates = (
-        Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES)
-        .filter(Exists(newer))
-        .only(*CANDIDATE_FIELDS)
-        .order_by("listing_id", "-sort_key")
-    )
-    by_listing: dict[int, list[Version]] = {}
+    if installation_id is not None:
+        rows = rows.filter(pk=installation_id)
+    return list(rows.values(*INSTALLATION_FIELDS, **INSTALLATION_RELATED))
+
+
+def _offers(site: Site, rows: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """For each installation row, the newest candidate that reaches it and why it needs consent.
+
+    The rules are versions.policies' (the rollout applies the same ones), on plain values.
+    """
+    by_listing: dict[int, list[dict[str, Any]]] = {}
     for version in candidates:
-        by_listing.setdefault(version.listing_id, []).append(version)
+        version["sort_key"] = bytes(version["sort_key"])
+        by_listing.setdefault(version["listing_id"], []).append(version)
     offers: dict[int, dict[str, Any]] = {}
     catalogue = None
-    for installation in installations:
-        installation.site = site
-        listing = installation.listing
-        installed_key = bytes(installation.version.sort_key)
-        for version in by_listing.get(listing.pk, ()):
-            if bytes(version.sort_key) <= installed_key:
+    product_key, site_version = site.host_product.key, site.host_version
+    for row in rows:
+        listing_candidates = by_listing.get(row["listing_id"])
+        if not listing_candidates:
+            continue
+        installed_key = bytes(row["version_sort_key"])
+        scheme = row["listing_scheme"]
+        private = row["listing_visibility"] == Listing.Visibility.PRIVATE
+        for version in listing_candidates:
+            if version["sort_key"] <= installed_key:
                 break
-            if policies.version_reaches(
-                version,
-                listing=listing,
-                installation=installation,
-                site=site,
-                site_allowed=listing.pk in allowed_listing_ids,
+            if policies.update_reaches(
+                scheme=scheme,
+                listing_private=private,
+                listing_vendor_id=row["listing_vendor_id"],
+                installed_channel=row["version_channel"],
+                installed_components=row["version_components"],
+                channel=version["channel"],
+                components=version["components"],
+                compatibility=version["compatibility"],
+                site_sandbox_vendor_id=site.sandbox_vendor_id,
+                site_allowed=row["site_allowed"],
+                site_product_key=product_key,
+                site_version=site_version,
             ):
                 if catalogue is None:
                     catalogue = scope_catalogue()
-                offers[installation.pk] = {
+                installed = policies.Snapshot(row["version_number"], tuple(row["granted_scopes"] or ()), row["license"])
+                offers[row["id"]] = {
                     "version": version,
                     "reasons": policies.consent_reasons(
-                        installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
+                        installed, version, scheme, catalogue=catalogue, auto_update=site.auto_update
                     ),
                 }
                 break
@@ -111,89 +154,52 @@ def site_updates(*, site: Site) -> dict[str, Any]:
     """What a customer instance asks daily: per installation, the newest version it may move to,
     whether that needs consent and why, and what is already under way (open request, scheduled upgrade).
 
-    Costs the same few queries for 1 or 10,000 installations (pinned in tests).
+    Two queries (the installations, the candidates) for 1 or 10,000 installations, plus the
+    scope catalogue when it is not cached (pinned in tests); `site` comes with its host product.
     """
-    installations = list(
-        Installation.objects.filter(site_id=site.pk)
-        .exclude(state__in=NOT_RUNNING_STATES)
-        .select_related("listing", "version")
-        .only(
-            "id",
-            "state",
-            "granted_scopes",
-            "license",
-            "listing_id",
-            "version_id",
-            "listing__key",
-            "listing__name",
-            "listing__scheme",
-            "listing__visibility",
-            "listing__vendor_id",
-            "version__number",
-            "version__sort_key",
-            "version__build_number",
-            "version__channel",
-            "version__components",
-            "version__state",
-        )
-        .order_by("listing__key")
-    )
-    offers = _offers(site, installations)
-    open_requests = {
-        row["installation_id"]: row
-        for row in UpgradeRequest.objects.filter(installation__site_id=site.pk, state=RequestState.PENDING).values(
-            "installation_id", "id", "to_version_id", "created_at"
-        )
-    }
-    scheduled = {
-        row["installation_id"]: row
-        for row in Upgrade.objects.filter(installation__site_id=site.pk, state=UpgradeState.SCHEDULED).values(
-            "installation_id", "id", "to_version_id", "due_at"
-        )
-    }
+    rows = _installation_rows(site_id=site.pk)
+    offers = _offers(site, rows, list(update_candidates(site_id=site.pk))) if rows else {}
     items = []
-    for installation in installations:
-        offer = offers.get(installation.pk)
+    for row in rows:
+        offer = offers.get(row["id"])
         update = None
         if offer is not None:
             version = offer["version"]
             reasons = offer["reasons"]
-            request = open_requests.get(installation.pk)
-            upgrade = scheduled.get(installation.pk)
             update = {
-                "number": version.number,
-                "build_number": version.build_number,
-                "coordinates": f"{installation.listing.key}@{version.number}",
-                "channel": version.channel,
-                "update_notes": version.update_notes,
+                "number": version["number"],
+                "build_number": version["build_number"],
+                "coordinates": f"{row['listing_key']}@{version['number']}",
+                "channel": version["channel"],
+                "update_notes": version["update_notes"],
                 "consent_required": bool(reasons),
                 "reasons": reasons,
                 # Only the internal market's reminder waits: one click upgrades, no review page needed.
                 "one_click": bool(reasons) and all(r["code"] == policies.INTERNAL_MARKET_UPDATE for r in reasons),
                 # An app group's upgrade lists the components it updates.
                 "components": (
-                    policies.component_changes(installation.version.components, version.components)
-                    if installation.listing.scheme == BUNDLE
+                    policies.component_changes(row["version_components"], version["components"])
+                    if row["listing_scheme"] == BUNDLE
                     else []
                 ),
                 "request": (
-                    {"id": request["id"], "state": "pending"}
-                    if request and request["to_version_id"] == version.pk
+                    {"id": row["request_id"], "state": "pending"}
+                    if row["request_id"] is not None and row["request_to_version_id"] == version["id"]
                     else None
                 ),
-                "scheduled_at": upgrade["due_at"] if upgrade and upgrade["to_version_id"] == version.pk else None,
+                "scheduled_at": row["upgrade_due_at"] if row["upgrade_to_version_id"] == version["id"] else None,
             }
         items.append(
             {
-                "installation": installation.pk,
-                "listing": installation.listing.key,
-                "name": installation.listing.name,
-                "state": installation.state,
+                "installation": row["id"],
+                "listing": row["listing_key"],
+                "name": row["listing_name"],
+                "state": row["state"],
                 "installed": {
-                    "number": installation.version.number,
-                    "build_number": installation.version.build_number,
+                    "number": row["version_number"],
+                    "build_number": row["version_build_number"],
                     # A member installed it to test it before publication (upgrades.services.testing).
-                    "under_test": installation.version.state not in policies.RELEASED_STATES,
+                    "under_test": row["version_state"] not in policies.RELEASED_STATES,
                 },
                 "update": update,
             }
@@ -208,5 +214,14 @@ def site_updates(*, site: Site) -> dict[str, Any]:
 
 
 def installation_update(installation: Installation) -> dict[str, Any] | None:
-    """The one installation's offer (what the manual Upgrade button installs)."""
-    return _offers(installation.site, [installation]).get(installation.pk)
+    """The one installation's offer (what the manual Upgrade button installs): the same rules as
+    the update check; `version` is the Version row. `installation.site` comes with its host product."""
+    site = installation.site
+    rows = _installation_rows(site_id=site.pk, installation_id=installation.pk)
+    if not rows:
+        return None
+    candidates = list(update_candidates(site_id=site.pk, listing_id=installation.listing_id))
+    offer = _offers(site, rows, candidates).get(installation.pk)
+    if offer is None:
+        return None
+    return {"version": Version.objects.get(pk=offer["version"]["id"]), "reasons": offer["reasons"]}
