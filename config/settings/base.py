@@ -349,6 +349,9 @@ UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
 UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", default=3))
 ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=500)
+# The update check's Cache-Control max-age: how often a customer instance should ask again. It
+# sends If-None-Match with the ETag it got and an unchanged answer costs a 304 (one query).
+UPDATE_CHECK_MAX_AGE = env.int("UPDATE_CHECK_MAX_AGE", default=3600)
 # A running rollout that has not moved for this long lost its next message: beat restarts it.
 # Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
 ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))

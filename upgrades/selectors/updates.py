@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
-from marketplace.models import Listing
+from marketplace.models import Listing, Scope
 from marketplace.selectors import scope_catalogue
 from upgrades.models import (
     NOT_RUNNING_STATES,
     Installation,
     RequestState,
     Site,
+    Upgrade,
+    UpgradeRequest,
     UpgradeState,
 )
 from versions import policies
@@ -88,7 +103,9 @@ def _installation_rows(*, site_id: int, installation_id: int | None = None) -> l
         Installation.objects.filter(site_id=site_id)
         .exclude(state__in=NOT_RUNNING_STATES)
         .annotate(
-            open_request=FilteredRelation("upgrade_requests", condition=Q(upgrade_requests__state=RequestState.PENDING)),
+            open_request=FilteredRelation(
+                "upgrade_requests", condition=Q(upgrade_requests__state=RequestState.PENDING)
+            ),
             scheduled_upgrade=FilteredRelation("upgrades", condition=Q(upgrades__state=UpgradeState.SCHEDULED)),
             site_allowed=Exists(
                 Listing.allowed_sites.through.objects.filter(site_id=site_id, listing_id=OuterRef("listing_id"))
@@ -211,6 +228,71 @@ def site_updates(*, site: Site) -> dict[str, Any]:
         "updates_available": sum(1 for i in items if i["update"]),
         "items": items,
     }
+
+
+# --- the update check's fingerprint (ETag) ------------------------------------------------
+
+# Bump when the answer's content changes for the same rows (a new field, other words in a reason).
+UPDATE_FINGERPRINT_FORMAT = 1
+
+
+def _aggregate(queryset: QuerySet, field: str, function: str, output_field: Any) -> Subquery:
+    """SELECT <function>(field) over the whole queryset (no GROUP BY): one scalar subquery."""
+    value = Func(F(field), function=function, output_field=output_field)
+    return Subquery(queryset.order_by().values(value=value)[:1], output_field=output_field)
+
+
+def update_fingerprint_annotations(site_field: str) -> dict[str, Subquery]:
+    """Scalar subqueries whose values change whenever the site's update check would answer differently.
+
+    `site_field` names the site's id in the outer query ("pk" on Site, "site_id" on SiteToken),
+    so the site-token lookup can carry them: a 304 then costs that one query. What they watch:
+    the site's installations (count, last change, installed versions), the released versions of
+    its listings (count and last change: a release, a yank or a stage change touches a version's
+    updated_at), those listings (visibility, name), the allowed-site rows of the site, the open
+    consent requests and scheduled upgrades (both only ever leave those states; new rows have
+    larger ids) and the scope catalogue (the reasons name sensitivities). The site's own fields
+    are read with it and join the hash in update_fingerprint.
+    """
+    site = OuterRef(site_field)
+    count, when, number = IntegerField(), DateTimeField(), BigIntegerField()
+    installations = Installation.objects.filter(site_id=site)
+    # Joins through the installation: (site, listing) is unique, so no row is counted twice.
+    versions = Version.objects.filter(listing__installations__site_id=site, state__in=policies.RELEASED_STATES)
+    listings = Listing.objects.filter(installations__site_id=site)
+    requests = UpgradeRequest.objects.filter(installation__site_id=site, state=RequestState.PENDING)
+    upgrades = Upgrade.objects.filter(installation__site_id=site, state=UpgradeState.SCHEDULED)
+    return {
+        "fp_installations": _aggregate(installations, "pk", "COUNT", count),
+        "fp_installations_changed": _aggregate(installations, "updated_at", "MAX", when),
+        "fp_installations_versions": _aggregate(installations, "version_id", "SUM", number),
+        "fp_versions": _aggregate(versions, "pk", "COUNT", count),
+        "fp_versions_changed": _aggregate(versions, "updated_at", "MAX", when),
+        "fp_listings_changed": _aggregate(listings, "updated_at", "MAX", when),
+        "fp_allowed": _aggregate(Listing.allowed_sites.through.objects.filter(site_id=site), "pk", "COUNT", count),
+        "fp_requests": _aggregate(requests, "pk", "COUNT", count),
+        "fp_requests_last": _aggregate(requests, "pk", "MAX", number),
+        "fp_upgrades": _aggregate(upgrades, "pk", "COUNT", count),
+        "fp_upgrades_last": _aggregate(upgrades, "pk", "MAX", number),
+        "fp_upgrades_due": _aggregate(upgrades, "due_at", "MAX", when),
+        "fp_scopes": _aggregate(Scope.objects.all(), "pk", "COUNT", count),
+        "fp_scopes_changed": _aggregate(Scope.objects.all(), "updated_at", "MAX", when),
+    }
+
+
+def update_fingerprint(site: Site, values: dict[str, Any]) -> str:
+    """The ETag of the site's update check, from the annotations above (on `values`) and the site's
+    own fields that change an answer (host product and version, automatic updates, sandbox)."""
+    parts = [UPDATE_FINGERPRINT_FORMAT, site.pk, site.host_product.key, site.host_version, site.auto_update]
+    parts.append(site.sandbox_vendor_id)
+    parts += [str(values.get(name)) for name in sorted(update_fingerprint_annotations("pk"))]
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def site_update_fingerprint(*, site: Site) -> str:
+    """The fingerprint for a site already loaded (a signed-in admin's check): one query."""
+    values = Site.objects.filter(pk=site.pk).values(**update_fingerprint_annotations("pk")).first() or {}
+    return update_fingerprint(site, values)
 
 
 def installation_update(installation: Installation) -> dict[str, Any] | None:
