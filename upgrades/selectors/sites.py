@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 
 from core.errors import NotFound
 from core.models import AuditEvent
@@ -21,7 +22,7 @@ from upgrades.models import (
     UpgradeRequest,
 )
 from upgrades.permissions import site_admin_filter
-from upgrades.selectors.updates import update_fingerprint, update_fingerprint_annotations
+from upgrades.selectors.updates import update_fingerprint, update_state_sql
 
 # --- sites -------------------------------------------------------------------------------
 
@@ -36,11 +37,11 @@ def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site |
     if not with_update_fingerprint:
         token = tokens.first()
         return token.site if token else None
-    annotations = update_fingerprint_annotations("site_id")
-    token = tokens.annotate(**annotations).first()
+    sql, params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
+    token = tokens.annotate(update_state=RawSQL(sql, params, output_field=CharField())).first()
     if token is None:
         return None
-    token.site.update_fingerprint = update_fingerprint(token.site, {k: getattr(token, k) for k in annotations})
+    token.site.update_fingerprint = update_fingerprint(token.site, token.update_state)
     return token.site
 
 

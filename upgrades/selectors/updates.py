@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import (
     BigIntegerField,
+    CharField,
     DateTimeField,
     Exists,
     F,
@@ -17,7 +20,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from marketplace.models import Listing, Scope
@@ -76,7 +82,7 @@ INSTALLATION_RELATED = {
 # --- the update check ---------------------------------------------------------------------
 
 
-def update_candidates(*, site_id: int, listing_id: int | None = None) -> QuerySet:
+def update_candidates(*, site_id: int, listing_ids: Iterable[int]) -> QuerySet:
     """The versions the update check may offer a site: released versions of its listings greater by
     precedence (the stored sort key) than what one of its installations runs, newest first per listing.
 
@@ -87,12 +93,9 @@ def update_candidates(*, site_id: int, listing_id: int | None = None) -> QuerySe
     newer_than_installed = Installation.objects.filter(
         site_id=site_id, listing_id=OuterRef("listing_id"), version__sort_key__lt=OuterRef("sort_key")
     )
-    candidates = Version.objects.filter(
-        listing_id__in=Installation.objects.filter(site_id=site_id).values("listing_id"),
-        state__in=policies.RELEASED_STATES,
-    ).filter(Exists(newer_than_installed))
-    if listing_id is not None:
-        candidates = candidates.filter(listing_id=listing_id)
+    candidates = Version.objects.filter(listing_id__in=list(listing_ids), state__in=policies.RELEASED_STATES).filter(
+        Exists(newer_than_installed)
+    )
     return candidates.order_by("listing_id", "-sort_key").values(*CANDIDATE_FIELDS)
 
 
@@ -175,7 +178,8 @@ def site_updates(*, site: Site) -> dict[str, Any]:
     scope catalogue when it is not cached (pinned in tests); `site` comes with its host product.
     """
     rows = _installation_rows(site_id=site.pk)
-    offers = _offers(site, rows, list(update_candidates(site_id=site.pk))) if rows else {}
+    listing_ids = [row["listing_id"] for row in rows]
+    offers = _offers(site, rows, list(update_candidates(site_id=site.pk, listing_ids=listing_ids))) if rows else {}
     items = []
     for row in rows:
         offer = offers.get(row["id"])
@@ -242,11 +246,10 @@ def _aggregate(queryset: QuerySet, field: str, function: str, output_field: Any)
     return Subquery(queryset.order_by().values(value=value)[:1], output_field=output_field)
 
 
-def update_fingerprint_annotations(site_field: str) -> dict[str, Subquery]:
+def update_fingerprint_annotations() -> dict[str, Subquery]:
     """Scalar subqueries whose values change whenever the site's update check would answer differently.
 
-    `site_field` names the site's id in the outer query ("pk" on Site, "site_id" on SiteToken),
-    so the site-token lookup can carry them: a 304 then costs that one query. What they watch:
+    Annotations of a Site queryset. What they watch:
     the site's installations (count, last change, installed versions), the released versions of
     its listings (count and last change: a release, a yank or a stage change touches a version's
     updated_at), those listings (visibility, name), the allowed-site rows of the site, the open
@@ -254,21 +257,26 @@ def update_fingerprint_annotations(site_field: str) -> dict[str, Subquery]:
     larger ids) and the scope catalogue (the reasons name sensitivities). The site's own fields
     are read with it and join the hash in update_fingerprint.
     """
-    site = OuterRef(site_field)
+    site = OuterRef("pk")
     count, when, number = IntegerField(), DateTimeField(), BigIntegerField()
     installations = Installation.objects.filter(site_id=site)
-    # Joins through the installation: (site, listing) is unique, so no row is counted twice.
-    versions = Version.objects.filter(listing__installations__site_id=site, state__in=policies.RELEASED_STATES)
-    listings = Listing.objects.filter(installations__site_id=site)
+    # Per installation, correlated on its listing (an index lookup each, never a scan of all
+    # versions or listings), then aggregated over the site's installations.
+    released = Version.objects.filter(listing_id=OuterRef("listing_id"), state__in=policies.RELEASED_STATES)
+    per_installation = installations.annotate(
+        released_count=_aggregate(released, "pk", "COUNT", count),
+        released_changed=_aggregate(released, "updated_at", "MAX", when),
+        listing_changed=Subquery(Listing.objects.filter(pk=OuterRef("listing_id")).values("updated_at")[:1]),
+    )
     requests = UpgradeRequest.objects.filter(installation__site_id=site, state=RequestState.PENDING)
     upgrades = Upgrade.objects.filter(installation__site_id=site, state=UpgradeState.SCHEDULED)
     return {
         "fp_installations": _aggregate(installations, "pk", "COUNT", count),
         "fp_installations_changed": _aggregate(installations, "updated_at", "MAX", when),
         "fp_installations_versions": _aggregate(installations, "version_id", "SUM", number),
-        "fp_versions": _aggregate(versions, "pk", "COUNT", count),
-        "fp_versions_changed": _aggregate(versions, "updated_at", "MAX", when),
-        "fp_listings_changed": _aggregate(listings, "updated_at", "MAX", when),
+        "fp_versions": _aggregate(per_installation, "released_count", "SUM", number),
+        "fp_versions_changed": _aggregate(per_installation, "released_changed", "MAX", when),
+        "fp_listings_changed": _aggregate(per_installation, "listing_changed", "MAX", when),
         "fp_allowed": _aggregate(Listing.allowed_sites.through.objects.filter(site_id=site), "pk", "COUNT", count),
         "fp_requests": _aggregate(requests, "pk", "COUNT", count),
         "fp_requests_last": _aggregate(requests, "pk", "MAX", number),
@@ -280,19 +288,45 @@ def update_fingerprint_annotations(site_field: str) -> dict[str, Subquery]:
     }
 
 
-def update_fingerprint(site: Site, values: dict[str, Any]) -> str:
-    """The ETag of the site's update check, from the annotations above (on `values`) and the site's
-    own fields that change an answer (host product and version, automatic updates, sandbox)."""
+class _JoinedText(Func):
+    """Texts joined with "|" in one flat expression (Concat nests a pair per argument, which
+    SQLite's parser refuses past a few dozen)."""
+
+    function = "CONCAT_WS"
+    template = "%(function)s('|', %(expressions)s)"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || '|' || ", **extra)
+
+
+def _update_state(site: Any) -> QuerySet:
+    """The site's update state as one text value (the annotations above, "-" for none, joined)."""
+    annotations = update_fingerprint_annotations()
+    parts = [Coalesce(Cast(F(name), CharField()), Value("-")) for name in sorted(annotations)]
+    return Site.objects.filter(pk=site).annotate(**annotations).values(state=_JoinedText(*parts))
+
+
+@functools.cache
+def update_state_sql(site_column: str) -> tuple[str, tuple]:
+    """_update_state as a scalar subquery correlated on `site_column` (e.g. the site token's
+    "upgrades_sitetoken"."site_id"), compiled once per process: the site-token lookup carries it
+    as RawSQL, so a 304 costs that one query and no query building on each request."""
+    sql, params = _update_state(RawSQL(site_column, ())).query.sql_with_params()
+    return f"({sql})", params
+
+
+def update_fingerprint(site: Site, state: str | None) -> str:
+    """The ETag of the site's update check: its update state (above) and the site's own fields that
+    change an answer (host product and version, automatic updates, sandbox)."""
     parts = [UPDATE_FINGERPRINT_FORMAT, site.pk, site.host_product.key, site.host_version, site.auto_update]
-    parts.append(site.sandbox_vendor_id)
-    parts += [str(values.get(name)) for name in sorted(update_fingerprint_annotations("pk"))]
+    parts += [site.sandbox_vendor_id, state]
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def site_update_fingerprint(*, site: Site) -> str:
     """The fingerprint for a site already loaded (a signed-in admin's check): one query."""
-    values = Site.objects.filter(pk=site.pk).values(**update_fingerprint_annotations("pk")).first() or {}
-    return update_fingerprint(site, values)
+    return update_fingerprint(site, _update_state(site.pk).values_list("state", flat=True).first())
 
 
 def installation_update(installation: Installation) -> dict[str, Any] | None:
@@ -302,7 +336,7 @@ def installation_update(installation: Installation) -> dict[str, Any] | None:
     rows = _installation_rows(site_id=site.pk, installation_id=installation.pk)
     if not rows:
         return None
-    candidates = list(update_candidates(site_id=site.pk, listing_id=installation.listing_id))
+    candidates = list(update_candidates(site_id=site.pk, listing_ids=[installation.listing_id]))
     offer = _offers(site, rows, candidates).get(installation.pk)
     if offer is None:
         return None
