@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -85,13 +84,13 @@ INSTALLATION_RELATED = {
 # --- the update check ---------------------------------------------------------------------
 
 
-def _rows(queryset: QuerySet, *, json_fields: tuple[str, ...]) -> list[dict[str, Any]]:
-    """`queryset.values()` as a list of dicts. On PostgreSQL the compiled query is read through the
-    cursor (psycopg already returns Python values, jsonb as text decoded here by orjson): the ORM's
-    per-value converters cost several times the query itself on this hot path."""
+def _rows(queryset: QuerySet, *, json_fields: tuple[str, ...], compiled: tuple[str, tuple] | None = None) -> list:
+    """`queryset.values()` as a list of dicts. On PostgreSQL the compiled query (`compiled`, or the
+    queryset's) is read through the cursor (psycopg returns Python values, jsonb as text decoded
+    here by orjson): the ORM's per-value converters cost several times the query on this hot path."""
     if connection.vendor != "postgresql":
         return list(queryset)
-    sql, params = queryset.query.sql_with_params()
+    sql, params = compiled or queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
@@ -103,27 +102,49 @@ def _rows(queryset: QuerySet, *, json_fields: tuple[str, ...]) -> list[dict[str,
     return rows
 
 
-def update_candidates(*, site_id: int, listing_ids: Iterable[int]) -> QuerySet:
+# Stands for the site's id in the SQL compiled once per process (see _compiled_for_site).
+_SITE_MARK = -7_314_159
+
+
+@functools.cache
+def _compiled_for_site(build: Any) -> tuple[str, tuple]:
+    """The SQL of `build(site_id=...)` compiled once: building and compiling these querysets on
+    every check would cost more than running them. Only the site's id changes between calls."""
+    return build(site_id=_SITE_MARK).query.sql_with_params()
+
+
+def _site_rows(build: Any, site_id: int, json_fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    if connection.vendor != "postgresql":
+        return list(build(site_id=site_id))
+    sql, params = _compiled_for_site(build)
+    params = tuple(site_id if isinstance(p, int) and p == _SITE_MARK else p for p in params)
+    return _rows(None, json_fields=json_fields, compiled=(sql, params))
+
+
+def update_candidates(*, site_id: int) -> QuerySet:
     """The versions the update check may offer a site: released versions of its listings greater by
-    precedence (the stored sort key) than what one of its installations runs, newest first per listing.
+    precedence (the stored sort key) than what the site's installation runs, newest first per listing.
 
     ONE query of plain values. This is the place for a further filter or annotation on what may
     be offered at all (a yanked version, a rollout stage); versions.policies decides, per
-    installation, audience, host compatibility and consent.
+    installation, audience, host compatibility and consent. (One filter() call: the listing's
+    installation on the site and its version are one join; (site, listing) is unique.)
     """
-    newer_than_installed = Installation.objects.filter(
-        site_id=site_id, listing_id=OuterRef("listing_id"), version__sort_key__lt=OuterRef("sort_key")
+    return (
+        Version.objects.filter(
+            state__in=policies.RELEASED_STATES,
+            listing__installations__site_id=site_id,
+            listing__installations__version__sort_key__lt=F("sort_key"),
+        )
+        .order_by("listing_id", "-sort_key")
+        .values(*CANDIDATE_FIELDS)
     )
-    candidates = Version.objects.filter(listing_id__in=list(listing_ids), state__in=policies.RELEASED_STATES).filter(
-        Exists(newer_than_installed)
-    )
-    return candidates.order_by("listing_id", "-sort_key").values(*CANDIDATE_FIELDS)
 
 
-def _installation_rows(*, site_id: int, installation_id: int | None = None) -> list[dict[str, Any]]:
+def _installations_for_updates(*, site_id: int) -> QuerySet:
     """The site's running installations with their listing, version, open request and scheduled
     upgrade, and whether the site is among the listing's allowed sites: one query, by listing key."""
-    rows = (
+    return (
         Installation.objects.filter(site_id=site_id)
         .exclude(state__in=NOT_RUNNING_STATES)
         .annotate(
@@ -136,12 +157,11 @@ def _installation_rows(*, site_id: int, installation_id: int | None = None) -> l
             ),
         )
         .order_by("listing__key")
+        .values(*INSTALLATION_FIELDS, **INSTALLATION_RELATED)
     )
-    if installation_id is not None:
-        rows = rows.filter(pk=installation_id)
-    return _rows(
-        rows.values(*INSTALLATION_FIELDS, **INSTALLATION_RELATED), json_fields=("granted_scopes", "version_components")
-    )
+
+
+INSTALLATION_JSON_FIELDS = ("granted_scopes", "version_components")
 
 
 def _offers(site: Site, rows: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -200,12 +220,10 @@ def site_updates(*, site: Site) -> dict[str, Any]:
     Two queries (the installations, the candidates) for 1 or 10,000 installations, plus the
     scope catalogue when it is not cached (pinned in tests); `site` comes with its host product.
     """
-    rows = _installation_rows(site_id=site.pk)
-    listing_ids = [row["listing_id"] for row in rows]
+    rows = _site_rows(_installations_for_updates, site.pk, INSTALLATION_JSON_FIELDS)
     offers = {}
     if rows:
-        candidates = update_candidates(site_id=site.pk, listing_ids=listing_ids)
-        offers = _offers(site, rows, _rows(candidates, json_fields=CANDIDATE_JSON_FIELDS))
+        offers = _offers(site, rows, _site_rows(update_candidates, site.pk, CANDIDATE_JSON_FIELDS))
     items = []
     for row in rows:
         offer = offers.get(row["id"])
@@ -359,11 +377,13 @@ def installation_update(installation: Installation) -> dict[str, Any] | None:
     """The one installation's offer (what the manual Upgrade button installs): the same rules as
     the update check; `version` is the Version row. `installation.site` comes with its host product."""
     site = installation.site
-    rows = _installation_rows(site_id=site.pk, installation_id=installation.pk)
+    rows = _rows(
+        _installations_for_updates(site_id=site.pk).filter(pk=installation.pk), json_fields=INSTALLATION_JSON_FIELDS
+    )
     if not rows:
         return None
     candidates = _rows(
-        update_candidates(site_id=site.pk, listing_ids=[installation.listing_id]), json_fields=CANDIDATE_JSON_FIELDS
+        update_candidates(site_id=site.pk).filter(listing_id=installation.listing_id), json_fields=CANDIDATE_JSON_FIELDS
     )
     offer = _offers(site, rows, candidates).get(installation.pk)
     if offer is None:
