@@ -2,7 +2,7 @@
 
 A plain WSGI function (psycopg, no Django) serving GET /api/v1/sites/<id>/updates: it
 authenticates the `Authorization: Site <token>` header (SHA-256 digest, unrevoked, as
-core/tokens.py stores it) and runs ONE SQL query: per running installation of the site,
+core/tokens.py stores it: one indexed lookup) and runs ONE SQL query: per running installation of the site,
 a LATERAL join picks the newest released version above the installed one by the stored
 sort key (release channel or the installation's own; a private listing only on an allowed
 site), with the open consent request and the scheduled upgrade beside it. It answers the
