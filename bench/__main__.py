@@ -168,6 +168,18 @@ def main() -> None:
     }
     try:
         print(f"database: {connection.vendor} ({test_name})")
+        if "catalogue" not in args.skip:
+            search = catalogue.bench_storefront_search(args.listings, args.searches)
+            results["storefront_search"] = search
+            engine = "full-text (GIN, SearchRank)" if connection.vendor == "postgresql" else "icontains (SQLite)"
+            print(f"\nstorefront search  GET /api/v1/apps?q=<word or prefix>  over {search['listings']:,} listings")
+            print(
+                f"  {engine}: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms, max {search['max']:.1f} ms "
+                f"({search['searches']} searches, {search['queries']} queries each, "
+                f"{search['mean_results']:.0f} results on average; search index built in {search['index_seconds']:.2f} s)"
+            )
+            if search["gin_used"] is not None:
+                print(f"  the query plan uses the GIN index: {'yes' if search['gin_used'] else 'NO'}")
         sites = update_check.fill()
         counted = update_check.count_queries(sites)
         results["queries_by_site"] = counted["per_site"]
@@ -203,18 +215,6 @@ def main() -> None:
                 + ", ".join(f"{x['portal']:.0f}/{x['floor']:.0f}" for x in http["rounds"])
                 + f"); 304s: {http['not_modified_rps']:.0f} req/s; Cache-Control: {http['cache_control']}"
             )
-        if "catalogue" not in args.skip:
-            search = catalogue.bench_storefront_search(args.listings, args.searches)
-            results["storefront_search"] = search
-            engine = "full-text (GIN, SearchRank)" if connection.vendor == "postgresql" else "icontains (SQLite)"
-            print(f"\nstorefront search  GET /api/v1/apps?q=<word or prefix>  over {search['listings']:,} listings")
-            print(
-                f"  {engine}: p50 {search['p50']:.1f} ms, p95 {search['p95']:.1f} ms, max {search['max']:.1f} ms "
-                f"({search['searches']} searches, {search['queries']} queries each, "
-                f"{search['mean_results']:.0f} results on average; search index built in {search['index_seconds']:.2f} s)"
-            )
-            if search["gin_used"] is not None:
-                print(f"  the query plan uses the GIN index: {'yes' if search['gin_used'] else 'NO'}")
         if "rollouts" not in args.skip:
             product, _owner, made = rollouts.build_catalogue(100)
             result = rollouts.bench_rollout(product, made, args.installations, args.chunk)

@@ -183,10 +183,10 @@ def gunicorn(app: str, port: int, env: dict[str, str]) -> Iterator[str]:
             if process.poll() is not None:
                 raise RuntimeError(f"{app} exited with {process.returncode} before answering")
             try:
-                urllib.request.urlopen(f"{base}/api/v1/sites/0/updates", timeout=2)
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
                 break
             except urllib.error.HTTPError:
-                break  # it answers (401/404): up
+                break  # it answers (the floor has no /healthz: 404): up
             except OSError:
                 time.sleep(0.2)
         else:
