@@ -109,7 +109,9 @@ _SITE_MARK = -7_314_159
 @functools.cache
 def _compiled_for_site(build: Any) -> tuple[str, tuple]:
     """The SQL of `build(site_id=...)` compiled once: building and compiling these querysets on
-    every check would cost more than running them. Only the site's id changes between calls."""
+    every check would cost more than running them. Only the site's id changes between calls: a
+    filter added to update_candidates or _installations_for_updates must take no other Python
+    value that varies (use database functions such as Now() for the time, never timezone.now())."""
     return build(site_id=_SITE_MARK).query.sql_with_params()
 
 
