@@ -61,8 +61,9 @@ format: venv ## Format the code with ruff
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-bench: venv services ## Benchmarks (print figures)
-	DATABASE_URL=$(PG_URL) $(PY) -m bench
+bench: venv ## Every #14 figure beside its goal (portal vs floor under gunicorn, wrk); writes var/bench/results.json
+	WITH_WRK=1 ./scripts/ensure_services.sh
+	DATABASE_URL=$(PG_URL) $(PY) -m bench $(BENCH_ARGS)
 
 FAULT_RUNS ?= 10
 faults: venv services ## Fault injection at full size: 10,000 installations, 5 SIGKILLs, Redis restart, cut connections; prints a table

@@ -38,4 +38,10 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
-echo "services: PostgreSQL, Redis and Chromium ready"
+# wrk, the HTTP load generator of `make bench` (WITH_WRK=1), from Debian's packages
+also=""
+if [ "${WITH_WRK:-0}" = 1 ]; then
+  command -v wrk >/dev/null 2>&1 || apt_install wrk
+  also=", and wrk"
+fi
+echo "services: PostgreSQL, Redis and Chromium ready$also"

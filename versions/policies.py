@@ -91,7 +91,12 @@ class Snapshot:
 
     @classmethod
     def of_installation(cls, installation: Any) -> Snapshot:
-        """What a site has now: its installed version's number, the scopes granted, its license."""
+        """What a site has now: its installed version's number, the scopes granted, its license.
+
+        A Snapshot passes through (the update check reads plain values, not model instances).
+        """
+        if isinstance(installation, Snapshot):
+            return installation
         return cls(installation.version.number, tuple(installation.granted_scopes), installation.license)
 
 
@@ -274,11 +279,14 @@ def waits_for_one_click_upgrade(candidate: Any, listing: Any) -> bool:
     """An app group's update that came through the internal market (a mirrored version) is not
     applied by the rollout: the site's admins are reminded and upgrade it themselves.
 
-    `candidate` is anything with a `source` (a Version; a Snapshot or mapping has none and
-    never waits); `listing` anything with a `scheme` (or the scheme's name).
+    `candidate` is anything with a `source` (a Version, or a mapping of a version's values; a
+    Snapshot has none and never waits); `listing` anything with a `scheme` (or the scheme's name).
     """
     scheme = listing if isinstance(listing, str) else getattr(listing, "scheme", None)
-    return scheme == BUNDLE and getattr(candidate, "source", None) == MIRROR_SOURCE
+    if scheme != BUNDLE:  # decided before reading `source` (a deferred field of a partly loaded Version)
+        return False
+    source = candidate.get("source") if isinstance(candidate, Mapping) else getattr(candidate, "source", None)
+    return source == MIRROR_SOURCE
 
 
 def scope_changes_for_display(
@@ -454,17 +462,52 @@ def version_reaches(version: Any, *, listing: Any, installation: Any, site: Any,
     allowed sites. An app group (bundle scheme) is updatable only when a
     component version differs.
     """
-    if listing.scheme == BUNDLE and not component_changes(installation.version.components, version.components):
-        return False
-    return version_in_audience(
+    return update_reaches(
         scheme=listing.scheme,
-        channel=version.channel,
         listing_private=listing.visibility == PRIVATE_VISIBILITY,
         listing_vendor_id=listing.vendor_id,
+        installed_channel=installation.version.channel,
+        installed_components=installation.version.components,
+        channel=version.channel,
+        components=version.components,
+        compatibility=version.compatibility,
         site_sandbox_vendor_id=site.sandbox_vendor_id,
         site_allowed=site_allowed,
-        installed_channel=installation.version.channel,
-    ) and host_compatible(version.compatibility, site.host_product.key, site.host_version)
+        site_product_key=site.host_product.key,
+        site_version=site.host_version,
+    )
+
+
+def update_reaches(
+    *,
+    scheme: str,
+    listing_private: bool,
+    listing_vendor_id: int,
+    installed_channel: str,
+    installed_components: Iterable[Mapping[str, str]] | None,
+    channel: str,
+    components: Iterable[Mapping[str, str]] | None,
+    compatibility: Iterable[Mapping[str, str]] | None,
+    site_sandbox_vendor_id: int | None,
+    site_allowed: bool,
+    site_product_key: str,
+    site_version: str,
+) -> bool:
+    """version_reaches on plain values (the update check reads rows with `values()`, no instances).
+
+    One rule for both: version_reaches hands its objects' fields in here.
+    """
+    if scheme == BUNDLE and not component_changes(installed_components, components):
+        return False
+    return version_in_audience(
+        scheme=scheme,
+        channel=channel,
+        listing_private=listing_private,
+        listing_vendor_id=listing_vendor_id,
+        site_sandbox_vendor_id=site_sandbox_vendor_id,
+        site_allowed=site_allowed,
+        installed_channel=installed_channel,
+    ) and host_compatible(compatibility, site_product_key, site_version)
 
 
 # --- members: private testing before publication (pure) ---------------------------------------

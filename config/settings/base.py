@@ -370,6 +370,9 @@ ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=1000)
 UPGRADE_APPLY_BATCH_SIZE = env.int("UPGRADE_APPLY_BATCH_SIZE", default=2000)
 # How long one upgrade_apply_due task goes on applying batches before it hands over to a new message.
 UPGRADE_APPLY_SECONDS = env.float("UPGRADE_APPLY_SECONDS", default=60.0)
+# The update check's Cache-Control max-age: how often a customer instance should ask again. It
+# sends If-None-Match with the ETag it got and an unchanged answer costs a 304 (one query).
+UPDATE_CHECK_MAX_AGE = env.int("UPDATE_CHECK_MAX_AGE", default=3600)
 # A running rollout that has not moved for this long lost its next message: beat restarts it.
 # Longer than a chunk takes (about a second at 500 installations), short enough to recover soon.
 ROLLOUT_STALL_AFTER = timedelta(seconds=env.int("ROLLOUT_STALL_AFTER", default=30))

@@ -27,6 +27,17 @@ class SiteTokenAuthentication(HashedTokenAuthentication):
 SITE_AUTH = [SiteTokenAuthentication, *APIView.authentication_classes]
 
 
+class SiteUpdatesTokenAuthentication(SiteTokenAuthentication):
+    """The update check's site token: the one lookup query also reads the answer's fingerprint
+    (`site.update_fingerprint`), so an unchanged answer is a 304 after that single query."""
+
+    def lookup(self, raw: str) -> Site | None:
+        return selectors.site_for_token(raw, with_update_fingerprint=True)
+
+
+SITE_UPDATES_AUTH = [SiteUpdatesTokenAuthentication, *APIView.authentication_classes]
+
+
 class SiteOrSiteAdmin(permissions.BasePermission):
     message = "Send a site token (Authorization: Site <token>) or sign in as an admin of the site."
 
@@ -52,6 +63,7 @@ class SiteTokenScheme(OpenApiAuthenticationExtension):
     """Documents `Authorization: Site <token>` in the OpenAPI schema."""
 
     target_class = "upgrades.api.auth.SiteTokenAuthentication"
+    match_subclasses = True  # the update check's variant is the same header
     name = "siteToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

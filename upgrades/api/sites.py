@@ -3,14 +3,16 @@ install, uninstall, disable, enable) and a site admin's manual upgrade. Thin: se
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.renderers import ORJSONRenderer
 from core.serializers import error_responses
 from upgrades import selectors, services
-from upgrades.api.auth import SITE_AUTH, SiteOrSiteAdmin, SitePagination, site_for_request
+from upgrades.api.auth import SITE_AUTH, SITE_UPDATES_AUTH, SiteOrSiteAdmin, SitePagination, site_for_request
 from upgrades.models import Site
 from upgrades.serializers import (
     InstallationOutputSerializer,
@@ -27,16 +29,51 @@ def _site_admin_only(request: Request) -> None:
 
 
 class SiteUpdatesApi(generics.GenericAPIView):
-    """The update check: for each installation, the newest version it may move to and whether it needs consent."""
+    """The update check: for each installation, the newest version it may move to and whether it needs consent.
 
-    authentication_classes = SITE_AUTH
+    Answers with an ETag (the site's update fingerprint) and `Cache-Control: private, max-age=N`
+    (settings.UPDATE_CHECK_MAX_AGE: how often an instance should ask); a request whose
+    If-None-Match holds the current ETag gets 304 and no body. With a site token that costs
+    the token lookup alone (one query). The body is SiteUpdatesSerializer's shape, built by the
+    selector and rendered by orjson (the serializer documents it; running it per item would cost
+    more than the queries).
+    """
+
+    authentication_classes = SITE_UPDATES_AUTH
     permission_classes = [SiteOrSiteAdmin]
+    renderer_classes = [ORJSONRenderer]
     serializer_class = SiteUpdatesSerializer
     pagination_class = None
 
-    @extend_schema(responses={200: SiteUpdatesSerializer, **error_responses(403, 404)})
+    @extend_schema(responses={200: SiteUpdatesSerializer, 304: None, **error_responses(403, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(SiteUpdatesSerializer(selectors.site_updates(site=site_for_request(request, pk))).data)
+        site = site_for_request(request, pk)
+        fingerprint = getattr(site, "update_fingerprint", None) or selectors.site_update_fingerprint(site=site)
+        headers = {
+            "ETag": f'"{fingerprint}"',
+            "Cache-Control": f"private, max-age={settings.UPDATE_CHECK_MAX_AGE}",
+            "Vary": "Authorization, Cookie",
+        }
+        if _etag_matches(request.headers.get("If-None-Match", ""), fingerprint):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        answer = selectors.site_updates(site=site)
+        answer["checked_at"] = _DATETIME.to_representation(answer["checked_at"])
+        for item in answer["items"]:
+            update = item["update"]
+            if update is not None:
+                del update["one_click"]  # the site's page reads it; the API's shape never had it
+                if update["scheduled_at"] is not None:
+                    update["scheduled_at"] = _DATETIME.to_representation(update["scheduled_at"])
+        return Response(answer, headers=headers)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _etag_matches(if_none_match: str, fingerprint: str) -> bool:
+    """If-None-Match: "*", or a list of (possibly weak) entity tags one of which is ours."""
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_none_match.split(",") if tag.strip()}
+    return "*" in tags or fingerprint in tags
 
 
 class InstallationListApi(generics.GenericAPIView):

@@ -35,7 +35,13 @@ from upgrades.selectors.sites import (
     site_list_for_user,
     site_team,
 )
-from upgrades.selectors.updates import CANDIDATE_FIELDS, installation_update, site_updates
+from upgrades.selectors.updates import (
+    CANDIDATE_FIELDS,
+    installation_update,
+    site_update_fingerprint,
+    site_updates,
+    update_candidates,
+)
 
 __all__ = [
     "CANDIDATE_FIELDS",
@@ -60,7 +66,9 @@ __all__ = [
     "site_history",
     "site_list_for_user",
     "site_team",
+    "site_update_fingerprint",
     "site_updates",
+    "update_candidates",
     "upgrade_request_changes",
     "upgrade_request_for_page",
     "upgrade_request_get_for_user",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 
 from core.errors import NotFound
 from core.models import AuditEvent
@@ -21,13 +22,27 @@ from upgrades.models import (
     UpgradeRequest,
 )
 from upgrades.permissions import site_admin_filter
+from upgrades.selectors.updates import update_fingerprint, update_state_sql
 
 # --- sites -------------------------------------------------------------------------------
 
 
-def site_for_token(raw: str) -> Site | None:
-    token = SiteToken.active(raw).select_related("site__host_product").first()
-    return token.site if token else None
+def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site | None:
+    """The site of an unrevoked token (one query; nothing cached, so a revocation holds at once).
+
+    `with_update_fingerprint`: the same query also reads the update check's fingerprint
+    (`site.update_fingerprint`), so answering an unchanged check with 304 costs one query.
+    """
+    tokens = SiteToken.active(raw).select_related("site__host_product")
+    if not with_update_fingerprint:
+        token = tokens.first()
+        return token.site if token else None
+    sql, params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
+    token = tokens.annotate(update_state=RawSQL(sql, params, output_field=CharField())).first()
+    if token is None:
+        return None
+    token.site.update_fingerprint = update_fingerprint(token.site, token.update_state)
+    return token.site
 
 
 def site_list_for_user(*, user: Any) -> QuerySet[Site]:

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef
+import orjson
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from marketplace.models import Listing
+from marketplace.models import Listing, Scope
 from marketplace.selectors import scope_catalogue
 from upgrades.models import (
     NOT_RUNNING_STATES,
@@ -19,7 +39,7 @@ from upgrades.models import (
     UpgradeState,
 )
 from versions import policies
-from versions.models import Version, VersionYank
+from versions.models import Version
 from versions.schemes import BUNDLE
 
 CANDIDATE_FIELDS = (
@@ -37,142 +57,220 @@ CANDIDATE_FIELDS = (
     "state",
     "source",
 )
+CANDIDATE_JSON_FIELDS = ("scopes", "compatibility", "components", "stage_plan_stages")
+# Issue #16: where a version's staged rollout stands (its rollout's bucket limit, else its plan).
+CANDIDATE_STAGE = {"stage_rollout_limit": F("rollout__bucket_limit"), "stage_plan_stages": F("stage_plan__stages")}
+
+# What the update check reads of each running installation (plain values: no model instances).
+INSTALLATION_FIELDS = ("id", "state", "granted_scopes", "license", "listing_id", "version_id", "site_allowed")
+INSTALLATION_RELATED = {
+    "listing_key": F("listing__key"),
+    "listing_name": F("listing__name"),
+    "listing_scheme": F("listing__scheme"),
+    "listing_visibility": F("listing__visibility"),
+    "listing_vendor_id": F("listing__vendor_id"),
+    "version_number": F("version__number"),
+    "version_sort_key": F("version__sort_key"),
+    "version_build_number": F("version__build_number"),
+    "version_channel": F("version__channel"),
+    "version_components": F("version__components"),
+    "version_state": F("version__state"),
+    # At most one of each (partial unique constraints): LEFT JOINs, no row is doubled.
+    "request_id": F("open_request__id"),
+    "request_to_version_id": F("open_request__to_version_id"),
+    "upgrade_to_version_id": F("scheduled_upgrade__to_version_id"),
+    "upgrade_due_at": F("scheduled_upgrade__due_at"),
+    # Issue #16: the vendor's reason when the installed version was yanked (else None).
+    "yank_reason": F("version__yank__reason"),
+}
 
 
-# --- sites -------------------------------------------------------------------------------
+# --- the update check ---------------------------------------------------------------------
 
 
-def _offers(site: Site, installations: list[Installation]) -> dict[int, dict[str, Any]]:
-    """For each installation, the newest version it may move to (a fixed number of queries).
+def _rows(queryset: QuerySet, *, json_fields: tuple[str, ...], compiled: tuple[str, tuple] | None = None) -> list:
+    """`queryset.values()` as a list of dicts. On PostgreSQL the compiled query (`compiled`, or the
+    queryset's) is read through the cursor (psycopg returns Python values, jsonb as text decoded
+    here by orjson): the ORM's per-value converters cost several times the query on this hot path."""
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = compiled or queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        for name in json_fields:
+            if isinstance(row[name], str | bytes):
+                row[name] = orjson.loads(row[name])
+    return rows
 
-    Candidates are released versions (published, or superseded in their channel)
-    greater by precedence than what the site runs: one query, compared in SQL
-    on the sort key. Audience, host compatibility and consent are decided in memory by
-    versions.policies, the rules the rollout applies.
+
+# Stands for the site's id in the SQL compiled once per process (see _compiled_for_site).
+_SITE_MARK = -7_314_159
+
+
+@functools.cache
+def _compiled_for_site(build: Any) -> tuple[str, tuple]:
+    """The SQL of `build(site_id=...)` compiled once: building and compiling these querysets on
+    every check would cost more than running them. Only the site's id changes between calls: a
+    filter added to update_candidates or _installations_for_updates must take no other Python
+    value that varies (use database functions such as Now() for the time, never timezone.now())."""
+    return build(site_id=_SITE_MARK).query.sql_with_params()
+
+
+def _site_rows(build: Any, site_id: int, json_fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    if connection.vendor != "postgresql":
+        return list(build(site_id=site_id))
+    sql, params = _compiled_for_site(build)
+    params = tuple(site_id if isinstance(p, int) and p == _SITE_MARK else p for p in params)
+    return _rows(None, json_fields=json_fields, compiled=(sql, params))
+
+
+def update_candidates(*, site_id: int) -> QuerySet:
+    """The versions the update check may offer a site: released versions of its listings greater by
+    precedence (the stored sort key) than what the site's installation runs, newest first per listing.
+
+    ONE query of plain values. This is the place for a further filter or annotation on what may
+    be offered at all (a yanked version, a rollout stage); versions.policies decides, per
+    installation, audience, host compatibility and consent. (One filter() call: the listing's
+    installation on the site and its version are one join; (site, listing) is unique.)
     """
-    if not installations:
-        return {}
-    listing_ids = {i.listing_id for i in installations}
-    private_ids = {
-        i.listing_id
-        for i in installations
-        if i.listing.visibility == Listing.Visibility.PRIVATE or i.listing.scheme == "ocp"
-    }
-    allowed_listing_ids = (
-        set(
-            Listing.allowed_sites.through.objects.filter(site_id=site.pk, listing_id__in=private_ids).values_list(
-                "listing_id", flat=True
-            )
-        )
-        if private_ids
-        else set()
-    )
-    newer = Installation.objects.filter(
-        site_id=site.pk, listing_id=OuterRef("listing_id"), version__sort_key__lt=OuterRef("sort_key")
-    )
-    candidates = (
-        Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES)
-        .filter(Exists(newer))
-        # Issue #16: a yanked version is offered to nobody; a staged rollout only to its stage.
-        .filter(yank__isnull=True)
-        .annotate(stage_rollout_limit=F("rollout__bucket_limit"), stage_plan_stages=F("stage_plan__stages"))
-        .only(*CANDIDATE_FIELDS)
-        .order_by("listing_id", "-sort_key")
-    )
-    by_listing: dict[int, list[Version]] = {}
-    for version in candidates:
-        by_listing.setdefault(version.listing_id, []).append(version)
-    offers: dict[int, dict[str, Any]] = {}
-    catalogue = None
-    # Issue #16: installations running a yanked version are offered a way off it (move_off_offers).
-    yanked = [i for i in installations if getattr(i, "yank_reason", None)]
-    if yanked:
-        offers.update(_move_off_offers(site, yanked, allowed_listing_ids))
-    for installation in installations:
-        installation.site = site
-        if installation.pk in offers:
-            continue
-        listing = installation.listing
-        installed_key = bytes(installation.version.sort_key)
-        for version in by_listing.get(listing.pk, ()):
-            if bytes(version.sort_key) <= installed_key:
-                break
-            # Issue #16: a version rolling out in stages reaches only the installations whose stage came.
-            limit = policies.stage_limit(
-                rollout_limit=version.stage_rollout_limit, plan_stages=version.stage_plan_stages
-            )
-            if not policies.stage_reached(installation.pk, version.pk, limit):
-                continue
-            if policies.version_reaches(
-                version,
-                listing=listing,
-                installation=installation,
-                site=site,
-                site_allowed=listing.pk in allowed_listing_ids,
-            ):
-                if catalogue is None:
-                    catalogue = scope_catalogue()
-                offers[installation.pk] = {
-                    "version": version,
-                    "reasons": policies.consent_reasons(
-                        installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
-                    ),
-                }
-                break
-    return offers
-
-
-def _move_off_offers(site: Site, installations: list[Installation], allowed_listing_ids: set[int]) -> dict:
-    """Issue #16: for installations on a yanked version, the newest released version that is not
-    yanked and reaches them (even a lower one; a version rolling out in stages only once their stage
-    came), with the reason."""
-    catalogue = scope_catalogue()
-    candidates = (
+    return (
         Version.objects.filter(
-            listing_id__in={i.listing_id for i in installations},
             state__in=policies.RELEASED_STATES,
+            listing__installations__site_id=site_id,
+            listing__installations__version__sort_key__lt=F("sort_key"),
+            # Issue #16: a yanked version is offered to nobody.
             yank__isnull=True,
         )
-        .annotate(stage_rollout_limit=F("rollout__bucket_limit"), stage_plan_stages=F("stage_plan__stages"))
-        .only(*CANDIDATE_FIELDS)
         .order_by("listing_id", "-sort_key")
+        .values(*CANDIDATE_FIELDS, **CANDIDATE_STAGE)
     )
-    by_listing: dict[int, list[Version]] = {}
+
+
+def move_off_candidates(*, listing_ids: set[int]) -> QuerySet:
+    """Issue #16: what an installation on a yanked version may move to: every released version of
+    its listing that is not yanked, lower ones included, newest first (read only when a site runs
+    a yanked version)."""
+    return (
+        Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES, yank__isnull=True)
+        .order_by("listing_id", "-sort_key")
+        .values(*CANDIDATE_FIELDS, **CANDIDATE_STAGE)
+    )
+
+
+def _installations_for_updates(*, site_id: int) -> QuerySet:
+    """The site's running installations with their listing, version, open request and scheduled
+    upgrade, and whether the site is among the listing's allowed sites: one query, by listing key."""
+    return (
+        Installation.objects.filter(site_id=site_id)
+        .exclude(state__in=NOT_RUNNING_STATES)
+        .annotate(
+            open_request=FilteredRelation(
+                "upgrade_requests", condition=Q(upgrade_requests__state=RequestState.PENDING)
+            ),
+            scheduled_upgrade=FilteredRelation("upgrades", condition=Q(upgrades__state=UpgradeState.SCHEDULED)),
+            site_allowed=Exists(
+                Listing.allowed_sites.through.objects.filter(site_id=site_id, listing_id=OuterRef("listing_id"))
+            ),
+        )
+        .order_by("listing__key")
+        .values(*INSTALLATION_FIELDS, **INSTALLATION_RELATED)
+    )
+
+
+INSTALLATION_JSON_FIELDS = ("granted_scopes", "version_components")
+
+
+def _by_listing(candidates: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    by_listing: dict[int, list[dict[str, Any]]] = {}
     for version in candidates:
-        by_listing.setdefault(version.listing_id, []).append(version)
-    offers: dict[int, dict[str, Any]] = {}
-    for installation in installations:
-        installation.site = site
-        listing = installation.listing
-        for version in by_listing.get(listing.pk, ()):
-            if version.pk == installation.version_id:
-                continue
-            limit = policies.stage_limit(
-                rollout_limit=version.stage_rollout_limit, plan_stages=version.stage_plan_stages
+        version["sort_key"] = bytes(version["sort_key"])
+        by_listing.setdefault(version["listing_id"], []).append(version)
+    return by_listing
+
+
+def _first_reaching(site: Site, row: dict[str, Any], versions: list[dict[str, Any]], *, above: bytes | None):
+    """The first of `versions` (newest first) that reaches the installation `row`: its stage came
+    (issue #16) and versions.policies' audience and host rules hold. With `above`, only versions
+    greater than that sort key; without, any but the installed one (a way off a yanked version)."""
+    scheme = row["listing_scheme"]
+    private = row["listing_visibility"] == Listing.Visibility.PRIVATE
+    for version in versions:
+        if above is not None and version["sort_key"] <= above:
+            return None
+        if version["id"] == row["version_id"]:
+            continue
+        limit = policies.stage_limit(
+            rollout_limit=version["stage_rollout_limit"], plan_stages=version["stage_plan_stages"]
+        )
+        if not policies.stage_reached(row["id"], version["id"], limit):
+            continue
+        if policies.update_reaches(
+            scheme=scheme,
+            listing_private=private,
+            listing_vendor_id=row["listing_vendor_id"],
+            installed_channel=row["version_channel"],
+            installed_components=row["version_components"],
+            channel=version["channel"],
+            components=version["components"],
+            compatibility=version["compatibility"],
+            site_sandbox_vendor_id=site.sandbox_vendor_id,
+            site_allowed=row["site_allowed"],
+            site_product_key=site.host_product.key,
+            site_version=site.host_version,
+        ):
+            return version
+    return None
+
+
+def _offers(site: Site, rows: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """For each installation row, the newest candidate that reaches it and why it needs consent.
+
+    The rules are versions.policies' (the rollout applies the same ones), on plain values. An
+    installation on a yanked version (issue #16) is offered the newest version that is not yanked
+    and reaches it, even a lower one, with the reason (one more query, only when there is one).
+    """
+    by_listing = _by_listing(candidates)
+    yanked = [row for row in rows if row.get("yank_reason")]
+    off_by_listing = (
+        _by_listing(
+            _rows(
+                move_off_candidates(listing_ids={row["listing_id"] for row in yanked}),
+                json_fields=CANDIDATE_JSON_FIELDS,
             )
-            if not policies.stage_reached(installation.pk, version.pk, limit):
-                continue
-            if not policies.version_reaches(
-                version,
-                listing=listing,
-                installation=installation,
-                site=site,
-                site_allowed=listing.pk in allowed_listing_ids,
-            ):
-                continue
-            offers[installation.pk] = {
-                "version": version,
-                "reasons": policies.consent_reasons(
-                    installation, version, listing, catalogue=catalogue, auto_update=site.auto_update
-                ),
-                "move_off": policies.move_off_offer(
-                    installed_number=installation.version.number,
-                    yank_reason=installation.yank_reason,
-                    target_number=version.number,
-                    target_is_lower=bytes(version.sort_key) < bytes(installation.version.sort_key),
-                ),
-            }
-            break
+        )
+        if yanked
+        else {}
+    )
+    offers: dict[int, dict[str, Any]] = {}
+    catalogue = None
+    for row in rows:
+        installed_key = bytes(row["version_sort_key"])
+        if row.get("yank_reason"):
+            version = _first_reaching(site, row, off_by_listing.get(row["listing_id"], []), above=None)
+        else:
+            version = _first_reaching(site, row, by_listing.get(row["listing_id"], []), above=installed_key)
+        if version is None:
+            continue
+        if catalogue is None:
+            catalogue = scope_catalogue()
+        installed = policies.Snapshot(row["version_number"], tuple(row["granted_scopes"] or ()), row["license"])
+        offer = {
+            "version": version,
+            "reasons": policies.consent_reasons(
+                installed, version, row["listing_scheme"], catalogue=catalogue, auto_update=site.auto_update
+            ),
+        }
+        if row.get("yank_reason"):
+            offer["move_off"] = policies.move_off_offer(
+                installed_number=row["version_number"],
+                yank_reason=row["yank_reason"],
+                target_number=version["number"],
+                target_is_lower=version["sort_key"] < installed_key,
+            )
+        offers[row["id"]] = offer
     return offers
 
 
@@ -180,94 +278,58 @@ def site_updates(*, site: Site) -> dict[str, Any]:
     """What a customer instance asks daily: per installation, the newest version it may move to,
     whether that needs consent and why, and what is already under way (open request, scheduled upgrade).
 
-    Costs the same few queries for 1 or 10,000 installations (pinned in tests).
+    Two queries (the installations, the candidates) for 1 or 10,000 installations, plus the
+    scope catalogue when it is not cached (pinned in tests); `site` comes with its host product.
     """
-    installations = list(
-        Installation.objects.filter(site_id=site.pk)
-        .exclude(state__in=NOT_RUNNING_STATES)
-        .select_related("listing", "version")
-        .only(
-            "id",
-            "state",
-            "granted_scopes",
-            "license",
-            "listing_id",
-            "version_id",
-            "listing__key",
-            "listing__name",
-            "listing__scheme",
-            "listing__visibility",
-            "listing__vendor_id",
-            "version__number",
-            "version__sort_key",
-            "version__build_number",
-            "version__channel",
-            "version__components",
-            "version__state",
-        )
-        .annotate(yank_reason=F("version__yank__reason"))  # issue #16: running a yanked version
-        .order_by("listing__key")
-    )
-    offers = _offers(site, installations)
-    open_requests = {
-        row["installation_id"]: row
-        for row in UpgradeRequest.objects.filter(installation__site_id=site.pk, state=RequestState.PENDING).values(
-            "installation_id", "id", "to_version_id", "created_at"
-        )
-    }
-    scheduled = {
-        row["installation_id"]: row
-        for row in Upgrade.objects.filter(installation__site_id=site.pk, state=UpgradeState.SCHEDULED).values(
-            "installation_id", "id", "to_version_id", "due_at"
-        )
-    }
+    rows = _site_rows(_installations_for_updates, site.pk, INSTALLATION_JSON_FIELDS)
+    offers = {}
+    if rows:
+        offers = _offers(site, rows, _site_rows(update_candidates, site.pk, CANDIDATE_JSON_FIELDS))
     items = []
-    for installation in installations:
-        offer = offers.get(installation.pk)
+    for row in rows:
+        offer = offers.get(row["id"])
         update = None
         if offer is not None:
             version = offer["version"]
             reasons = offer["reasons"]
-            request = open_requests.get(installation.pk)
-            upgrade = scheduled.get(installation.pk)
             update = {
-                "number": version.number,
-                "build_number": version.build_number,
-                "coordinates": f"{installation.listing.key}@{version.number}",
-                "channel": version.channel,
-                "update_notes": version.update_notes,
+                "number": version["number"],
+                "build_number": version["build_number"],
+                "coordinates": f"{row['listing_key']}@{version['number']}",
+                "channel": version["channel"],
+                "update_notes": version["update_notes"],
                 "consent_required": bool(reasons),
                 "reasons": reasons,
                 # Only the internal market's reminder waits: one click upgrades, no review page needed.
                 "one_click": bool(reasons) and all(r["code"] == policies.INTERNAL_MARKET_UPDATE for r in reasons),
                 # An app group's upgrade lists the components it updates.
                 "components": (
-                    policies.component_changes(installation.version.components, version.components)
-                    if installation.listing.scheme == BUNDLE
+                    policies.component_changes(row["version_components"], version["components"])
+                    if row["listing_scheme"] == BUNDLE
                     else []
                 ),
                 "request": (
-                    {"id": request["id"], "state": "pending"}
-                    if request and request["to_version_id"] == version.pk
+                    {"id": row["request_id"], "state": "pending"}
+                    if row["request_id"] is not None and row["request_to_version_id"] == version["id"]
                     else None
                 ),
-                "scheduled_at": upgrade["due_at"] if upgrade and upgrade["to_version_id"] == version.pk else None,
+                "scheduled_at": row["upgrade_due_at"] if row["upgrade_to_version_id"] == version["id"] else None,
             }
             if offer.get("move_off"):  # issue #16: this offer moves the installation off a yanked version
                 update["move_off"] = offer["move_off"]
         items.append(
             {
-                "installation": installation.pk,
-                "listing": installation.listing.key,
-                "name": installation.listing.name,
-                "state": installation.state,
+                "installation": row["id"],
+                "listing": row["listing_key"],
+                "name": row["listing_name"],
+                "state": row["state"],
                 "installed": {
-                    "number": installation.version.number,
-                    "build_number": installation.version.build_number,
+                    "number": row["version_number"],
+                    "build_number": row["version_build_number"],
                     # A member installed it to test it before publication (upgrades.services.testing).
-                    "under_test": installation.version.state not in policies.RELEASED_STATES,
+                    "under_test": row["version_state"] not in policies.RELEASED_STATES,
                     # Issue #16: the vendor's reason, only when the running version was yanked.
-                    **({"yanked_reason": installation.yank_reason} if installation.yank_reason else {}),
+                    **({"yanked_reason": row["yank_reason"]} if row["yank_reason"] else {}),
                 },
                 "update": update,
             }
@@ -281,10 +343,114 @@ def site_updates(*, site: Site) -> dict[str, Any]:
     }
 
 
+# --- the update check's fingerprint (ETag) ------------------------------------------------
+
+# Bump when the answer's content changes for the same rows (a new field, other words in a reason).
+UPDATE_FINGERPRINT_FORMAT = 1
+
+
+def _aggregate(queryset: QuerySet, field: str, function: str, output_field: Any) -> Subquery:
+    """SELECT <function>(field) over the whole queryset (no GROUP BY): one scalar subquery."""
+    value = Func(F(field), function=function, output_field=output_field)
+    return Subquery(queryset.order_by().values(value=value)[:1], output_field=output_field)
+
+
+def update_fingerprint_annotations() -> dict[str, Subquery]:
+    """Scalar subqueries whose values change whenever the site's update check would answer differently.
+
+    Annotations of a Site queryset. What they watch:
+    the site's installations (count, last change, installed versions), the released versions of
+    its listings (count and last change: a release, a yank or a stage change touches a version's
+    updated_at), those listings (visibility, name), the allowed-site rows of the site, the open
+    consent requests and scheduled upgrades (both only ever leave those states; new rows have
+    larger ids) and the scope catalogue (the reasons name sensitivities). The site's own fields
+    are read with it and join the hash in update_fingerprint.
+    """
+    site = OuterRef("pk")
+    count, when, number = IntegerField(), DateTimeField(), BigIntegerField()
+    installations = Installation.objects.filter(site_id=site)
+    # Per installation, correlated on its listing (an index lookup each, never a scan of all
+    # versions or listings), then aggregated over the site's installations.
+    released = Version.objects.filter(listing_id=OuterRef("listing_id"), state__in=policies.RELEASED_STATES)
+    per_installation = installations.annotate(
+        released_count=_aggregate(released, "pk", "COUNT", count),
+        released_changed=_aggregate(released, "updated_at", "MAX", when),
+        listing_changed=Subquery(Listing.objects.filter(pk=OuterRef("listing_id")).values("updated_at")[:1]),
+    )
+    requests = UpgradeRequest.objects.filter(installation__site_id=site, state=RequestState.PENDING)
+    upgrades = Upgrade.objects.filter(installation__site_id=site, state=UpgradeState.SCHEDULED)
+    return {
+        "fp_installations": _aggregate(installations, "pk", "COUNT", count),
+        "fp_installations_changed": _aggregate(installations, "updated_at", "MAX", when),
+        "fp_installations_versions": _aggregate(installations, "version_id", "SUM", number),
+        "fp_versions": _aggregate(per_installation, "released_count", "SUM", number),
+        "fp_versions_changed": _aggregate(per_installation, "released_changed", "MAX", when),
+        "fp_listings_changed": _aggregate(per_installation, "listing_changed", "MAX", when),
+        "fp_allowed": _aggregate(Listing.allowed_sites.through.objects.filter(site_id=site), "pk", "COUNT", count),
+        "fp_requests": _aggregate(requests, "pk", "COUNT", count),
+        "fp_requests_last": _aggregate(requests, "pk", "MAX", number),
+        "fp_upgrades": _aggregate(upgrades, "pk", "COUNT", count),
+        "fp_upgrades_last": _aggregate(upgrades, "pk", "MAX", number),
+        "fp_upgrades_due": _aggregate(upgrades, "due_at", "MAX", when),
+        "fp_scopes": _aggregate(Scope.objects.all(), "pk", "COUNT", count),
+        "fp_scopes_changed": _aggregate(Scope.objects.all(), "updated_at", "MAX", when),
+    }
+
+
+class _JoinedText(Func):
+    """Texts joined with "|" in one flat expression (Concat nests a pair per argument, which
+    SQLite's parser refuses past a few dozen)."""
+
+    function = "CONCAT_WS"
+    template = "%(function)s('|', %(expressions)s)"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || '|' || ", **extra)
+
+
+def _update_state(site: Any) -> QuerySet:
+    """The site's update state as one text value (the annotations above, "-" for none, joined)."""
+    annotations = update_fingerprint_annotations()
+    parts = [Coalesce(Cast(F(name), CharField()), Value("-")) for name in sorted(annotations)]
+    return Site.objects.filter(pk=site).annotate(**annotations).values(state=_JoinedText(*parts))
+
+
+@functools.cache
+def update_state_sql(site_column: str) -> tuple[str, tuple]:
+    """_update_state as a scalar subquery correlated on `site_column` (e.g. the site token's
+    "upgrades_sitetoken"."site_id"), compiled once per process: the site-token lookup carries it
+    as RawSQL, so a 304 costs that one query and no query building on each request."""
+    sql, params = _update_state(RawSQL(site_column, ())).query.sql_with_params()
+    return f"({sql})", params
+
+
+def update_fingerprint(site: Site, state: str | None) -> str:
+    """The ETag of the site's update check: its update state (above) and the site's own fields that
+    change an answer (host product and version, automatic updates, sandbox)."""
+    parts = [UPDATE_FINGERPRINT_FORMAT, site.pk, site.host_product.key, site.host_version, site.auto_update]
+    parts += [site.sandbox_vendor_id, state]
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def site_update_fingerprint(*, site: Site) -> str:
+    """The fingerprint for a site already loaded (a signed-in admin's check): one query."""
+    return update_fingerprint(site, _update_state(site.pk).values_list("state", flat=True).first())
+
+
 def installation_update(installation: Installation) -> dict[str, Any] | None:
-    """The one installation's offer (what the manual Upgrade button installs)."""
-    if not hasattr(installation, "yank_reason"):  # issue #16: a way off a yanked version
-        installation.yank_reason = (
-            VersionYank.objects.filter(version_id=installation.version_id).values_list("reason", flat=True).first()
-        )
-    return _offers(installation.site, [installation]).get(installation.pk)
+    """The one installation's offer (what the manual Upgrade button installs): the same rules as
+    the update check; `version` is the Version row. `installation.site` comes with its host product."""
+    site = installation.site
+    rows = _rows(
+        _installations_for_updates(site_id=site.pk).filter(pk=installation.pk), json_fields=INSTALLATION_JSON_FIELDS
+    )
+    if not rows:
+        return None
+    candidates = _rows(
+        update_candidates(site_id=site.pk).filter(listing_id=installation.listing_id), json_fields=CANDIDATE_JSON_FIELDS
+    )
+    offer = _offers(site, rows, candidates).get(installation.pk)
+    if offer is None:
+        return None
+    return {**offer, "version": Version.objects.get(pk=offer["version"]["id"])}  # with move_off (issue #16)

@@ -136,7 +136,15 @@ def site_migrate_product(*, site: Site, host_product: Any, host_version: Any, ac
         allowed: set[int] = set()
         if listing_ids:
             for version in Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES).only(
-                "id", "listing_id", "number", "build_number", "channel", "compatibility", "scopes", "pricing"
+                "id",
+                "listing_id",
+                "number",
+                "build_number",
+                "channel",
+                "compatibility",
+                "components",
+                "scopes",
+                "pricing",
             ):
                 by_listing.setdefault(version.listing_id, []).append(version)
             allowed = set(
