@@ -16,26 +16,26 @@ from upgrades.models import Site
 
 
 class SiteTokenAuthentication(HashedTokenAuthentication):
-    """`Authorization: Site <token>`: a customer instance acting for its own site only."""
+    """`Authorization: Site <token>`: a customer instance acting for its own site only.
+
+    A view that sets `site_token_reads_fingerprint = True` (the update check) has the one
+    lookup query also read the answer's fingerprint (`site.update_fingerprint`), so an
+    unchanged answer is a 304 after that single query. One class, so the OpenAPI schema
+    has one `siteToken` scheme.
+    """
 
     keyword = "Site"
 
+    def authenticate(self, request: Request) -> Any:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        self.with_update_fingerprint = bool(getattr(view, "site_token_reads_fingerprint", False))
+        return super().authenticate(request)
+
     def lookup(self, raw: str) -> Site | None:
-        return selectors.site_for_token(raw)
+        return selectors.site_for_token(raw, with_update_fingerprint=getattr(self, "with_update_fingerprint", False))
 
 
 SITE_AUTH = [SiteTokenAuthentication, *APIView.authentication_classes]
-
-
-class SiteUpdatesTokenAuthentication(SiteTokenAuthentication):
-    """The update check's site token: the one lookup query also reads the answer's fingerprint
-    (`site.update_fingerprint`), so an unchanged answer is a 304 after that single query."""
-
-    def lookup(self, raw: str) -> Site | None:
-        return selectors.site_for_token(raw, with_update_fingerprint=True)
-
-
-SITE_UPDATES_AUTH = [SiteUpdatesTokenAuthentication, *APIView.authentication_classes]
 
 
 class SiteOrSiteAdmin(permissions.BasePermission):
@@ -63,7 +63,6 @@ class SiteTokenScheme(OpenApiAuthenticationExtension):
     """Documents `Authorization: Site <token>` in the OpenAPI schema."""
 
     target_class = "upgrades.api.auth.SiteTokenAuthentication"
-    match_subclasses = True  # the update check's variant is the same header
     name = "siteToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

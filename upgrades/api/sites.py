@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from core.renderers import ORJSONRenderer
 from core.serializers import error_responses
 from upgrades import selectors, services
-from upgrades.api.auth import SITE_AUTH, SITE_UPDATES_AUTH, SiteOrSiteAdmin, SitePagination, site_for_request
+from upgrades.api.auth import SITE_AUTH, SiteOrSiteAdmin, SitePagination, site_for_request
 from upgrades.models import Site
 from upgrades.serializers import (
     InstallationOutputSerializer,
@@ -39,7 +39,8 @@ class SiteUpdatesApi(generics.GenericAPIView):
     more than the queries).
     """
 
-    authentication_classes = SITE_UPDATES_AUTH
+    authentication_classes = SITE_AUTH
+    site_token_reads_fingerprint = True  # the 304 costs the token lookup alone
     permission_classes = [SiteOrSiteAdmin]
     renderer_classes = [ORJSONRenderer]
     serializer_class = SiteUpdatesSerializer
