@@ -320,25 +320,30 @@ def installation_accept_price(*, site_id: int, installation_id: int, actor: Any)
                 f"{installation.listing.name} has no price waiting for your acceptance; nothing changed.",
                 field="installation",
             )
-        installation.state = InstallationState.ACTIVE
-        installation.disabled_reason = ""
-        installation.save(update_fields=["state", "disabled_reason", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="installation.enable",
-            object_type=INSTALLATION,
-            object_id=installation.pk,
-            object_repr=installation.listing.name,
-            from_state=InstallationState.DISABLED,
-            to_state=installation.state,
-            details={"reason": "price accepted"},
-            at=now,
-        )
+        _installation_enable(installation, actor=actor, reason="price accepted", now=now)
         installation_upgrade(site_id=site_id, installation_id=installation.pk, actor=actor)
         installation.refresh_from_db()
         if installation.license == "paid":
             _licence_for_install(installation, actor=actor, now=now)
     return installation
+
+
+def _installation_enable(installation: Installation, *, actor: Any, reason: str, now: Any) -> None:
+    """A disabled installation runs again (its price accepted, its licence bought); audited."""
+    installation.state = InstallationState.ACTIVE
+    installation.disabled_reason = ""
+    installation.save(update_fields=["state", "disabled_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="installation.enable",
+        object_type=INSTALLATION,
+        object_id=installation.pk,
+        object_repr=installation.listing.name,
+        from_state=InstallationState.DISABLED,
+        to_state=installation.state,
+        details={"reason": reason},
+        at=now,
+    )
 
 
 def licence_buy(*, site_id: int, installation_id: int, actor: Any) -> Licence:
@@ -361,20 +366,7 @@ def licence_buy(*, site_id: int, installation_id: int, actor: Any) -> Licence:
         if installation.state == InstallationState.DISABLED and (
             installation.disabled_reason == DisabledReason.LICENCE_EXPIRED
         ):
-            installation.state = InstallationState.ACTIVE
-            installation.disabled_reason = ""
-            installation.save(update_fields=["state", "disabled_reason", "updated_at"])
-            audit_record(
-                actor=actor,
-                action="installation.enable",
-                object_type=INSTALLATION,
-                object_id=installation.pk,
-                object_repr=installation.listing.name,
-                from_state=InstallationState.DISABLED,
-                to_state=installation.state,
-                details={"reason": "licence bought"},
-                at=now,
-            )
+            _installation_enable(installation, actor=actor, reason="licence bought", now=now)
     return licence
 
 
