@@ -85,14 +85,35 @@ def build_email(
     headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     """Render `<template>.txt` and `<template>.html` into one message (under `message_id` when given)."""
+    return build_email_from(
+        to=to,
+        subject=subject,
+        text=render_to_string(f"{template}.txt", context),
+        html=render_to_string(f"{template}.html", context),
+        message_id=message_id,
+        headers=headers,
+    )
+
+
+def build_email_from(
+    *,
+    to: Iterable[str],
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str = "",
+    headers: dict[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """One message of a text and an HTML body rendered already (`build_email`, or an outbox that
+    renders a template once for many recipients)."""
     message = EmailMultiAlternatives(
         subject,
-        render_to_string(f"{template}.txt", context),
+        text,
         settings.DEFAULT_FROM_EMAIL,
         list(to),
         headers={**({"Message-ID": message_id} if message_id else {}), **(headers or {})} or None,
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 
