@@ -113,6 +113,7 @@ def build_world(installations: int) -> dict[str, Any]:
     from django.db import connection
 
     from marketplace.models import HostProduct, Listing, Scope, Vendor, VendorMembership
+    from upgrades.models import SiteAdmin
     from versions.models import Version
 
     for name, level in [("read:jira-work", 1), ("write:jira-work", 2), ("admin", 4)]:
@@ -154,10 +155,10 @@ def build_world(installations: int) -> dict[str, Any]:
         first_site = cursor.fetchone()[0]
         cursor.execute(
             """
-            INSERT INTO upgrades_siteadmin (email, site_id)
-            SELECT 'admin' || id || '@scale.example.com', id FROM upgrades_site WHERE id >= %s
+            INSERT INTO upgrades_siteadmin (email, site_id, applied_upgrades)
+            SELECT 'admin' || id || '@scale.example.com', id, %s FROM upgrades_site WHERE id >= %s
             """,
-            [first_site],
+            [str(SiteAdmin._meta.get_field("applied_upgrades").default), first_site],
         )
         # One statement, site by site: the two listings' installation ids interleave, as in life.
         cursor.execute(

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import make_msgid
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import make_msgid, sanitize_address
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce, NullIf
@@ -85,14 +86,35 @@ def build_email(
     headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     """Render `<template>.txt` and `<template>.html` into one message (under `message_id` when given)."""
+    return build_email_from(
+        to=to,
+        subject=subject,
+        text=render_to_string(f"{template}.txt", context),
+        html=render_to_string(f"{template}.html", context),
+        message_id=message_id,
+        headers=headers,
+    )
+
+
+def build_email_from(
+    *,
+    to: Iterable[str],
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str = "",
+    headers: dict[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """One message of a text and an HTML body rendered already (`build_email`, or an outbox that
+    renders a template once for many recipients)."""
     message = EmailMultiAlternatives(
         subject,
-        render_to_string(f"{template}.txt", context),
+        text,
         settings.DEFAULT_FROM_EMAIL,
         list(to),
         headers={**({"Message-ID": message_id} if message_id else {}), **(headers or {})} or None,
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 
@@ -119,10 +141,15 @@ def send_batch(
 
     sent = 0
     with get_connection() as connection:
+        smtp = isinstance(connection, SmtpBackend) and not connection.fail_silently
+        senders: dict[tuple[str, str], str] = {}
         for record, message in messages:
             message.connection = connection
             try:
-                message.send()
+                if smtp:
+                    _smtp_send(connection, message, senders)
+                else:
+                    message.send()
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
                 logger.warning("SMTP refused %r: %s", message.subject, exc)
                 mark_refused(record, exc)
@@ -130,6 +157,20 @@ def send_batch(
             mark_sent(record)
             sent += 1
     return sent
+
+
+def _smtp_send(backend: Any, message: EmailMultiAlternatives, senders: dict[tuple[str, str], str]) -> None:
+    """What the SMTP backend's send_messages does for one message on its open connection, with the
+    sender's address worked out once per batch (parsing an address costs as much as rendering)."""
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    key = (message.from_email, encoding)
+    if key not in senders:
+        senders[key] = sanitize_address(message.from_email, encoding)
+    recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+    if not recipients:
+        return
+    with backend._lock:
+        backend.connection.sendmail(senders[key], recipients, message.message().as_bytes(linesep="\r\n"))
 
 
 def send_email_once(

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from core.bulk import bulk_insert
+from core.bulk import bulk_insert, bulk_insert_rows
 from core.errors import ApplicationError
 from core.models import AuditEvent, EmailPreference, WorkerHeartbeat
 from core.notifications import VENDOR_EMAIL_KINDS
@@ -90,6 +90,56 @@ def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     """Write the rows of a set-based change in bulk, never one statement per row: streamed with COPY
     on PostgreSQL (core.bulk; a rollout chunk writes thousands), batches of INSERTs elsewhere."""
     return bulk_insert(events, with_pks=False)
+
+
+# The columns of an `audit_row` tuple.
+AUDIT_ROW_FIELDS = (
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "from_state",
+    "to_state",
+    "details",
+    "at",
+)
+
+
+def audit_row(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: int,
+    at: datetime,
+    object_repr: str = "",
+    from_state: Any = "",
+    to_state: Any = "",
+    details: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> tuple:
+    """An audit row as a tuple of AUDIT_ROW_FIELDS, for `audit_record_rows`: what `audit_event`
+    makes, without a model instance (the set-based services write tens of thousands)."""
+    user, label = _actor_fields(actor, actor_label)
+    return (
+        user.pk if user is not None else None,
+        label[:254],
+        action,
+        object_type,
+        object_id,
+        (object_repr or "")[:200],
+        str(from_state or ""),
+        str(to_state or ""),
+        details or {},
+        at,
+    )
+
+
+def audit_record_rows(rows: Iterable[tuple]) -> int:
+    """Write `audit_row` tuples in bulk (COPY on PostgreSQL, core.bulk.bulk_insert_rows); returns how many."""
+    return bulk_insert_rows(AuditEvent, AUDIT_ROW_FIELDS, rows)
 
 
 # --- notification preferences (issue #16 item 5) ------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -30,11 +31,13 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
 
-from core.bulk import bulk_insert
-from core.emails import build_email, new_message_id, send_batch, send_email_once
+from core.bulk import bulk_insert_rows
+from core.emails import build_email, build_email_from, new_message_id, send_batch, send_email_once
 from core.notifications import APPLIED_UPGRADES, unsubscribe_headers, unsubscribe_url
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
 from upgrades.selectors.notifications import applied_email_recipients
@@ -92,11 +95,15 @@ def outbox_add_requests(
     pairs = list(sites.items())
     admins = _admins_by_site(site_id for _, site_id in pairs)
     recipients = [(request_id, email) for request_id, site_id in pairs for email in admins.get(site_id, [])]
+    if new_requests:  # tuples, no model instances (core.bulk.bulk_insert_rows)
+        bulk_insert_rows(ConsentLink, ("request_id", "email", "nonce"), [(r, e, uuid.uuid4()) for r, e in recipients])
+        return bulk_insert_rows(
+            SentEmail,
+            ("kind", "request_id", "recipient", "message_id"),
+            [(str(kind), r, e, new_message_id()) for r, e in recipients],
+        )
     links = [ConsentLink(request_id=r, email=e, nonce=uuid.uuid4()) for r, e in recipients]
     rows = [SentEmail(kind=kind, request_id=r, recipient=e, message_id=new_message_id()) for r, e in recipients]
-    if new_requests:
-        bulk_insert(links, with_pks=False)
-        return len(bulk_insert(rows, with_pks=False))
     ConsentLink.objects.bulk_create(links, ignore_conflicts=True)
     return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
@@ -106,13 +113,17 @@ def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False) -> int:
     `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed)."""
     pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
     admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
+    recipients = [(upgrade_id, email) for upgrade_id, site_id in pairs for email in admins.get(site_id, [])]
+    if new:  # tuples, no model instances (core.bulk.bulk_insert_rows)
+        return bulk_insert_rows(
+            SentEmail,
+            ("kind", "upgrade_id", "recipient", "message_id"),
+            [(SentEmail.Kind.APPLIED.value, u, e, new_message_id()) for u, e in recipients],
+        )
     rows = [
         SentEmail(kind=SentEmail.Kind.APPLIED, upgrade_id=upgrade_id, recipient=email, message_id=new_message_id())
-        for upgrade_id, site_id in pairs
-        for email in admins.get(site_id, [])
+        for upgrade_id, email in recipients
     ]
-    if new:
-        return len(bulk_insert(rows, with_pks=False))
     return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
@@ -166,6 +177,81 @@ def _upgrade_context(upgrade: Upgrade) -> dict:
     }
 
 
+# Templates whose text is the same for every request of one (listing, versions, reasons) but for a
+# few per-recipient parts: rendered once per batch and filled in (_SharedBodies).
+_SHARED_TEMPLATES = frozenset({"upgrade_consent", "upgrade_market"})
+_SLOTS = ("site_name", "site_url", "link", "recipient")
+
+
+def _slot(name: str) -> str:
+    return f"QQslot{name.replace('_', '')}QQ"
+
+
+_SLOT = re.compile("|".join(_slot(name) for name in _SLOTS))
+
+
+class _SharedBodies:
+    """Render a consent e-mail's two templates once per (template, listing, versions, reasons) and
+    fill in each recipient's parts (the site's name and page, the link, the address).
+
+    The parts are rendered as markers and replaced (escaped for the HTML body). The first message
+    of each kind is also rendered in full and compared: a template that uses anything else of the
+    request or site (or filters a part) does not match and is rendered in full from then on, so the
+    messages are exactly what `build_email` makes."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple, tuple[str, str] | None] = {}
+
+    def build(self, row: SentEmail, request: UpgradeRequest, template: str, context: dict, subject: str):
+        site = request.installation.site
+        values = {
+            "site_name": site.name,
+            "site_url": context["site_url"],
+            "link": context["link"],
+            "recipient": row.recipient,
+        }
+        key = (
+            template,
+            request.installation.listing_id,
+            request.from_version_id,
+            request.to_version_id,
+            repr(request.reasons),
+        )
+        full = {**context, "recipient": row.recipient}
+        if key not in self.cache:
+            marked = {
+                **context,
+                "request": None,
+                "site": _MarkedSite(_slot("site_name")),
+                **{name: _slot(name) for name in _SLOTS if name != "site_name"},
+            }
+            text = render_to_string(f"emails/{template}.txt", marked)
+            html = render_to_string(f"emails/{template}.html", marked)
+            shared = (text, html)
+            real = (render_to_string(f"emails/{template}.txt", full), render_to_string(f"emails/{template}.html", full))
+            self.cache[key] = shared if self._fill(shared, values) == real else None
+        shared = self.cache[key]
+        text, html = (
+            self._fill(shared, values)
+            if shared is not None
+            else (render_to_string(f"emails/{template}.txt", full), render_to_string(f"emails/{template}.html", full))
+        )
+        return build_email_from(to=[row.recipient], subject=subject, text=text, html=html, message_id=row.message_id)
+
+    @staticmethod
+    def _fill(shared: tuple[str, str], values: dict[str, str]) -> tuple[str, str]:
+        # One pass each: a value that looks like a marker is not filled in again.
+        text, html = shared
+        raw = {_slot(name): str(value) for name, value in values.items()}
+        escaped = {_slot(name): conditional_escape(value) for name, value in values.items()}
+        return _SLOT.sub(lambda m: raw[m.group(0)], text), _SLOT.sub(lambda m: escaped[m.group(0)], html)
+
+
+class _MarkedSite:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 def _outbox_messages(
     rows: list[SentEmail], skipped: dict[int, str], broken: dict[int, str]
 ) -> Iterator[tuple[SentEmail, object]]:
@@ -183,6 +269,7 @@ def _outbox_messages(
         for link in ConsentLink.objects.filter(request_id__in=list(requests))
         if (link.request_id, link.email) in wanted
     }
+    bodies = _SharedBodies()
     for row in rows:
         if row.kind == SentEmail.Kind.APPLIED:
             upgrade = upgrades.get(row.upgrade_id)
@@ -217,14 +304,17 @@ def _outbox_messages(
             context = {**_request_context(request), "link": consent_url(link)}
         row.subject = subject
         try:
-            message = build_email(
-                to=[row.recipient],
-                subject=subject,
-                template=f"emails/{template}",
-                context={**context, "recipient": row.recipient},
-                message_id=row.message_id,
-                headers=unsubscribe_headers(context["unsubscribe_url"]) if context.get("unsubscribe_url") else None,
-            )
+            if template in _SHARED_TEMPLATES and not context.get("unsubscribe_url"):
+                message = bodies.build(row, request, template, context, subject)
+            else:
+                message = build_email(
+                    to=[row.recipient],
+                    subject=subject,
+                    template=f"emails/{template}",
+                    context={**context, "recipient": row.recipient},
+                    message_id=row.message_id,
+                    headers=unsubscribe_headers(context["unsubscribe_url"]) if context.get("unsubscribe_url") else None,
+                )
         except (OperationalError, OSError):
             raise  # transient: the claim expires and the row goes again
         except Exception as exc:  # one bad row must not hold up the rest of the outbox
@@ -246,13 +336,19 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
         return 0, 0
     skipped: dict[int, str] = {}
     broken: dict[int, str] = {}
+    table, quote = SentEmail._meta.db_table, connection.ops.quote_name
+    mark_sql = (
+        f"UPDATE {quote(table)} SET state = %s, sent_at = %s, subject = %s, claimed_until = NULL"
+        " WHERE id = %s AND state = %s"
+    )
+    queued = SentEmail.State.QUEUED.value
 
     def mark_sent(row: SentEmail) -> None:
         # One commit per message (outside a transaction this UPDATE is its own) keeps a killed
         # sender's window at the one message in flight; `_marks_not_waiting_for_disk` spares it the wait.
-        SentEmail.objects.filter(pk=row.pk, state=SentEmail.State.QUEUED).update(
-            state=SentEmail.State.SENT, sent_at=timezone.now(), subject=row.subject, claimed_until=None
-        )
+        # Plain SQL: the ORM would compile the same statement again for each of thousands of messages.
+        with connection.cursor() as cursor:
+            cursor.execute(mark_sql, [SentEmail.State.SENT.value, timezone.now(), row.subject, row.pk, queued])
 
     def mark_refused(row: SentEmail, exc: Exception) -> None:
         # Refused for this recipient: retried when the claim expires, given up after a few tries.

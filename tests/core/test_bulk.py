@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from core.bulk import bulk_insert
+from core.bulk import bulk_insert, bulk_insert_rows
 from core.models import AuditEvent
-from core.services import audit_event, audit_record_many
+from core.services import audit_event, audit_record_many, audit_record_rows, audit_row
 from tests.factories import SiteFactory
 from upgrades.models import Site, SiteAdmin
 
@@ -60,3 +60,31 @@ def test_audit_rows_keep_their_states_details_and_time():
 def test_nothing_to_insert_is_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert bulk_insert([]) == []
+
+
+def test_rows_given_as_tuples_read_back_as_the_instances_would_and_get_the_defaults():
+    at = timezone.now()
+    common = {
+        "actor": None,
+        "action": "thing.move",
+        "object_type": "upgrades.site",
+        "from_state": "a",
+        "to_state": "b",
+        "at": at,
+    }
+    audit_record_many([audit_event(object_id=1, details={"n": 1, "x": [1, 2]}, object_repr="One", **common)])
+    assert audit_record_rows([audit_row(object_id=2, details={"n": 2, "x": [1, 2]}, object_repr="Two", **common)]) == 1
+    fields = ("actor_id", "actor_label", "action", "object_type", "from_state", "to_state", "at")
+    one, two = AuditEvent.objects.filter(action="thing.move").order_by("object_id")
+    assert [getattr(one, f) for f in fields] == [getattr(two, f) for f in fields]
+    assert (two.object_id, two.object_repr, two.details) == (2, "Two", {"n": 2, "x": [1, 2]})
+    site = SiteFactory()
+    # Left out: applied_upgrades (its default) and user_id (NULL).
+    assert bulk_insert_rows(SiteAdmin, ("site_id", "email"), [(site.pk, "t1@example.com"), (site.pk, "t2@example.com")])
+    admins = SiteAdmin.objects.filter(site=site).order_by("email")
+    default = SiteAdmin._meta.get_field("applied_upgrades").default
+    assert [(a.email, a.applied_upgrades, a.user_id) for a in admins] == [
+        ("t1@example.com", default, None),
+        ("t2@example.com", default, None),
+    ]
+    assert bulk_insert_rows(SiteAdmin, ("site_id", "email"), []) == 0

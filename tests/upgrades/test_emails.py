@@ -4,6 +4,7 @@ sender's claims expire and are sent again under the same Message-ID."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from tests.upgrades.world import make_world
 from upgrades import emails, services
-from upgrades.models import Rollout, SentEmail, UpgradeRequest
+from upgrades.models import Rollout, SentEmail, Site, UpgradeRequest
 from versions.models import Version
 
 pytestmark = pytest.mark.django_db
@@ -154,15 +155,73 @@ def test_two_senders_at_once_never_take_the_same_row(catalogue, settings):
 def test_a_row_that_cannot_be_rendered_fails_alone_and_the_batch_goes_on(catalogue, monkeypatch):
     _consent_rollout(catalogue, sites=3)
     first = SentEmail.objects.order_by("pk").first()
-    real = emails.build_email
+    # Consent e-mails are built from bodies rendered once per batch (build_email_from), others
+    # with build_email: the first row fails either way.
+    for name in ("build_email", "build_email_from"):
+        real = getattr(emails, name)
 
-    def build(**kwargs):
-        if kwargs["to"] == [first.recipient]:
-            raise ValueError("a template refers to something that is gone")
-        return real(**kwargs)
+        def build(real=real, **kwargs):
+            if kwargs["to"] == [first.recipient]:
+                raise ValueError("a template refers to something that is gone")
+            return real(**kwargs)
 
-    monkeypatch.setattr(emails, "build_email", build)
+        monkeypatch.setattr(emails, name, build)
     assert emails.outbox_send() == 2
     first.refresh_from_db()
     assert first.state == "failed" and "could not be rendered" in first.outcome
     assert emails.outbox_send() == 0 and len(mail.outbox) == 2  # never picked up again
+
+
+def _sent_bodies():
+    # Each consent link is signed afresh (the token holds a timestamp): compared without the token.
+    def unsigned(body):
+        return re.sub(r"/consent/[^\s\"<]+", "/consent/TOKEN", body)
+
+    return {
+        m.to[0]: (m.subject, unsigned(m.body), unsigned(m.alternatives[0][0]), m.extra_headers["Message-ID"])
+        for m in mail.outbox
+    }
+
+
+def test_consent_bodies_rendered_once_per_batch_are_the_messages_a_full_render_makes(catalogue, monkeypatch):
+    world, _ = _consent_rollout(catalogue, sites=3, admins_per_site=2)
+    Site.objects.filter(pk__in=[s.pk for s in world.sites[:2]]).update(name="Tom & <Jerry>")
+    requeue = {"state": "queued", "sent_at": None, "claimed_until": None}
+    SentEmail.objects.update(**requeue)
+    mail.outbox.clear()
+    renders = []
+    real = emails.render_to_string
+    monkeypatch.setattr(emails, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k))
+    assert emails.outbox_send() == 6
+    shared = _sent_bodies()
+    # One (listing, versions, reasons): its two templates rendered with markers and once in full to check.
+    assert len(renders) == 4
+    # The same rows rendered in full, template by template (the path every other e-mail takes).
+    SentEmail.objects.update(**requeue)
+    mail.outbox.clear()
+    monkeypatch.setattr(emails, "_SHARED_TEMPLATES", frozenset())
+    assert emails.outbox_send() == 6
+    full = _sent_bodies()
+    assert len(shared) == 6 and shared == full
+    for recipient, (_subject, text, html, _message_id) in shared.items():
+        assert recipient in text and recipient in html and "/consent/TOKEN" in text
+    texts = [text for _, text, _, _ in shared.values()]
+    htmls = [html for _, _, html, _ in shared.values()]
+    assert sum("Tom & <Jerry>" in t for t in texts) == 4 and sum("Tom &amp; &lt;Jerry&gt;" in h for h in htmls) == 4
+
+
+def test_a_consent_template_the_markers_cannot_fill_is_rendered_in_full(catalogue, monkeypatch):
+    _consent_rollout(catalogue, sites=2)
+    SentEmail.objects.update(state="queued", sent_at=None, claimed_until=None)
+    mail.outbox.clear()
+    real = emails.render_to_string
+
+    def render(name, context):  # a template that shows the site's name in capitals: not a plain part
+        out = real(name, context)
+        return out.replace(context["site"].name, context["site"].name.upper())
+
+    monkeypatch.setattr(emails, "render_to_string", render)
+    assert emails.outbox_send() == 2
+    for message in mail.outbox:
+        site_name = UpgradeRequest.objects.get(emails__recipient=message.to[0]).installation.site.name
+        assert site_name.upper() in message.body and site_name.upper() in message.alternatives[0][0]

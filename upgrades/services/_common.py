@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import AuditEvent
-from core.services import audit_event, audit_record_many
+from core.services import audit_event, audit_record_many, audit_row
 
 # Type strings of this app's audited objects (core.AuditEvent.object_type).
 INSTALLATION = "upgrades.installation"
@@ -28,6 +28,33 @@ def installation_event(
 ) -> AuditEvent:
     """An (unsaved) audit row of an installation; `name` is the app's name, as the site's history shows it."""
     return audit_event(
+        actor=actor,
+        actor_label=actor_label,
+        action=action,
+        object_type=INSTALLATION,
+        object_id=installation_id,
+        object_repr=name,
+        from_state=from_state,
+        to_state=to_state,
+        details=details,
+        at=at,
+    )
+
+
+def installation_row(
+    *,
+    actor: Any,
+    action: str,
+    installation_id: int,
+    name: str,
+    from_state: str,
+    to_state: str,
+    at: Any,
+    details: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> tuple:
+    """`installation_event` as a tuple (core.services.audit_row), for the set-based services."""
+    return audit_row(
         actor=actor,
         actor_label=actor_label,
         action=action,

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.services import audit_event, audit_record_many
+from core.services import audit_event, audit_record_many, audit_record_rows, audit_row
 from upgrades import emails, tasks
 from upgrades.lifecycle import lifecycle_url
 from upgrades.models import (
@@ -28,7 +28,7 @@ from upgrades.models import (
     Upgrade,
     UpgradeState,
 )
-from upgrades.services._common import UPGRADE, installation_event
+from upgrades.services._common import UPGRADE, installation_row
 from upgrades.services.callbacks import upgrade_hook_deliveries, upgrades_wait_for_hook
 from versions.models import Version
 
@@ -61,6 +61,7 @@ def _apply(
     failed = [u.pk for u in upgrades if states.get(u.installation_id) in NOT_RUNNING_STATES]
     common = {"actor": actor, "actor_label": actor_label, "at": now}
     events = []
+    rows: list[tuple] = []
     if failed:
         outcome = "not applied: the installation is deactivated, disabled or uninstalled"
         Upgrade.objects.filter(pk__in=failed, state=UpgradeState.SCHEDULED).update(
@@ -103,23 +104,24 @@ def _apply(
         )
         upgrade_hook_deliveries(upgrades=group, version=version, hook="onFinalizeUpgrade", now=now)
         applied.extend(ids)
-        name = version.listing.name
+        name, number = version.listing.name, version.number
+        object_repr = f"{name} {number}"
         for upgrade in group:
-            moved = {"upgrade_id": upgrade.pk, "from_version_id": upgrade.from_version_id, "to_version": version.number}
-            events.append(
-                audit_event(
+            moved = {"upgrade_id": upgrade.pk, "from_version_id": upgrade.from_version_id, "to_version": number}
+            rows.append(
+                audit_row(
                     action="upgrade.apply",
                     object_type=UPGRADE,
                     object_id=upgrade.pk,
-                    object_repr=f"{name} {version.number}",
+                    object_repr=object_repr,
                     from_state=UpgradeState.SCHEDULED,
                     to_state=UpgradeState.APPLIED,
-                    details={"installation_id": upgrade.installation_id, "to_version": version.number},
+                    details={"installation_id": upgrade.installation_id, "to_version": number},
                     **common,
                 )
             )
-            events.append(
-                installation_event(
+            rows.append(
+                installation_row(
                     action="installation.upgrade",
                     installation_id=upgrade.installation_id,
                     name=name,
@@ -130,6 +132,7 @@ def _apply(
                 )
             )
     audit_record_many(events)
+    audit_record_rows(rows)  # the applied upgrades' rows: tuples, no model instances (thousands a batch)
     # The "upgraded" e-mails are queued with the change they announce (the outbox, upgrades.emails).
     if applied and emails.outbox_add_applied(applied, new=True):
         transaction.on_commit(tasks.send_outbox.delay)

@@ -23,7 +23,7 @@ from django_fsm import can_proceed
 
 from core.bulk import bulk_insert
 from core.errors import TransitionNotAllowed
-from core.services import audit_event, audit_record, audit_record_many
+from core.services import audit_event, audit_record, audit_record_many, audit_record_rows, audit_row
 from marketplace.models import Listing
 from marketplace.permissions import require_vendor_member_or_staff
 from marketplace.selectors import scope_catalogue
@@ -42,7 +42,7 @@ from upgrades.selectors.stages import installations_in_stage
 from upgrades.services._common import (
     UPGRADE,
     UPGRADE_REQUEST,
-    installation_event,
+    installation_row,
     supersede_open_work,
 )
 from upgrades.services.stages import rollout_stage_waiting, rollout_stages_setup
@@ -338,7 +338,7 @@ def rollout_process_chunk(*, rollout_id: int, now: datetime | None = None, expec
             Installation.objects.filter(pk__in=[r.installation_id for r in new_requests]).update(
                 state=InstallationState.PENDING_CONSENT, updated_at=now
             )
-        audit_record_many(_chunk_events(rollout, new_upgrades, new_requests, states, now))
+        audit_record_rows(_chunk_events(rollout, new_upgrades, new_requests, states, now))
         Rollout.objects.filter(pk=rollout.pk).update(
             targeted=F("targeted") + len(offered),
             chunks_processed=F("chunks_processed") + 1,
@@ -361,22 +361,25 @@ def _chunk_events(
     new_requests: list[UpgradeRequest],
     states: dict[int, str],
     now: datetime,
-) -> list:
-    """The audit rows of one chunk (built in memory, written with one bulk insert): each new upgrade
-    and request, and each installation whose state moved (`states`: as the chunk read them, under
-    the rollout's lock)."""
+) -> list[tuple]:
+    """The audit rows of one chunk (tuples, core.services.audit_row, written with one COPY): each new
+    upgrade and request, and each installation whose state moved (`states`: as the chunk read them,
+    under the rollout's lock)."""
     version, name = rollout.version, rollout.listing.name
+    number = version.number
+    object_repr = f"{name} {number}"
     common = {"actor": None, "at": now}
-    details = {"rollout_id": rollout.pk, "to_version": version.number}
+    details = {"rollout_id": rollout.pk, "to_version": number}
+    activated = {**details, "reason": f"{number} needs no consent"}
     events = []
     for upgrade in new_upgrades:
         installation_id = upgrade.installation_id
         events.append(
-            audit_event(
+            audit_row(
                 action="upgrade.schedule",
                 object_type=UPGRADE,
                 object_id=upgrade.pk,
-                object_repr=f"{name} {version.number}",
+                object_repr=object_repr,
                 to_state=upgrade.state,
                 details={**details, "installation_id": installation_id, "due_at": upgrade.due_at.isoformat()},
                 **common,
@@ -384,24 +387,24 @@ def _chunk_events(
         )
         if states[installation_id] == InstallationState.PENDING_CONSENT:
             events.append(
-                installation_event(
+                installation_row(
                     action="installation.activate",
                     installation_id=installation_id,
                     name=name,
                     from_state=InstallationState.PENDING_CONSENT,
                     to_state=InstallationState.ACTIVE,
-                    details={**details, "reason": f"{version.number} needs no consent"},
+                    details=activated,
                     **common,
                 )
             )
     for request in new_requests:
         installation_id = request.installation_id
         events.append(
-            audit_event(
+            audit_row(
                 action="upgrade_request.create",
                 object_type=UPGRADE_REQUEST,
                 object_id=request.pk,
-                object_repr=f"{name} {version.number}",
+                object_repr=object_repr,
                 to_state=request.state,
                 details={
                     **details,
@@ -413,7 +416,7 @@ def _chunk_events(
         )
         if states[installation_id] != InstallationState.PENDING_CONSENT:
             events.append(
-                installation_event(
+                installation_row(
                     action="installation.await_consent",
                     installation_id=installation_id,
                     name=name,
