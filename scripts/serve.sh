@@ -21,7 +21,7 @@ STOP_TIMEOUT=${SERVE_STOP_TIMEOUT:-40}
 say() { echo "serve: $*" >&2; }
 
 # Refuse clearly before anything starts. The variables may come from the environment or from .env
-# (read the way config/settings/base.py reads it); the embedded defaults (SQLite, the filesystem
+# (read the way config/settings/base.py reads it; SERVE_ENV_FILE names another file); the embedded defaults (SQLite, the filesystem
 # broker) are for development and are refused here.
 if ! "$PY" - <<'PY'; then
 import os
@@ -29,7 +29,7 @@ import sys
 
 import environ
 
-environ.Env.read_env(".env", overwrite=False)
+environ.Env.read_env(os.environ.get("SERVE_ENV_FILE") or ".env", overwrite=False)
 problems = []
 database = os.environ.get("DATABASE_URL", "")
 broker = os.environ.get("CELERY_BROKER_URL", "")
