@@ -5,13 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import AuditEvent
-from core.services import audit_event, audit_record_many, audit_row
+from core.services import audit_event, audit_record, audit_record_many, audit_row
+from upgrades.models import Installation, InstallationState
 
 # Type strings of this app's audited objects (core.AuditEvent.object_type).
 INSTALLATION = "upgrades.installation"
 UPGRADE = "upgrades.upgrade"
 UPGRADE_REQUEST = "upgrades.upgraderequest"
 MIGRATION_OFFER = "upgrades.migrationoffer"
+
+
+def installation_create_active(*, site: Any, listing: Any, version: Any, actor: Any, details: dict, now: Any) -> Any:
+    """A new installation of `version`, running, with its scopes granted and its price as licence;
+    audited as installed (`details` say how: a beta link, a member's test). The caller holds the
+    locks and has checked there is none yet."""
+    installation = Installation.objects.create(
+        site=site,
+        listing=listing,
+        version=version,
+        granted_scopes=sorted(version.scopes),
+        license=version.pricing,
+        state=InstallationState.ACTIVE,
+    )
+    audit_record(
+        actor=actor,
+        action="installation.install",
+        object_type=INSTALLATION,
+        object_id=installation.pk,
+        object_repr=listing.name,
+        to_state=installation.state,
+        details={"version": version.number, **details},
+        at=now,
+    )
+    return installation
 
 
 def installation_event(

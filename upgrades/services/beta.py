@@ -23,14 +23,13 @@ from upgrades.models import (
     BetaInstall,
     BetaShareLink,
     Installation,
-    InstallationState,
     Rollout,
     RolloutState,
     Site,
     Upgrade,
 )
 from upgrades.permissions import is_site_admin
-from upgrades.services._common import INSTALLATION
+from upgrades.services._common import installation_create_active
 from upgrades.services.callbacks import lifecycle_event_enqueue
 from upgrades.services.consent import (
     installation_upgrade_now,
@@ -218,23 +217,8 @@ def beta_install(*, link_token: str, site: Site | int, actor: Any) -> BetaInstal
             license=version.pricing,
         )
         if installation is None:
-            installation = Installation.objects.create(
-                site=site,
-                listing=listing,
-                version=version,
-                granted_scopes=sorted(version.scopes),
-                license=version.pricing,
-                state=InstallationState.ACTIVE,
-            )
-            audit_record(
-                actor=actor,
-                action="installation.install",
-                object_type=INSTALLATION,
-                object_id=installation.pk,
-                object_repr=listing.name,
-                to_state=installation.state,
-                details={"version": version.number, "beta_link_id": link.pk},
-                at=now,
+            installation = installation_create_active(
+                site=site, listing=listing, version=version, actor=actor, details={"beta_link_id": link.pk}, now=now
             )
             lifecycle_event_enqueue(installation=installation, event="installed", actor=actor, now=now)
         else:

@@ -21,10 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, TransitionNotAllowed
-from core.services import audit_record
 from upgrades.models import Installation, InstallationState, Site, Upgrade
 from upgrades.permissions import is_site_admin
-from upgrades.services._common import INSTALLATION
+from upgrades.services._common import installation_create_active
 from upgrades.services.beta import private_listing_allows
 from upgrades.services.consent import installation_upgrade_now
 from versions import policies
@@ -94,23 +93,13 @@ def member_install(*, version_id: int, site: Site | int, actor: Any) -> Installa
             .first()
         )
         if installation is None:
-            installation = Installation.objects.create(
+            installation = installation_create_active(
                 site=site,
                 listing=listing,
                 version=version,
-                granted_scopes=sorted(version.scopes),
-                license=version.pricing,
-                state=InstallationState.ACTIVE,
-            )
-            audit_record(
                 actor=actor,
-                action="installation.install",
-                object_type=INSTALLATION,
-                object_id=installation.pk,
-                object_repr=listing.name,
-                to_state=installation.state,
-                details={"version": version.number, "version_state": version.state, "member_test": True},
-                at=now,
+                details={"version_state": version.state, "member_test": True},
+                now=now,
             )
             return installation
         if installation.state == InstallationState.DEACTIVATED:
