@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
+from core.db import hot_cursor, model_from_values, prepared_statements_enabled
 from core.errors import NotFound
 from core.models import AuditEvent
 from core.selectors import audit_for_objects
+from core.tokens import token_digest
+from marketplace.models import HostProduct
 from marketplace.permissions import is_staff
 from upgrades.models import (
     Installation,
@@ -31,18 +35,52 @@ def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site |
     """The site of an unrevoked token (one query; nothing cached, so a revocation holds at once).
 
     `with_update_fingerprint`: the same query also reads the update check's fingerprint
-    (`site.update_fingerprint`), so answering an unchanged check with 304 costs one query.
+    (`site.update_fingerprint`), so answering an unchanged check with 304 costs one query. That
+    query runs on every update check: compiled once per process and prepared once per database
+    connection (core.db.hot_cursor).
     """
     tokens = SiteToken.active(raw).select_related("site__host_product")
     if not with_update_fingerprint:
         token = tokens.first()
         return token.site if token else None
-    sql, params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
-    token = tokens.annotate(update_state=RawSQL(sql, params, output_field=CharField())).first()
-    if token is None:
+    if not prepared_statements_enabled():  # the ORM's converters (SQLite returns dates as text)
+        state_sql, state_params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
+        token = tokens.annotate(update_state=RawSQL(state_sql, state_params, output_field=CharField())).first()
+        if token is None:
+            return None
+        token.site.update_fingerprint = update_fingerprint(token.site, token.update_state)
+        return token.site
+    sql, params = _token_with_update_state_sql()
+    params = tuple(token_digest(raw) if p == _DIGEST_MARK else p for p in params)
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    token.site.update_fingerprint = update_fingerprint(token.site, token.update_state)
-    return token.site
+    site_width = len(Site._meta.concrete_fields)
+    site = model_from_values(Site, row[:site_width])
+    site.host_product = model_from_values(HostProduct, row[site_width:-1])
+    site.update_fingerprint = update_fingerprint(site, row[-1])
+    return site
+
+
+# Stands for the token's digest in the SQL compiled once (a digest is 64 hex characters).
+_DIGEST_MARK = "<digest>"
+
+
+@functools.cache
+def _token_with_update_state_sql() -> tuple[str, tuple]:
+    """The unrevoked token's site, its host product (every concrete field of each, in order) and
+    the site's update state: one statement, compiled once per process."""
+    state_sql, state_params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
+    columns = [f"site__{field.attname}" for field in Site._meta.concrete_fields]
+    columns += [f"site__host_product__{field.attname}" for field in HostProduct._meta.concrete_fields]
+    queryset = (
+        SiteToken.objects.filter(digest=_DIGEST_MARK, revoked_at__isnull=True)
+        .annotate(update_state=RawSQL(state_sql, state_params, output_field=CharField()))
+        .values_list(*columns, "update_state")
+    )
+    return queryset.query.sql_with_params()
 
 
 def site_list_for_user(*, user: Any) -> QuerySet[Site]:

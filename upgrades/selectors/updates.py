@@ -9,14 +9,11 @@ from typing import Any
 import orjson
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     CharField,
-    DateTimeField,
     Exists,
     F,
     FilteredRelation,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -27,6 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from core.db import hot_cursor
 from marketplace.models import Listing, Scope
 from marketplace.selectors import scope_catalogue
 from upgrades.models import (
@@ -95,7 +93,7 @@ def _rows(queryset: QuerySet, *, json_fields: tuple[str, ...], compiled: tuple[s
     if connection.vendor != "postgresql":
         return list(queryset)
     sql, params = compiled or queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -346,54 +344,56 @@ def site_updates(*, site: Site) -> dict[str, Any]:
 # --- the update check's fingerprint (ETag) ------------------------------------------------
 
 # Bump when the answer's content changes for the same rows (a new field, other words in a reason).
-UPDATE_FINGERPRINT_FORMAT = 1
+UPDATE_FINGERPRINT_FORMAT = 2
 
 
-def _aggregate(queryset: QuerySet, field: str, function: str, output_field: Any) -> Subquery:
-    """SELECT <function>(field) over the whole queryset (no GROUP BY): one scalar subquery."""
-    value = Func(F(field), function=function, output_field=output_field)
-    return Subquery(queryset.order_by().values(value=value)[:1], output_field=output_field)
+def _summary(queryset: QuerySet, *aggregates: tuple[str, str]) -> Subquery:
+    """One pass over `queryset` computing several aggregates ((field, SQL function) pairs), as one
+    text ("-" for none): a scalar subquery with no GROUP BY (a Func is not an ORM aggregate)."""
+    values = [
+        Coalesce(Cast(Func(F(field), function=function), CharField()), Value("-")) for field, function in aggregates
+    ]
+    return Subquery(queryset.order_by().values(value=_JoinedText(*values))[:1], output_field=CharField())
 
 
 def update_fingerprint_annotations() -> dict[str, Subquery]:
     """Scalar subqueries whose values change whenever the site's update check would answer differently.
 
-    Annotations of a Site queryset. What they watch:
-    the site's installations (count, last change, installed versions), the released versions of
-    its listings (count and last change: a release, a yank or a stage change touches a version's
+    Annotations of a Site queryset, one pass over one table each. What they watch: the site's
+    installations (count, last change, installed versions), the released versions of its
+    listings (count and last change: a release, a yank or a stage change touches a version's
     updated_at), those listings (visibility, name), the allowed-site rows of the site, the open
     consent requests and scheduled upgrades (both only ever leave those states; new rows have
     larger ids) and the scope catalogue (the reasons name sensitivities). The site's own fields
     are read with it and join the hash in update_fingerprint.
     """
     site = OuterRef("pk")
-    count, when, number = IntegerField(), DateTimeField(), BigIntegerField()
     installations = Installation.objects.filter(site_id=site)
-    # Per installation, correlated on its listing (an index lookup each, never a scan of all
-    # versions or listings), then aggregated over the site's installations.
-    released = Version.objects.filter(listing_id=OuterRef("listing_id"), state__in=policies.RELEASED_STATES)
-    per_installation = installations.annotate(
-        released_count=_aggregate(released, "pk", "COUNT", count),
-        released_changed=_aggregate(released, "updated_at", "MAX", when),
-        listing_changed=Subquery(Listing.objects.filter(pk=OuterRef("listing_id")).values("updated_at")[:1]),
-    )
-    requests = UpgradeRequest.objects.filter(installation__site_id=site, state=RequestState.PENDING)
-    upgrades = Upgrade.objects.filter(installation__site_id=site, state=UpgradeState.SCHEDULED)
+    # The site's listings as a semi-join: an index lookup per installation (a site has one
+    # installation per listing), never a scan of every version or listing. (One level deeper:
+    # the site is the outer query's outer query.)
+    listing_ids = Installation.objects.filter(site_id=OuterRef(site)).values("listing_id")
     return {
-        "fp_installations": _aggregate(installations, "pk", "COUNT", count),
-        "fp_installations_changed": _aggregate(installations, "updated_at", "MAX", when),
-        "fp_installations_versions": _aggregate(installations, "version_id", "SUM", number),
-        "fp_versions": _aggregate(per_installation, "released_count", "SUM", number),
-        "fp_versions_changed": _aggregate(per_installation, "released_changed", "MAX", when),
-        "fp_listings_changed": _aggregate(per_installation, "listing_changed", "MAX", when),
-        "fp_allowed": _aggregate(Listing.allowed_sites.through.objects.filter(site_id=site), "pk", "COUNT", count),
-        "fp_requests": _aggregate(requests, "pk", "COUNT", count),
-        "fp_requests_last": _aggregate(requests, "pk", "MAX", number),
-        "fp_upgrades": _aggregate(upgrades, "pk", "COUNT", count),
-        "fp_upgrades_last": _aggregate(upgrades, "pk", "MAX", number),
-        "fp_upgrades_due": _aggregate(upgrades, "due_at", "MAX", when),
-        "fp_scopes": _aggregate(Scope.objects.all(), "pk", "COUNT", count),
-        "fp_scopes_changed": _aggregate(Scope.objects.all(), "updated_at", "MAX", when),
+        "fp_installations": _summary(installations, ("pk", "COUNT"), ("updated_at", "MAX"), ("version_id", "SUM")),
+        "fp_versions": _summary(
+            Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES),
+            ("pk", "COUNT"),
+            ("updated_at", "MAX"),
+        ),
+        "fp_listings": _summary(Listing.objects.filter(pk__in=listing_ids), ("updated_at", "MAX")),
+        "fp_allowed": _summary(Listing.allowed_sites.through.objects.filter(site_id=site), ("pk", "COUNT")),
+        "fp_requests": _summary(
+            UpgradeRequest.objects.filter(installation__site_id=site, state=RequestState.PENDING),
+            ("pk", "COUNT"),
+            ("pk", "MAX"),
+        ),
+        "fp_upgrades": _summary(
+            Upgrade.objects.filter(installation__site_id=site, state=UpgradeState.SCHEDULED),
+            ("pk", "COUNT"),
+            ("pk", "MAX"),
+            ("due_at", "MAX"),
+        ),
+        "fp_scopes": _summary(Scope.objects.all(), ("pk", "COUNT"), ("updated_at", "MAX")),
     }
 
 
@@ -410,10 +410,9 @@ class _JoinedText(Func):
 
 
 def _update_state(site: Any) -> QuerySet:
-    """The site's update state as one text value (the annotations above, "-" for none, joined)."""
+    """The site's update state as one text value (the annotations above joined)."""
     annotations = update_fingerprint_annotations()
-    parts = [Coalesce(Cast(F(name), CharField()), Value("-")) for name in sorted(annotations)]
-    return Site.objects.filter(pk=site).annotate(**annotations).values(state=_JoinedText(*parts))
+    return Site.objects.filter(pk=site).annotate(**annotations).values(state=_JoinedText(*map(F, sorted(annotations))))
 
 
 @functools.cache

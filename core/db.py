@@ -1,0 +1,86 @@
+"""Running a hot path's fixed queries as prepared statements (PostgreSQL).
+
+Django's psycopg backend binds parameters on the client and turns psycopg's
+automatic preparation off (for connection poolers), so PostgreSQL parses and
+plans every statement on every request. For the update check the planning of
+its wide joins costs about as much as running them. `hot_cursor()` hands out a
+cursor that binds on the server and prepares each statement once per database
+connection: later runs skip the parse and the plan (PostgreSQL still re-plans a
+prepared statement whenever a table it reads changes shape or its statistics
+move, so plans stay right).
+
+The cursor is wrapped like Django's own (`connection.make_debug_cursor` /
+`make_cursor`), so query logging, `CaptureQueriesContext` counts, execute
+wrappers and error translation see it as any other query.
+
+Behind a pooler in transaction mode that cannot carry prepared statements
+(PgBouncer before 1.21), set DATABASE_PREPARED_STATEMENTS=off. SQLite and
+that setting get Django's ordinary cursor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+
+def _preparing_cursor_class() -> type:
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor):
+        """Server-side binding; every statement prepared on its first run on this connection."""
+
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None) -> Any:
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
+
+
+_PREPARING_CURSOR: type | None = None
+
+
+def prepared_statements_enabled() -> bool:
+    return connection.vendor == "postgresql" and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
+
+
+@contextlib.contextmanager
+def hot_cursor() -> Iterator[Any]:
+    """A cursor for queries that run on every request of a hot path (see the module's note)."""
+    global _PREPARING_CURSOR
+    if not prepared_statements_enabled():
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    if _PREPARING_CURSOR is None:
+        _PREPARING_CURSOR = _preparing_cursor_class()
+    connection.validate_thread_sharing()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    psycopg_connection = connection.connection
+    if psycopg_connection.prepare_threshold is None:
+        # Django turns preparing off (None), and psycopg then ignores prepare=True too. A
+        # threshold no query reaches keeps the rest as Django had it: only this cursor prepares.
+        psycopg_connection.prepare_threshold = sys.maxsize
+    with connection.wrap_database_errors:
+        raw = _PREPARING_CURSOR(psycopg_connection)
+    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def model_from_values(model: type, values: Any) -> Any:
+    """An instance of `model` from a raw row of its concrete fields' columns, in field order, as
+    the ORM would load it (each field's from_db_value applied: JSON text becomes data)."""
+    fields = model._meta.concrete_fields
+    converted = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
