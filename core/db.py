@@ -21,6 +21,7 @@ that setting get Django's ordinary cursor.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -44,13 +45,29 @@ def _preparing_cursor_class() -> type:
 _PREPARING_CURSOR: type | None = None
 
 
+@functools.cache
+def _orjson_loader_class() -> type:
+    import orjson
+    from psycopg.adapt import Loader
+
+    class OrjsonLoader(Loader):
+        def load(self, data: Any) -> Any:
+            return orjson.loads(data)
+
+    return OrjsonLoader
+
+
 def prepared_statements_enabled() -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
 
 
 @contextlib.contextmanager
-def hot_cursor() -> Iterator[Any]:
-    """A cursor for queries that run on every request of a hot path (see the module's note)."""
+def hot_cursor(*, decode_json: bool = False) -> Iterator[Any]:
+    """A cursor for queries that run on every request of a hot path (see the module's note).
+
+    `decode_json`: jsonb columns arrive as Python data, decoded by orjson as psycopg reads them
+    (Django's own cursors hand them over as text for the fields' from_db_value to decode).
+    """
     global _PREPARING_CURSOR
     if not prepared_statements_enabled():
         with connection.cursor() as cursor:
@@ -68,6 +85,8 @@ def hot_cursor() -> Iterator[Any]:
         psycopg_connection.prepare_threshold = sys.maxsize
     with connection.wrap_database_errors:
         raw = _PREPARING_CURSOR(psycopg_connection)
+    if decode_json:
+        raw.adapters.register_loader("jsonb", _orjson_loader_class())
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     try:
         yield cursor

@@ -85,6 +85,9 @@ class UpdateOfferSerializer(serializers.Serializer):
     update_notes = serializers.CharField()
     consent_required = serializers.BooleanField(help_text="True when `reasons` is not empty")
     reasons = ConsentReasonSerializer(many=True, help_text="Why an admin must approve (empty: applied automatically)")
+    one_click = serializers.BooleanField(
+        help_text="The only reason is the internal market's reminder: a site admin's click upgrades, no review page"
+    )
     components = ComponentChangeSerializer(many=True, help_text="App groups only: the components it updates")
     request = PendingRequestSerializer(allow_null=True, help_text="The open upgrade request for this version")
     scheduled_at = serializers.DateTimeField(allow_null=True, help_text="When the scheduled upgrade is due")

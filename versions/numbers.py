@@ -13,6 +13,7 @@ whatever the collation).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import total_ordering
@@ -172,7 +173,17 @@ class VersionNumber:
 
 
 def parse_version(text: str) -> VersionNumber:
-    """Parse a strict SemVer 2.0.0 number or raise VersionNumberError naming the problem."""
+    """Parse a strict SemVer 2.0.0 number or raise VersionNumberError naming the problem.
+
+    Numbers recur (every site running 1.4.2 of an app asks about the same 1.5.0): valid ones are
+    remembered (VersionNumber is immutable); an invalid one raises every time."""
+    if not isinstance(text, str):
+        _diagnose(text)  # raises: "version number must be text"
+    return _parse_version(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_version(text: str) -> VersionNumber:
     _diagnose(text)
     try:
         info = semver.Version.parse(text)

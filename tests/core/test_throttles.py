@@ -78,3 +78,31 @@ def test_consent_links_are_rate_limited_per_address(settings):
     client = Client()
     codes = [client.get("/upgrades/consent/1/not-a-token/").status_code for _ in range(3)]
     assert codes == [400, 400, 429]
+
+
+def test_the_window_slides_the_previous_minute_counting_by_what_is_left_of_it(settings, monkeypatch):
+    """3/minute: three calls late in one minute still weigh on the next minute's start, and the
+    wait announced is when enough of them have slid out (not a fixed-window reset)."""
+    import core.throttles
+
+    settings.API_THROTTLE_RATES = {"authenticated": "3/minute", "anonymous": "100/minute"}
+    site = SiteFactory()
+    _, raw = services.site_token_create(site=site)
+    client = APIClient()
+    clock = [6000.0 + 50]  # 50 s into a minute
+
+    monkeypatch.setattr(core.throttles.time, "time", lambda: clock[0])
+
+    def get():
+        return client.get(f"/api/v1/sites/{site.pk}/updates", HTTP_AUTHORIZATION=f"Site {raw}")
+
+    assert [get().status_code for _ in range(3)] == [200, 200, 200]
+    assert get().status_code == 429
+    clock[0] = 6060.0 + 10  # 10 s into the next minute: 3 x 50/60 = 2.5 still count
+    assert get().status_code == 200
+    refused = get()  # 2.5 + 1 >= 3
+    assert refused.status_code == 429
+    # Below 3 again once 3 x (1 - t/60) + 1 < 3, i.e. t > 20 s: 10 s from now.
+    assert int(refused["Retry-After"]) == 10
+    clock[0] = 6060.0 + 21
+    assert get().status_code == 200

@@ -40,7 +40,6 @@ from upgrades.selectors.updates import (
     installation_update,
     site_update_fingerprint,
     site_updates,
-    update_candidates,
 )
 
 __all__ = [
@@ -68,7 +67,6 @@ __all__ = [
     "site_team",
     "site_update_fingerprint",
     "site_updates",
-    "update_candidates",
     "upgrade_request_changes",
     "upgrade_request_for_page",
     "upgrade_request_get_for_user",

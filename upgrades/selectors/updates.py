@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 from typing import Any
 
-import orjson
 from django.db import connection
 from django.db.models import (
     CharField,
@@ -55,7 +55,6 @@ CANDIDATE_FIELDS = (
     "state",
     "source",
 )
-CANDIDATE_JSON_FIELDS = ("scopes", "compatibility", "components", "stage_plan_stages")
 # Issue #16: where a version's staged rollout stands (its rollout's bucket limit, else its plan).
 CANDIDATE_STAGE = {"stage_rollout_limit": F("rollout__bucket_limit"), "stage_plan_stages": F("stage_plan__stages")}
 
@@ -86,22 +85,18 @@ INSTALLATION_RELATED = {
 # --- the update check ---------------------------------------------------------------------
 
 
-def _rows(queryset: QuerySet, *, json_fields: tuple[str, ...], compiled: tuple[str, tuple] | None = None) -> list:
+def _rows(queryset: QuerySet | None, *, compiled: tuple[str, tuple] | None = None) -> list[dict[str, Any]]:
     """`queryset.values()` as a list of dicts. On PostgreSQL the compiled query (`compiled`, or the
-    queryset's) is read through the cursor (psycopg returns Python values, jsonb as text decoded
-    here by orjson): the ORM's per-value converters cost several times the query on this hot path."""
+    queryset's) is read through a prepared statement (core.db.hot_cursor: psycopg returns Python
+    values, jsonb decoded by orjson): the ORM's per-value converters cost several times the query
+    on this hot path."""
     if connection.vendor != "postgresql":
         return list(queryset)
     sql, params = compiled or queryset.query.sql_with_params()
-    with hot_cursor() as cursor:
+    with hot_cursor(decode_json=True) as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    for row in rows:
-        for name in json_fields:
-            if isinstance(row[name], str | bytes):
-                row[name] = orjson.loads(row[name])
-    return rows
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # Stands for the site's id in the SQL compiled once per process (see _compiled_for_site).
@@ -110,57 +105,46 @@ _SITE_MARK = -7_314_159
 
 @functools.cache
 def _compiled_for_site(build: Any) -> tuple[str, tuple]:
-    """The SQL of `build(site_id=...)` compiled once: building and compiling these querysets on
-    every check would cost more than running them. Only the site's id changes between calls: a
-    filter added to update_candidates or _installations_for_updates must take no other Python
-    value that varies (use database functions such as Now() for the time, never timezone.now())."""
+    """The SQL of `build(site_id=...)` compiled once: building and compiling the queryset on every
+    check would cost more than running it. Only the site's id changes between calls: a filter
+    added to _update_rows must take no other Python value that varies (use database functions
+    such as Now() for the time, never timezone.now())."""
     return build(site_id=_SITE_MARK).query.sql_with_params()
 
 
-def _site_rows(build: Any, site_id: int, json_fields: tuple[str, ...]) -> list[dict[str, Any]]:
+def _site_rows(build: Any, site_id: int) -> list[dict[str, Any]]:
     if connection.vendor != "postgresql":
         return list(build(site_id=site_id))
     sql, params = _compiled_for_site(build)
     params = tuple(site_id if isinstance(p, int) and p == _SITE_MARK else p for p in params)
-    return _rows(None, json_fields=json_fields, compiled=(sql, params))
+    return _rows(None, compiled=(sql, params))
 
 
-def update_candidates(*, site_id: int) -> QuerySet:
-    """The versions the update check may offer a site: released versions of its listings greater by
-    precedence (the stored sort key) than what the site's installation runs, newest first per listing.
+# The candidates ride on the installation rows, their columns named candidate_<field>.
+CANDIDATE_COLUMNS = {
+    **{f"candidate_{name}": F(f"candidate__{name}") for name in CANDIDATE_FIELDS},
+    "candidate_stage_rollout_limit": F("candidate__rollout__bucket_limit"),
+    "candidate_stage_plan_stages": F("candidate__stage_plan__stages"),
+    "candidate_yank_id": F("candidate__yank__id"),
+}
+_CANDIDATE_KEYS = tuple(name.removeprefix("candidate_") for name in CANDIDATE_COLUMNS if name != "candidate_yank_id")
+_CANDIDATE_COLUMNS = operator.itemgetter(*(f"candidate_{name}" for name in _CANDIDATE_KEYS))
 
-    ONE query of plain values. This is the place for a further filter or annotation on what may
-    be offered at all (a yanked version, a rollout stage); versions.policies decides, per
-    installation, audience, host compatibility and consent. (One filter() call: the listing's
-    installation on the site and its version are one join; (site, listing) is unique.)
+
+def _update_rows(*, site_id: int) -> QuerySet:
+    """The site's running installations, each with the versions it may move to: ONE query of
+    plain values, by listing key, a row per installation and candidate, newest candidate first
+    (one row with empty candidate columns when there is none).
+
+    An installation's columns: its listing, version, open request and scheduled upgrade (at most
+    one of each: partial unique constraints), whether the site is among the listing's allowed
+    sites. Its candidates (a LEFT JOIN): the released versions of its listing greater by
+    precedence (the stored sort key) than the one it runs, with where their staged rollout stands
+    (issue #16) and whether they were yanked (_installations_with_candidates drops those: a
+    yanked version is offered to nobody). This is the place for a further filter on what may be
+    offered at all; versions.policies decides, per installation, audience, host compatibility
+    and consent.
     """
-    return (
-        Version.objects.filter(
-            state__in=policies.RELEASED_STATES,
-            listing__installations__site_id=site_id,
-            listing__installations__version__sort_key__lt=F("sort_key"),
-            # Issue #16: a yanked version is offered to nobody.
-            yank__isnull=True,
-        )
-        .order_by("listing_id", "-sort_key")
-        .values(*CANDIDATE_FIELDS, **CANDIDATE_STAGE)
-    )
-
-
-def move_off_candidates(*, listing_ids: set[int]) -> QuerySet:
-    """Issue #16: what an installation on a yanked version may move to: every released version of
-    its listing that is not yanked, lower ones included, newest first (read only when a site runs
-    a yanked version)."""
-    return (
-        Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES, yank__isnull=True)
-        .order_by("listing_id", "-sort_key")
-        .values(*CANDIDATE_FIELDS, **CANDIDATE_STAGE)
-    )
-
-
-def _installations_for_updates(*, site_id: int) -> QuerySet:
-    """The site's running installations with their listing, version, open request and scheduled
-    upgrade, and whether the site is among the listing's allowed sites: one query, by listing key."""
     return (
         Installation.objects.filter(site_id=site_id)
         .exclude(state__in=NOT_RUNNING_STATES)
@@ -172,13 +156,47 @@ def _installations_for_updates(*, site_id: int) -> QuerySet:
             site_allowed=Exists(
                 Listing.allowed_sites.through.objects.filter(site_id=site_id, listing_id=OuterRef("listing_id"))
             ),
+            candidate=FilteredRelation(
+                "listing__versions",
+                condition=Q(
+                    listing__versions__state__in=policies.RELEASED_STATES,
+                    listing__versions__sort_key__gt=F("version__sort_key"),
+                ),
+            ),
         )
-        .order_by("listing__key")
-        .values(*INSTALLATION_FIELDS, **INSTALLATION_RELATED)
+        .order_by("listing__key", "-candidate__sort_key")
+        .values(*INSTALLATION_FIELDS, **INSTALLATION_RELATED, **CANDIDATE_COLUMNS)
     )
 
 
-INSTALLATION_JSON_FIELDS = ("granted_scopes", "version_components")
+def _installations_with_candidates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """_update_rows' rows folded: one dict per installation whose "candidates" lists the versions
+    it may move to (newest first, yanked ones left out), each a dict of CANDIDATE_FIELDS and its
+    stage (stage_rollout_limit, stage_plan_stages)."""
+    installations: list[dict[str, Any]] = []
+    current: dict[str, Any] = {"id": None}
+    for row in rows:
+        if row["id"] != current["id"]:
+            current = row
+            current["version_sort_key"] = bytes(row["version_sort_key"])
+            current["candidates"] = []
+            installations.append(current)
+        if row["candidate_id"] is not None and row["candidate_yank_id"] is None:
+            candidate = dict(zip(_CANDIDATE_KEYS, _CANDIDATE_COLUMNS(row), strict=True))
+            candidate["sort_key"] = bytes(candidate["sort_key"])
+            current["candidates"].append(candidate)
+    return installations
+
+
+def move_off_candidates(*, listing_ids: set[int]) -> QuerySet:
+    """Issue #16: what an installation on a yanked version may move to: every released version of
+    its listing that is not yanked, lower ones included, newest first (read only when a site runs
+    a yanked version)."""
+    return (
+        Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES, yank__isnull=True)
+        .order_by("listing_id", "-sort_key")
+        .values(*CANDIDATE_FIELDS, **CANDIDATE_STAGE)
+    )
 
 
 def _by_listing(candidates: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -223,33 +241,26 @@ def _first_reaching(site: Site, row: dict[str, Any], versions: list[dict[str, An
     return None
 
 
-def _offers(site: Site, rows: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """For each installation row, the newest candidate that reaches it and why it needs consent.
+def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """For each installation (from _installations_with_candidates), the newest candidate that
+    reaches it and why it needs consent.
 
     The rules are versions.policies' (the rollout applies the same ones), on plain values. An
     installation on a yanked version (issue #16) is offered the newest version that is not yanked
     and reaches it, even a lower one, with the reason (one more query, only when there is one).
     """
-    by_listing = _by_listing(candidates)
-    yanked = [row for row in rows if row.get("yank_reason")]
+    yanked = [row for row in installations if row["yank_reason"]]
     off_by_listing = (
-        _by_listing(
-            _rows(
-                move_off_candidates(listing_ids={row["listing_id"] for row in yanked}),
-                json_fields=CANDIDATE_JSON_FIELDS,
-            )
-        )
-        if yanked
-        else {}
+        _by_listing(_rows(move_off_candidates(listing_ids={row["listing_id"] for row in yanked}))) if yanked else {}
     )
     offers: dict[int, dict[str, Any]] = {}
     catalogue = None
-    for row in rows:
-        installed_key = bytes(row["version_sort_key"])
-        if row.get("yank_reason"):
+    for row in installations:
+        installed_key = row["version_sort_key"]
+        if row["yank_reason"]:
             version = _first_reaching(site, row, off_by_listing.get(row["listing_id"], []), above=None)
         else:
-            version = _first_reaching(site, row, by_listing.get(row["listing_id"], []), above=installed_key)
+            version = _first_reaching(site, row, row["candidates"], above=installed_key)
         if version is None:
             continue
         if catalogue is None:
@@ -261,7 +272,7 @@ def _offers(site: Site, rows: list[dict[str, Any]], candidates: list[dict[str, A
                 installed, version, row["listing_scheme"], catalogue=catalogue, auto_update=site.auto_update
             ),
         }
-        if row.get("yank_reason"):
+        if row["yank_reason"]:
             offer["move_off"] = policies.move_off_offer(
                 installed_number=row["version_number"],
                 yank_reason=row["yank_reason"],
@@ -274,20 +285,22 @@ def _offers(site: Site, rows: list[dict[str, Any]], candidates: list[dict[str, A
 
 def site_updates(*, site: Site) -> dict[str, Any]:
     """What a customer instance asks daily: per installation, the newest version it may move to,
-    whether that needs consent and why, and what is already under way (open request, scheduled upgrade).
+    whether that needs consent and why, and what is already under way (open request, scheduled
+    upgrade). The API renders this dict as it is (SiteUpdatesSerializer documents it).
 
-    Two queries (the installations, the candidates) for 1 or 10,000 installations, plus the
-    scope catalogue when it is not cached (pinned in tests); `site` comes with its host product.
+    One query (the installations with their candidates) for 1 or 10,000 installations, plus the
+    scope catalogue when it is not cached and the way off a yanked version when a site runs one
+    (pinned in tests); `site` comes with its host product.
     """
-    rows = _site_rows(_installations_for_updates, site.pk, INSTALLATION_JSON_FIELDS)
-    offers = {}
-    if rows:
-        offers = _offers(site, rows, _site_rows(update_candidates, site.pk, CANDIDATE_JSON_FIELDS))
+    installations = _installations_with_candidates(_site_rows(_update_rows, site.pk))
+    offers = _offers(site, installations) if installations else {}
     items = []
-    for row in rows:
+    available = 0
+    for row in installations:
         offer = offers.get(row["id"])
         update = None
         if offer is not None:
+            available += 1
             version = offer["version"]
             reasons = offer["reasons"]
             update = {
@@ -313,22 +326,23 @@ def site_updates(*, site: Site) -> dict[str, Any]:
                 ),
                 "scheduled_at": row["upgrade_due_at"] if row["upgrade_to_version_id"] == version["id"] else None,
             }
-            if offer.get("move_off"):  # issue #16: this offer moves the installation off a yanked version
+            if "move_off" in offer:  # issue #16: this offer moves the installation off a yanked version
                 update["move_off"] = offer["move_off"]
+        installed = {
+            "number": row["version_number"],
+            "build_number": row["version_build_number"],
+            # A member installed it to test it before publication (upgrades.services.testing).
+            "under_test": row["version_state"] not in policies.RELEASED_STATES,
+        }
+        if row["yank_reason"]:  # issue #16: the vendor's reason, only when the running version was yanked
+            installed["yanked_reason"] = row["yank_reason"]
         items.append(
             {
                 "installation": row["id"],
                 "listing": row["listing_key"],
                 "name": row["listing_name"],
                 "state": row["state"],
-                "installed": {
-                    "number": row["version_number"],
-                    "build_number": row["version_build_number"],
-                    # A member installed it to test it before publication (upgrades.services.testing).
-                    "under_test": row["version_state"] not in policies.RELEASED_STATES,
-                    # Issue #16: the vendor's reason, only when the running version was yanked.
-                    **({"yanked_reason": row["yank_reason"]} if row["yank_reason"] else {}),
-                },
+                "installed": installed,
                 "update": update,
             }
         )
@@ -336,7 +350,7 @@ def site_updates(*, site: Site) -> dict[str, Any]:
         "site": site.pk,
         "checked_at": timezone.now(),
         "installations": len(items),
-        "updates_available": sum(1 for i in items if i["update"]),
+        "updates_available": available,
         "items": items,
     }
 
@@ -441,15 +455,10 @@ def installation_update(installation: Installation) -> dict[str, Any] | None:
     """The one installation's offer (what the manual Upgrade button installs): the same rules as
     the update check; `version` is the Version row. `installation.site` comes with its host product."""
     site = installation.site
-    rows = _rows(
-        _installations_for_updates(site_id=site.pk).filter(pk=installation.pk), json_fields=INSTALLATION_JSON_FIELDS
-    )
+    rows = _installations_with_candidates(_rows(_update_rows(site_id=site.pk).filter(pk=installation.pk)))
     if not rows:
         return None
-    candidates = _rows(
-        update_candidates(site_id=site.pk).filter(listing_id=installation.listing_id), json_fields=CANDIDATE_JSON_FIELDS
-    )
-    offer = _offers(site, rows, candidates).get(installation.pk)
+    offer = _offers(site, rows).get(installation.pk)
     if offer is None:
         return None
     return {**offer, "version": Version.objects.get(pk=offer["version"]["id"])}  # with move_off (issue #16)
