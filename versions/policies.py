@@ -36,7 +36,7 @@ from itertools import pairwise
 from typing import Any
 
 from core.errors import ApplicationError, TransitionNotAllowed
-from marketplace.scopes import SENSITIVITY_NAMES, scope_change, scope_resource
+from marketplace.scopes import SENSITIVITY_NAMES, ScopeChange, scope_change, scope_resource
 from versions.numbers import MAJOR, VersionNumber, VersionNumberError, parse_version
 from versions.schemes import BUNDLE, MANUAL, OCP, OCP_BETA, OCP_DEV, OCP_PRIVATE, check_manual_bump
 from versions.validation import product_version_in_range
@@ -141,14 +141,20 @@ def upgrade_requires_consent(
     sensitive. An empty list means the upgrade may be applied automatically.
     """
     scheme = listing if isinstance(listing, str) else getattr(listing, "scheme", None) or listing["scheme"]
-    old, new = Snapshot.of(installed), Snapshot.of(candidate)
+    # The update check asks this for every installation with an offer: read the three facts
+    # without building Snapshots, and skip the scope comparison when no scope was added (or, for
+    # connect and forge, none changed), which is what most upgrades are.
+    old_number, old_scopes, old_pricing = _consent_facts(installed)
+    new_number, new_scopes, new_pricing = _consent_facts(candidate)
     reasons: list[Reason] = []
     if scheme in SCHEMES_ASKING_FOR_EVERY_SCOPE_CHANGE:
-        reasons += scope_change_reasons(old.scopes, new.scopes, catalogue)
-        if free_to_paid(old.pricing, new.pricing):
+        if set(old_scopes) != set(new_scopes):
+            reasons += scope_change_reasons(old_scopes, new_scopes, catalogue)
+        if free_to_paid(old_pricing, new_pricing):
             reasons.append(_free_to_paid_reason())
     elif scheme in SCHEMES_ASKING_FOR_SCOPES_AND_PRICE:
-        change = scope_change(old.scopes, new.scopes, catalogue or {})
+        added = not set(new_scopes) <= set(old_scopes)
+        change = scope_change(old_scopes, new_scopes, catalogue or {}) if added else _NO_SCOPE_CHANGE
         for scope in change.increased:
             level = SENSITIVITY_NAMES[change.sensitivity[scope]]
             known = catalogue is not None and scope in catalogue
@@ -158,10 +164,10 @@ def upgrade_requires_consent(
                 else f"new scope {scope} (not in the catalogue: treated as {level})"
             )
             reasons.append(Reason(SCOPE_ADDED, text, scope=scope, sensitivity=level, short=f"new scope {scope}"))
-        if free_to_paid(old.pricing, new.pricing):
+        if free_to_paid(old_pricing, new_pricing):
             reasons.append(_free_to_paid_reason())
     elif scheme == "ocp":
-        before, after = parse_version(old.number), parse_version(new.number)
+        before, after = parse_version(old_number), parse_version(new_number)
         if after.major > before.major:
             reasons.append(
                 Reason(
@@ -171,6 +177,18 @@ def upgrade_requires_consent(
                 )
             )
     return reasons
+
+
+_NO_SCOPE_CHANGE = ScopeChange()
+
+
+def _consent_facts(obj: Any) -> tuple[str, Iterable[str], str]:
+    """(number, scopes, pricing) of what Snapshot.of accepts, read as Snapshot.of reads them."""
+    if isinstance(obj, Snapshot):
+        return obj.number, obj.scopes, obj.pricing
+    if isinstance(obj, Mapping):
+        return str(obj["number"]), obj.get("scopes") or (), obj.get("pricing") or "free"
+    return str(obj.number), getattr(obj, "scopes", ()) or (), getattr(obj, "pricing", "free") or "free"
 
 
 def _free_to_paid_reason() -> Reason:

@@ -39,11 +39,12 @@ def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site |
     query runs on every update check: compiled once per process and prepared once per database
     connection (core.db.hot_cursor).
     """
-    tokens = SiteToken.active(raw).select_related("site__host_product")
-    if not with_update_fingerprint:
-        token = tokens.first()
-        return token.site if token else None
-    if not prepared_statements_enabled():  # the ORM's converters (SQLite returns dates as text)
+    if not with_update_fingerprint or not prepared_statements_enabled():
+        # The ORM, with its converters (SQLite returns dates as text).
+        tokens = SiteToken.active(raw).select_related("site__host_product")
+        if not with_update_fingerprint:
+            token = tokens.first()
+            return token.site if token else None
         state_sql, state_params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
         token = tokens.annotate(update_state=RawSQL(state_sql, state_params, output_field=CharField())).first()
         if token is None:
