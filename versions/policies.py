@@ -423,7 +423,9 @@ def version_in_audience(**audience: Any) -> bool:
 
 def host_compatible(compatibility: Iterable[Mapping[str, str]], product_key: str, product_version: str) -> bool:
     """No compatibility entries: runs on every host; otherwise the site's product and version must match one."""
-    entries = list(compatibility or ())
+    if not compatibility:
+        return True
+    entries = list(compatibility)
     if not entries:
         return True
     return any(e.get("product") == product_key and product_version_in_range(product_version, e) for e in entries)
@@ -517,7 +519,7 @@ def update_reaches(
     """
     if scheme == BUNDLE and not component_changes(installed_components, components):
         return False
-    return version_in_audience(
+    return not audience_refusal(
         scheme=scheme,
         channel=channel,
         listing_private=listing_private,

@@ -218,11 +218,12 @@ def _first_reaching(site: Site, row: dict[str, Any], versions: list[dict[str, An
             return None
         if version["id"] == row["version_id"]:
             continue
-        limit = policies.stage_limit(
-            rollout_limit=version["stage_rollout_limit"], plan_stages=version["stage_plan_stages"]
-        )
-        if not policies.stage_reached(row["id"], version["id"], limit):
-            continue
+        if version["stage_rollout_limit"] is not None or version["stage_plan_stages"]:  # staged (issue #16)
+            limit = policies.stage_limit(
+                rollout_limit=version["stage_rollout_limit"], plan_stages=version["stage_plan_stages"]
+            )
+            if not policies.stage_reached(row["id"], version["id"], limit):
+                continue
         if policies.update_reaches(
             scheme=scheme,
             listing_private=private,
