@@ -85,18 +85,24 @@ INSTALLATION_RELATED = {
 # --- the update check ---------------------------------------------------------------------
 
 
-def _rows(queryset: QuerySet | None, *, compiled: tuple[str, tuple] | None = None) -> list[dict[str, Any]]:
-    """`queryset.values()` as a list of dicts. On PostgreSQL the compiled query (`compiled`, or the
-    queryset's) is read through a prepared statement (core.db.hot_cursor: psycopg returns Python
-    values, jsonb decoded by orjson): the ORM's per-value converters cost several times the query
-    on this hot path."""
+def _rows(queryset: QuerySet) -> list[dict[str, Any]]:
+    """`queryset.values()` as a list of dicts. On PostgreSQL the compiled query is read through a
+    prepared statement (_fetch): the ORM's per-value converters cost several times the query on
+    this hot path."""
     if connection.vendor != "postgresql":
         return list(queryset)
-    sql, params = compiled or queryset.query.sql_with_params()
+    return _fetch(*queryset.query.sql_with_params())[1]
+
+
+def _fetch(sql: str, params: tuple, names: tuple[str, ...] | None = None) -> tuple[tuple[str, ...], list[dict]]:
+    """The rows of a compiled query as dicts, and its columns' names (PostgreSQL: core.db.hot_cursor;
+    psycopg returns Python values, jsonb decoded by orjson). `names`: the names when the caller
+    knows them from an earlier run (reading them off the cursor costs a tenth of the fetch)."""
     with hot_cursor(decode_json=True) as cursor:
         cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if names is None:
+            names = tuple(column.name for column in cursor.description)
+        return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # Stands for the site's id in the SQL compiled once per process (see _compiled_for_site).
@@ -117,12 +123,19 @@ def _site_rows(build: Any, site_id: int) -> list[dict[str, Any]]:
         return list(build(site_id=site_id))
     sql, params = _compiled_for_site(build)
     params = tuple(site_id if isinstance(p, int) and p == _SITE_MARK else p for p in params)
-    return _rows(None, compiled=(sql, params))
+    names, rows = _fetch(sql, params, _SITE_ROW_NAMES.get(build))
+    _SITE_ROW_NAMES[build] = names
+    return rows
+
+
+_SITE_ROW_NAMES: dict[Any, tuple[str, ...]] = {}  # per compiled query: its columns' names
 
 
 # The candidates ride on the installation rows, their columns named candidate_<field>.
 CANDIDATE_COLUMNS = {
-    **{f"candidate_{name}": F(f"candidate__{name}") for name in CANDIDATE_FIELDS},
+    **{
+        f"candidate_{name}": F(f"candidate__{name}") for name in CANDIDATE_FIELDS if name not in ("listing_id", "state")
+    },
     "candidate_stage_rollout_limit": F("candidate__rollout__bucket_limit"),
     "candidate_stage_plan_stages": F("candidate__stage_plan__stages"),
     "candidate_yank_id": F("candidate__yank__id"),
@@ -207,12 +220,19 @@ def _by_listing(candidates: list[dict[str, Any]]) -> dict[int, list[dict[str, An
     return by_listing
 
 
-def _first_reaching(site: Site, row: dict[str, Any], versions: list[dict[str, Any]], *, above: bytes | None):
+def _site_facts(site: Site) -> tuple[int | None, str, str]:
+    """What _first_reaching reads of the site (once per check, not per installation)."""
+    return site.sandbox_vendor_id, site.host_product.key, site.host_version
+
+
+def _first_reaching(site: tuple, row: dict[str, Any], versions: list[dict[str, Any]], *, above: bytes | None):
     """The first of `versions` (newest first) that reaches the installation `row`: its stage came
     (issue #16) and versions.policies' audience and host rules hold. With `above`, only versions
-    greater than that sort key; without, any but the installed one (a way off a yanked version)."""
+    greater than that sort key; without, any but the installed one (a way off a yanked version).
+    `site`: _site_facts."""
+    sandbox_vendor_id, product_key, host_version = site
     scheme = row["listing_scheme"]
-    private = row["listing_visibility"] == Listing.Visibility.PRIVATE
+    private = row["listing_visibility"] == policies.PRIVATE_VISIBILITY
     for version in versions:
         if above is not None and version["sort_key"] <= above:
             return None
@@ -233,10 +253,10 @@ def _first_reaching(site: Site, row: dict[str, Any], versions: list[dict[str, An
             channel=version["channel"],
             components=version["components"],
             compatibility=version["compatibility"],
-            site_sandbox_vendor_id=site.sandbox_vendor_id,
+            site_sandbox_vendor_id=sandbox_vendor_id,
             site_allowed=row["site_allowed"],
-            site_product_key=site.host_product.key,
-            site_version=site.host_version,
+            site_product_key=product_key,
+            site_version=host_version,
         ):
             return version
     return None
@@ -256,12 +276,14 @@ def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[s
     )
     offers: dict[int, dict[str, Any]] = {}
     catalogue = None
+    facts = _site_facts(site)
+    auto_update = site.auto_update
     for row in installations:
         installed_key = row["version_sort_key"]
         if row["yank_reason"]:
-            version = _first_reaching(site, row, off_by_listing.get(row["listing_id"], []), above=None)
+            version = _first_reaching(facts, row, off_by_listing.get(row["listing_id"], []), above=None)
         else:
-            version = _first_reaching(site, row, row["candidates"], above=installed_key)
+            version = _first_reaching(facts, row, row["candidates"], above=installed_key)
         if version is None:
             continue
         if catalogue is None:
@@ -270,7 +292,7 @@ def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[s
         offer = {
             "version": version,
             "reasons": policies.consent_reasons(
-                installed, version, row["listing_scheme"], catalogue=catalogue, auto_update=site.auto_update
+                installed, version, row["listing_scheme"], catalogue=catalogue, auto_update=auto_update
             ),
         }
         if row["yank_reason"]:
