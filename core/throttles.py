@@ -13,7 +13,8 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework.exceptions import Throttled
@@ -60,22 +61,58 @@ class ClientRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         current, previous = f"{key}:{window}", f"{key}:{window - 1}"
-        counts = cache.get_many([current, previous])
-        held, before = counts.get(current, 0), counts.get(previous, 0)
+        held, before = _counts(current, previous)
         elapsed = now - window * period
         if before * (1 - elapsed / period) + held >= limit:
             self._wait = _sliding_wait(limit, period, elapsed, held, before)
             return False
-        if current not in counts and cache.add(current, 1, timeout=2 * period + 1):
-            return True
-        try:
-            cache.incr(current)
-        except ValueError:  # expired between the read and the bump
-            cache.set(current, 1, timeout=2 * period + 1)
+        _bump(current, timeout=2 * period + 1, exists=held > 0)
         return True
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+
+def _redis(key: str) -> tuple[Any, str] | None:
+    """Django's Redis cache backend's own client and the key as that backend stores it; None for
+    other backends. Counters are plain integers there (Django's Redis serializer stores ints as
+    they are), so reading them in one MGET and bumping them with INCR is what get_many and incr
+    do, in one round trip each instead of one and two, with less of Django's layering: this
+    runs on every API request, the update check's included."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    stored = backend.make_and_validate_key(key)
+    return backend._cache.get_client(stored, write=True), stored
+
+
+def _counts(*keys: str) -> list[int]:
+    """The counters' values (0 for a missing one), in one read."""
+    redis = _redis(keys[0])
+    if redis is None:
+        found = cache.get_many(list(keys))
+        return [found.get(key, 0) for key in keys]
+    client, _ = redis
+    stored = [caches["default"].make_and_validate_key(key) for key in keys]
+    return [int(value) if value is not None else 0 for value in client.mget(stored)]
+
+
+def _bump(key: str, *, timeout: int, exists: bool) -> None:
+    """Add one to a counter, atomically; a new counter expires `timeout` seconds later."""
+    redis = _redis(key)
+    if redis is not None:
+        client, stored = redis
+        pipe = client.pipeline()
+        pipe.incr(stored)
+        pipe.expire(stored, timeout)  # the key names its window: a later expiry only keeps it a little longer
+        pipe.execute()
+        return
+    if not exists and cache.add(key, 1, timeout=timeout):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the read and the bump
+        cache.set(key, 1, timeout=timeout)
 
 
 def _sliding_wait(limit: int, period: int, elapsed: float, held: int, before: int) -> float:
@@ -121,7 +158,7 @@ def token_failures_check(request: Any) -> None:
         return
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
-    if (cache.get(_failure_key(request, window)) or 0) >= limit:
+    if _counts(_failure_key(request, window))[0] >= limit:
         raise Throttled(wait=max(1, int((window + 1) * period - time.time())))
 
 

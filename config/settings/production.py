@@ -37,3 +37,5 @@ MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
 _broker_url = env.str("CELERY_BROKER_URL", default="")
 if env.str("CACHE_URL", default="") or _broker_url.startswith(("redis://", "rediss://")):
     CACHES = {"default": {**env.cache_url("CACHE_URL", default=_broker_url), "KEY_PREFIX": "cache"}}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # Django's, keeping its clients (core/cache.py)

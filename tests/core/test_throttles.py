@@ -106,3 +106,37 @@ def test_the_window_slides_the_previous_minute_counting_by_what_is_left_of_it(se
     assert int(refused["Retry-After"]) == 10
     clock[0] = 6060.0 + 21
     assert get().status_code == 200
+
+
+@pytest.mark.integration
+def test_on_redis_the_counters_are_shared_plain_integers(settings):
+    """The production cache (Redis): the throttle's MGET/INCR path counts what the generic path
+    counts, with the same 429 and Retry-After, and the counters are what cache.get reads."""
+    import os
+    import uuid
+
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",  # production's (config/settings/production.py)
+            "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+            # Its own prefix and no clear(): FLUSHDB would empty the Redis database that the
+            # integration tests' Celery broker may share. The counters expire within two minutes.
+            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+        }
+    }
+    settings.API_THROTTLE_RATES = {"authenticated": "3/minute", "anonymous": "100/minute"}
+    site = SiteFactory()
+    _, raw = services.site_token_create(site=site)
+    client = APIClient()
+    path = f"/api/v1/sites/{site.pk}/updates"
+    codes = [client.get(path, HTTP_AUTHORIZATION=f"Site {raw}").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get(path, HTTP_AUTHORIZATION=f"Site {raw}")
+    assert int(refused["Retry-After"]) >= 1
+    import time
+
+    window = int(time.time() // 60)  # the three allowed calls, in this minute or the one before
+    counted = [caches["default"].get(f"throttle_authenticated_site:{site.pk}:{w}") for w in (window - 1, window)]
+    assert sum(n or 0 for n in counted) == 3
