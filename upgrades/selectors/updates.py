@@ -262,6 +262,61 @@ def _first_reaching(site: tuple, row: dict[str, Any], versions: list[dict[str, A
     return None
 
 
+class _ConsentMemo:
+    """versions.policies.consent_reasons, remembered for one scope catalogue.
+
+    The rules are a pure function of what they read: the scheme; the installed number, the
+    granted scopes and the licence; the offered number, scopes, price and source; the site's
+    automatic-update setting. The same moves recur across a marketplace's sites (every site on
+    1.4.2 with the usual grants is asked about 1.5.0), so the update check keeps the answers
+    per process, keyed on exactly those facts. Bounded; every call gets its own copies.
+    """
+
+    MAX = 20_000
+
+    def __init__(self, catalogue: dict[str, int]) -> None:
+        self.catalogue = catalogue
+        self._answers: dict[tuple, list[dict[str, str]]] = {}
+
+    def reasons(self, row: dict[str, Any], version: dict[str, Any], *, auto_update: bool) -> list[dict[str, str]]:
+        granted = tuple(row["granted_scopes"] or ())
+        scheme = row["listing_scheme"]
+        key = (
+            scheme,
+            row["version_number"],
+            granted,
+            row["license"],
+            version["number"],
+            tuple(version["scopes"] or ()),
+            version["pricing"],
+            version["source"],
+            auto_update,
+        )
+        answer = self._answers.get(key)
+        if answer is None:
+            installed = policies.Snapshot(row["version_number"], granted, row["license"])
+            answer = policies.consent_reasons(
+                installed, version, scheme, catalogue=self.catalogue, auto_update=auto_update
+            )
+            if len(self._answers) >= self.MAX:
+                self._answers.clear()
+            self._answers[key] = answer
+        return [dict(reason) for reason in answer]
+
+
+_CONSENT_MEMO: _ConsentMemo | None = None
+
+
+def _consent_memo(catalogue: dict[str, int]) -> _ConsentMemo:
+    """The memo of this catalogue: a new one whenever the catalogue differs (a scope added, or
+    its sensitivity changed), compared once per check."""
+    global _CONSENT_MEMO
+    memo = _CONSENT_MEMO
+    if memo is None or memo.catalogue != catalogue:
+        memo = _CONSENT_MEMO = _ConsentMemo(catalogue)
+    return memo
+
+
 def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """For each installation (from _installations_with_candidates), the newest candidate that
     reaches it and why it needs consent.
@@ -275,7 +330,7 @@ def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[s
         _by_listing(_rows(move_off_candidates(listing_ids={row["listing_id"] for row in yanked}))) if yanked else {}
     )
     offers: dict[int, dict[str, Any]] = {}
-    catalogue = None
+    memo = None
     facts = _site_facts(site)
     auto_update = site.auto_update
     for row in installations:
@@ -286,15 +341,9 @@ def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[s
             version = _first_reaching(facts, row, row["candidates"], above=installed_key)
         if version is None:
             continue
-        if catalogue is None:
-            catalogue = scope_catalogue()
-        installed = policies.Snapshot(row["version_number"], tuple(row["granted_scopes"] or ()), row["license"])
-        offer = {
-            "version": version,
-            "reasons": policies.consent_reasons(
-                installed, version, row["listing_scheme"], catalogue=catalogue, auto_update=auto_update
-            ),
-        }
+        if memo is None:
+            memo = _consent_memo(scope_catalogue())
+        offer = {"version": version, "reasons": memo.reasons(row, version, auto_update=auto_update)}
         if row["yank_reason"]:
             offer["move_off"] = policies.move_off_offer(
                 installed_number=row["version_number"],

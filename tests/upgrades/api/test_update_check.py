@@ -194,3 +194,32 @@ def test_a_site_admin_gets_the_same_etag_and_304(world):
     response = client.get(f"/api/v1/sites/{site.pk}/updates")
     assert response.status_code == 200 and response.headers["ETag"] == etag
     assert client.get(f"/api/v1/sites/{site.pk}/updates", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_new_scope_sensitivity_reaches_the_reasons_and_the_etag(world, django_capture_on_commit_callbacks):
+    """The consent rules' answers are remembered per process for one scope catalogue: a
+    sensitivity changed in the catalogue must change the reason (and the ETag), and two
+    installations with different grants get their own answers."""
+    from marketplace.models import Scope
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
+    site = world.sites[0]
+    client = site_client(site)
+    url = f"/api/v1/sites/{site.pk}/updates"
+    first = client.get(url)
+    [reason] = first.json()["items"][0]["update"]["reasons"]
+    assert (reason["scope"], reason["sensitivity"]) == ("write:jira-work", "write")
+    scope = Scope.objects.get(name="write:jira-work")
+    scope.sensitivity = 4
+    scope.save()
+    second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200 and second["ETag"] != first["ETag"]
+    [reason] = second.json()["items"][0]["update"]["reasons"]
+    assert reason["sensitivity"] == "admin" and "(admin)" in reason["text"]
+    # Another site whose admins already granted the scope: the same move, no reason.
+    installation = world.installations[1]
+    installation.granted_scopes = ["read:jira-work", "write:jira-work"]
+    installation.save()
+    other = site_client(installation.site).get(f"/api/v1/sites/{installation.site_id}/updates").json()
+    assert other["items"][0]["update"]["reasons"] == []
