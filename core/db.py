@@ -58,7 +58,7 @@ def _orjson_loader_class() -> type:
 
 
 def prepared_statements_enabled() -> bool:
-    return connection.vendor == "postgresql" and getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
+    return connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS
 
 
 @contextlib.contextmanager
