@@ -69,22 +69,25 @@ def hot_cursor(*, decode_json: bool = False) -> Iterator[Any]:
     (Django's own cursors hand them over as text for the fields' from_db_value to decode).
     """
     global _PREPARING_CURSOR
-    if not prepared_statements_enabled():
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
         return
-    if _PREPARING_CURSOR is None:
-        _PREPARING_CURSOR = _preparing_cursor_class()
     connection.validate_thread_sharing()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     psycopg_connection = connection.connection
-    if psycopg_connection.prepare_threshold is None:
-        # Django turns preparing off (None), and psycopg then ignores prepare=True too. A
-        # threshold no query reaches keeps the rest as Django had it: only this cursor prepares.
-        psycopg_connection.prepare_threshold = sys.maxsize
     with connection.wrap_database_errors:
-        raw = _PREPARING_CURSOR(psycopg_connection)
+        if prepared_statements_enabled():
+            if _PREPARING_CURSOR is None:
+                _PREPARING_CURSOR = _preparing_cursor_class()
+            if psycopg_connection.prepare_threshold is None:
+                # Django turns preparing off (None), and psycopg then ignores prepare=True too. A
+                # threshold no query reaches keeps the rest as Django had it: only this cursor prepares.
+                psycopg_connection.prepare_threshold = sys.maxsize
+            raw = _PREPARING_CURSOR(psycopg_connection)
+        else:
+            raw = psycopg_connection.cursor()  # Django's own kind: bound on the client, never prepared
     if decode_json:
         raw.adapters.register_loader("jsonb", _orjson_loader_class())
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

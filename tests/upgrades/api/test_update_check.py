@@ -223,3 +223,19 @@ def test_a_new_scope_sensitivity_reaches_the_reasons_and_the_etag(world, django_
     installation.save()
     other = site_client(installation.site).get(f"/api/v1/sites/{installation.site_id}/updates").json()
     assert other["items"][0]["update"]["reasons"] == []
+
+
+def test_without_prepared_statements_the_answer_is_the_same(world, settings, django_capture_on_commit_callbacks):
+    """DATABASE_PREPARED_STATEMENTS=off (behind a pooler that cannot keep them): the same answer,
+    JSON columns decoded all the same, and the same two queries."""
+    with django_capture_on_commit_callbacks(execute=True):
+        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
+    site = world.sites[0]
+    client = site_client(site)
+    url = f"/api/v1/sites/{site.pk}/updates"
+    prepared = client.get(url).json()
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    plain = client.get(url).json()
+    prepared.pop("checked_at"), plain.pop("checked_at")
+    assert plain == prepared
+    assert plain["items"][0]["update"]["reasons"][0]["scope"] == "write:jira-work"
