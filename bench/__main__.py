@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=10_000, help="listings for the storefront search (10000)")
     parser.add_argument("--searches", type=int, default=200, help="storefront searches to time (default 200)")
     parser.add_argument("--emails", type=int, default=2000, help="consent e-mails to send (default 2000)")
-    parser.add_argument("--http-rounds", type=int, default=3, help="portal/floor wrk rounds (default 3)")
+    parser.add_argument("--http-rounds", type=int, default=5, help="portal/floor wrk rounds (default 5)")
     parser.add_argument("--http-seconds", type=int, default=8, help="seconds per wrk run (default 8)")
     parser.add_argument("--skip", action="append", default=[], choices=["http", "scale", "catalogue", "rollouts"])
     args = parser.parse_args()
