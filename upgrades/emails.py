@@ -71,7 +71,7 @@ def consent_link_for(request: UpgradeRequest, email: str) -> ConsentLink:
 
 def _admins_by_site(site_ids: Iterable[int]) -> dict[int, list[str]]:
     admins: dict[int, set[str]] = defaultdict(set)
-    for site_id, email in SiteAdmin.objects.filter(site_id__in=set(site_ids)).values_list("site_id", "email"):
+    for site_id, email in SiteAdmin.objects.filter(site_id__any=list(set(site_ids))).values_list("site_id", "email"):
         admins[site_id].add(email)
     return {site_id: sorted(emails) for site_id, emails in admins.items()}
 
@@ -111,7 +111,7 @@ def outbox_add_requests(
 def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False) -> int:
     """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction).
     `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed)."""
-    pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
+    pairs = list(Upgrade.objects.filter(pk__any=list(upgrade_ids)).values_list("pk", "installation__site_id"))
     admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
     recipients = [(upgrade_id, email) for upgrade_id, site_id in pairs for email in admins.get(site_id, [])]
     if new:  # tuples, no model instances (core.bulk.bulk_insert_rows)
@@ -138,7 +138,7 @@ def _outbox_claim(*, limit: int, now: datetime) -> list[SentEmail]:
         )
         if not rows:
             return []
-        SentEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
+        SentEmail.objects.filter(pk__any=[r.pk for r in rows]).update(
             claimed_until=now + settings.OUTBOX_CLAIM_TIMEOUT, attempts=F("attempts") + 1
         )
         unnamed = [r for r in rows if not r.message_id]  # queued before the outbox had Message-IDs
@@ -266,7 +266,7 @@ def _outbox_messages(
     wanted = {(r.request_id, r.recipient) for r in rows if r.request_id}
     links = {
         (link.request_id, link.email): link
-        for link in ConsentLink.objects.filter(request_id__in=list(requests))
+        for link in ConsentLink.objects.filter(request_id__any=list(requests))
         if (link.request_id, link.email) in wanted
     }
     bodies = _SharedBodies()

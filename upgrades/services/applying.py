@@ -57,14 +57,14 @@ def _apply(
     """
     if not upgrades:
         return []
-    states = dict(Installation.objects.filter(pk__in=[u.installation_id for u in upgrades]).values_list("pk", "state"))
+    states = dict(Installation.objects.filter(pk__any=[u.installation_id for u in upgrades]).values_list("pk", "state"))
     failed = [u.pk for u in upgrades if states.get(u.installation_id) in NOT_RUNNING_STATES]
     common = {"actor": actor, "actor_label": actor_label, "at": now}
     events = []
     rows: list[tuple] = []
     if failed:
         outcome = "not applied: the installation is deactivated, disabled or uninstalled"
-        Upgrade.objects.filter(pk__in=failed, state=UpgradeState.SCHEDULED).update(
+        Upgrade.objects.filter(pk__any=failed, state=UpgradeState.SCHEDULED).update(
             state=UpgradeState.FAILED, applied_at=now, outcome=outcome
         )
         events += [
@@ -91,7 +91,7 @@ def _apply(
         if not on_upgrade_called and lifecycle_url(listing=version.listing, version=version, event="onUpgrade"):
             events += upgrades_wait_for_hook(upgrades=group, version=version, now=now, common=common)
             continue
-        Installation.objects.filter(pk__in=[u.installation_id for u in group]).update(
+        Installation.objects.filter(pk__any=[u.installation_id for u in group]).update(
             version_id=version.pk,
             granted_scopes=sorted(version.scopes),
             license=version.pricing,
@@ -99,7 +99,7 @@ def _apply(
             updated_at=now,
         )
         ids = [u.pk for u in group]
-        Upgrade.objects.filter(pk__in=ids, state=UpgradeState.SCHEDULED).update(
+        Upgrade.objects.filter(pk__any=ids, state=UpgradeState.SCHEDULED).update(
             state=UpgradeState.APPLIED, applied_at=now, outcome=f"installed {version.number}"
         )
         upgrade_hook_deliveries(upgrades=group, version=version, hook="onFinalizeUpgrade", now=now)
