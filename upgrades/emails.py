@@ -111,10 +111,14 @@ def outbox_add_requests(
     return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
-def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False) -> int:
+def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False, sites: dict[int, int] | None = None) -> int:
     """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction).
-    `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed)."""
-    pairs = list(Upgrade.objects.filter(pk__any=list(upgrade_ids)).values_list("pk", "installation__site_id"))
+    `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed).
+    `sites` maps upgrade ids to their site ids when the caller has them."""
+    if sites is None:
+        pairs = list(Upgrade.objects.filter(pk__any=list(upgrade_ids)).values_list("pk", "installation__site_id"))
+    else:
+        pairs = [(upgrade_id, sites[upgrade_id]) for upgrade_id in upgrade_ids]
     admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
     recipients = [(upgrade_id, email) for upgrade_id, site_id in pairs for email in admins.get(site_id, [])]
     if new:  # tuples, no model instances (core.bulk.bulk_insert_rows)
