@@ -10,6 +10,7 @@ Measured by `python -m bench.scale`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -18,7 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -171,49 +173,74 @@ def rollout_chunk_installations(rollout: Rollout, *, after: int) -> QuerySet[Ins
 
 
 # What a chunk reads of each installation, its version and its site (values: no model instances).
+# The JSON columns are read as text (the *_json annotations) and decoded once per distinct text:
+# a chunk's installations share a handful of scope lists and window plans.
 _CHUNK_FIELDS = (
     "pk",
     "state",
-    "granted_scopes",
+    "granted_json",
     "license",
     "version_id",
     "version__number",
     "version__channel",
-    "version__components",
+    "components_json",
     "site_id",
     "site__auto_update",
     "site__sandbox_vendor_id",
     "site__host_product__key",
     "site__host_version",
     "site__time_zone",
-    "site__maintenance_windows",
+    "windows_json",
 )
 
 
 def _chunk_rows(rollout: Rollout, after: int, size: int) -> list[SimpleNamespace]:
     """One page of `rollout_chunk_installations`, each row shaped as versions.policies reads an
-    installation (`.version`, `.granted_scopes`, `.license`, `.site`)."""
-    rows, versions = [], {}
-    query = rollout_chunk_installations(rollout, after=after).values_list(*_CHUNK_FIELDS)
+    installation (`.version`, `.granted_scopes`, `.license`, `.site`). Values decoded from JSON
+    are shared between rows: read them, never change them."""
+    rows, versions, products, decoded = [], {}, {}, {}
+
+    def loads(text: str | None) -> Any:
+        if text is None:
+            return None
+        value = decoded.get(text, decoded)
+        if value is decoded:
+            value = decoded[text] = json.loads(text)
+        return value
+
+    query = (
+        rollout_chunk_installations(rollout, after=after)
+        .annotate(
+            granted_json=Cast("granted_scopes", TextField()),
+            components_json=Cast("version__components", TextField()),
+            windows_json=Cast("site__maintenance_windows", TextField()),
+        )
+        .values_list(*_CHUNK_FIELDS)
+    )
     for row in query[:size]:
         pk, state, granted, license, version_id, number, channel, components = row[:8]
         site_id, auto, sandbox, product, host_version, tz, windows = row[8:]
         version = versions.get(version_id)
         if version is None:
             version = versions[version_id] = SimpleNamespace(
-                pk=version_id, number=number, channel=channel, components=components
+                pk=version_id, number=number, channel=channel, components=loads(components)
             )
+        host_product = products.get(product)
+        if host_product is None:
+            host_product = products[product] = SimpleNamespace(key=product)
         site = SimpleNamespace(
             pk=site_id,
             auto_update=auto,
             sandbox_vendor_id=sandbox,
-            host_product=SimpleNamespace(key=product),
+            host_product=host_product,
             host_version=host_version,
             time_zone=tz,
-            maintenance_windows=windows,
+            maintenance_windows=loads(windows),
         )
         rows.append(
-            SimpleNamespace(pk=pk, state=state, version=version, granted_scopes=granted, license=license, site=site)
+            SimpleNamespace(
+                pk=pk, state=state, version=version, granted_scopes=loads(granted), license=license, site=site
+            )
         )
     return rows
 
