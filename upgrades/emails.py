@@ -153,7 +153,7 @@ def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False, sites: 
     if sites is None:
         pairs = list(Upgrade.objects.filter(pk__any=list(upgrade_ids)).values_list("pk", "installation__site_id"))
     else:
-        pairs = [(upgrade_id, sites[upgrade_id]) for upgrade_id in upgrade_ids]
+        pairs = [(upgrade_id, sites[upgrade_id]) for upgrade_id in upgrade_ids if upgrade_id in sites]
     admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
     recipients = [(upgrade_id, email) for upgrade_id, site_id in pairs for email in admins.get(site_id, [])]
     if new:  # tuples, no model instances (core.bulk.bulk_insert_rows)
