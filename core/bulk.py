@@ -147,3 +147,28 @@ def bulk_insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[S
             {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
         )
     return len(rows)
+
+
+def bulk_insert_rows_with_pks(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence]) -> list[int]:
+    """`bulk_insert_rows` for rows something else refers to in the same transaction (a rollout's
+    new upgrades, named by their audit rows and e-mails): returns the new rows' pks, in order.
+
+    On PostgreSQL the pks are drawn from the table's sequence first (one query) and streamed with
+    the rows; elsewhere `bulk_create` returns them.
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        return [obj.pk for obj in model.objects.bulk_create(objs, batch_size=500)]
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, len(rows)],
+        )
+        pks = [value for (value,) in cursor.fetchall()]
+    bulk_insert_rows(model, (pk.attname, *fields), [(value, *row) for value, row in zip(pks, rows, strict=True)])
+    return pks

@@ -18,6 +18,7 @@ senders side by side in one worker (threads, each with its own connections).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -32,16 +33,19 @@ from django.core import signing
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 
 from core.bulk import bulk_insert_rows
+from core.db import hot_cursor
 from core.emails import build_email, build_email_from, new_message_id, send_batch, send_email_once
 from core.notifications import APPLIED_UPGRADES, unsubscribe_headers, unsubscribe_url
+from marketplace.models import Listing
 from upgrades.models import ConsentLink, SentEmail, SiteAdmin, Upgrade, UpgradeRequest, UpgradeState
 from upgrades.selectors.notifications import applied_email_recipients
 from versions import policies
+from versions.models import Version
 
 CONSENT_LINK_SALT = "upgrades.consent-link"
 logger = logging.getLogger(__name__)
@@ -53,8 +57,42 @@ def consent_token(link: ConsentLink) -> str:
 
 
 def consent_url(link: ConsentLink) -> str:
-    path = reverse("upgrades:consent", args=[link.request_id, consent_token(link)])
+    path = outbox_reverse("upgrades:consent", (987654321, "tokenQQmarker"), (link.request_id, consent_token(link)))
     return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+# An argument `outbox_reverse` fills in as it is: what the int and str converters and reverse()'s
+# quoting leave unchanged (a signed token's alphabet: base64url and ":").
+_VERBATIM = re.compile(r"[A-Za-z0-9_:-]+")
+
+
+@functools.lru_cache(maxsize=16)
+def _reversed_parts(name: str, markers: tuple, script_prefix: str) -> tuple[str, ...] | None:
+    """The path of `name` reversed once with distinct marker arguments, cut at each marker."""
+    rest, parts = reverse(name, args=list(markers)), []
+    for marker in map(str, markers):
+        if rest.count(marker) != 1:
+            return None
+        before, rest = rest.split(marker)
+        parts.append(before)
+    return (*parts, rest)
+
+
+def outbox_reverse(name: str, markers: tuple, args: tuple) -> str:
+    """reverse(name, args=args) for the outbox's thousands of links per batch: the URL pattern is
+    reversed once (per script prefix) and each link filled in. An argument that is not a
+    non-negative int where the marker is an int, or not `_VERBATIM` text where it is a str, goes
+    through reverse() as before."""
+    parts = _reversed_parts(name, markers, get_script_prefix())
+    plain = all(
+        (isinstance(a, int) and not isinstance(a, bool) and a >= 0)
+        if isinstance(m, int)
+        else (isinstance(a, str) and _VERBATIM.fullmatch(a) is not None)
+        for m, a in zip(markers, args, strict=True)
+    )
+    if parts is None or not plain:
+        return reverse(name, args=list(args))
+    return "".join(part + str(arg) for part, arg in zip(parts, (*args, ""), strict=True))
 
 
 def consent_link_for(request: UpgradeRequest, email: str) -> ConsentLink:
@@ -71,7 +109,7 @@ def consent_link_for(request: UpgradeRequest, email: str) -> ConsentLink:
 
 def _admins_by_site(site_ids: Iterable[int]) -> dict[int, list[str]]:
     admins: dict[int, set[str]] = defaultdict(set)
-    for site_id, email in SiteAdmin.objects.filter(site_id__in=set(site_ids)).values_list("site_id", "email"):
+    for site_id, email in SiteAdmin.objects.filter(site_id__any=list(set(site_ids))).values_list("site_id", "email"):
         admins[site_id].add(email)
     return {site_id: sorted(emails) for site_id, emails in admins.items()}
 
@@ -108,10 +146,14 @@ def outbox_add_requests(
     return len(SentEmail.objects.bulk_create(rows, ignore_conflicts=True))
 
 
-def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False) -> int:
+def outbox_add_applied(upgrade_ids: Iterable[int], *, new: bool = False, sites: dict[int, int] | None = None) -> int:
     """Queue the "upgraded" e-mail to each site admin of each applied upgrade (in the applying transaction).
-    `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed)."""
-    pairs = list(Upgrade.objects.filter(pk__in=list(upgrade_ids)).values_list("pk", "installation__site_id"))
+    `new`: the upgrades were applied in this very transaction (nothing queued for them yet: streamed).
+    `sites` maps upgrade ids to their site ids when the caller has them."""
+    if sites is None:
+        pairs = list(Upgrade.objects.filter(pk__any=list(upgrade_ids)).values_list("pk", "installation__site_id"))
+    else:
+        pairs = [(upgrade_id, sites[upgrade_id]) for upgrade_id in upgrade_ids if upgrade_id in sites]
     admins = applied_email_recipients(site_id for _, site_id in pairs)  # their per-site preference (#16)
     recipients = [(upgrade_id, email) for upgrade_id, site_id in pairs for email in admins.get(site_id, [])]
     if new:  # tuples, no model instances (core.bulk.bulk_insert_rows)
@@ -138,7 +180,7 @@ def _outbox_claim(*, limit: int, now: datetime) -> list[SentEmail]:
         )
         if not rows:
             return []
-        SentEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
+        SentEmail.objects.filter(pk__any=[r.pk for r in rows]).update(
             claimed_until=now + settings.OUTBOX_CLAIM_TIMEOUT, attempts=F("attempts") + 1
         )
         unnamed = [r for r in rows if not r.message_id]  # queued before the outbox had Message-IDs
@@ -161,7 +203,7 @@ def _request_context(request: UpgradeRequest) -> dict:
         "reasons": request.reasons,
         "link_max_age_days": settings.UPGRADE_LINK_MAX_AGE.days,
         "portal_url": settings.PORTAL_BASE_URL,
-        "site_url": settings.PORTAL_BASE_URL + reverse("upgrades:site", kwargs={"pk": installation.site_id}),
+        "site_url": settings.PORTAL_BASE_URL + outbox_reverse("upgrades:site", (987654321,), (installation.site_id,)),
     }
 
 
@@ -255,18 +297,26 @@ class _MarkedSite:
 def _outbox_messages(
     rows: list[SentEmail], skipped: dict[int, str], broken: dict[int, str]
 ) -> Iterator[tuple[SentEmail, object]]:
-    """Render the claimed rows (three queries for the batch); rows no longer relevant go to
+    """Render the claimed rows (five queries for the batch); rows no longer relevant go to
     `skipped`, rows that cannot be rendered (a template error: no retry would help) to `broken`."""
-    requests = UpgradeRequest.objects.select_related(
-        "installation__site", "installation__listing", "from_version", "to_version"
-    ).in_bulk([r.request_id for r in rows if r.request_id])
+    requests = UpgradeRequest.objects.select_related("installation__site").in_bulk(
+        [r.request_id for r in rows if r.request_id]
+    )
+    # A batch names few versions and listings: each is loaded once, not once per request (a join would).
+    versions = Version.objects.in_bulk(
+        {v for request in requests.values() for v in (request.from_version_id, request.to_version_id)}
+    )
+    listings = Listing.objects.in_bulk({request.installation.listing_id for request in requests.values()})
+    for request in requests.values():
+        request.from_version, request.to_version = versions[request.from_version_id], versions[request.to_version_id]
+        request.installation.listing = listings[request.installation.listing_id]
     upgrades = Upgrade.objects.select_related(
         "installation__site", "installation__listing", "from_version", "to_version", "request"
     ).in_bulk([r.upgrade_id for r in rows if r.upgrade_id])
     wanted = {(r.request_id, r.recipient) for r in rows if r.request_id}
     links = {
         (link.request_id, link.email): link
-        for link in ConsentLink.objects.filter(request_id__in=list(requests))
+        for link in ConsentLink.objects.filter(request_id__any=list(requests))
         if (link.request_id, link.email) in wanted
     }
     bodies = _SharedBodies()
@@ -346,8 +396,9 @@ def _outbox_send_batch(*, limit: int, now: datetime) -> tuple[int, int]:
     def mark_sent(row: SentEmail) -> None:
         # One commit per message (outside a transaction this UPDATE is its own) keeps a killed
         # sender's window at the one message in flight; `_marks_not_waiting_for_disk` spares it the wait.
-        # Plain SQL: the ORM would compile the same statement again for each of thousands of messages.
-        with connection.cursor() as cursor:
+        # Plain SQL: the ORM would compile the same statement again for each of thousands of messages;
+        # prepared once per connection (core.db.hot_cursor): PostgreSQL neither parses nor plans it again.
+        with hot_cursor() as cursor:
             cursor.execute(mark_sql, [SentEmail.State.SENT.value, timezone.now(), row.subject, row.pk, queued])
 
     def mark_refused(row: SentEmail, exc: Exception) -> None:

@@ -370,11 +370,13 @@ UPGRADE_MAINTENANCE_MAX_DELAY = timedelta(hours=4)
 UPGRADE_LINK_MAX_AGE = timedelta(days=env.int("UPGRADE_LINK_MAX_AGE_DAYS", default=14))
 UPGRADE_REMINDER_AFTER = timedelta(days=env.int("UPGRADE_REMINDER_AFTER_DAYS", default=3))
 # Installations a rollout chunk looks at (one transaction; a fixed number of statements whatever the size).
-ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=2000)
+ROLLOUT_CHUNK_SIZE = env.int("ROLLOUT_CHUNK_SIZE", default=5000)
 # Due upgrades applied per transaction (set-based: a fixed number of statements per batch).
 UPGRADE_APPLY_BATCH_SIZE = env.int("UPGRADE_APPLY_BATCH_SIZE", default=10000)
 # How long one upgrade_apply_due task goes on applying batches before it hands over to a new message.
 UPGRADE_APPLY_SECONDS = env.float("UPGRADE_APPLY_SECONDS", default=60.0)
+# Threads of one worker applying due batches at once (PostgreSQL; each its own connection and batches).
+UPGRADE_APPLIERS = env.int("UPGRADE_APPLIERS", default=2)
 # The update check's Cache-Control max-age: how often a customer instance should ask again. It
 # sends If-None-Match with the ETag it got and an unchanged answer costs a 304 (one query).
 UPDATE_CHECK_MAX_AGE = env.int("UPDATE_CHECK_MAX_AGE", default=3600)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from core.bulk import bulk_insert, bulk_insert_rows
+from core.bulk import bulk_insert, bulk_insert_rows, bulk_insert_rows_with_pks
 from core.models import AuditEvent
 from core.services import audit_event, audit_record_many, audit_record_rows, audit_row
 from tests.factories import SiteFactory
@@ -88,3 +88,12 @@ def test_rows_given_as_tuples_read_back_as_the_instances_would_and_get_the_defau
         ("t2@example.com", default, None),
     ]
     assert bulk_insert_rows(SiteAdmin, ("site_id", "email"), []) == 0
+
+
+def test_rows_with_pks_come_back_in_order_and_the_pks_name_the_rows():
+    sites = [SiteFactory() for _ in range(3)]
+    rows = [(site.pk, f"pk{n}@example.com") for n, site in enumerate(sites)]
+    pks = bulk_insert_rows_with_pks(SiteAdmin, ("site_id", "email"), rows)
+    assert len(set(pks)) == 3
+    assert [SiteAdmin.objects.values_list("site_id", "email").get(pk=pk) for pk in pks] == rows
+    assert bulk_insert_rows_with_pks(SiteAdmin, ("site_id", "email"), []) == []

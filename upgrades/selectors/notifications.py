@@ -21,7 +21,7 @@ def applied_email_recipients(site_ids: Iterable[int]) -> dict[int, list[str]]:
     """{site id: sorted addresses} of the admins who get each applied upgrade's e-mail at once (one query)."""
     admins: dict[int, set[str]] = defaultdict(set)
     rows = SiteAdmin.objects.filter(
-        site_id__in=set(site_ids), applied_upgrades=AppliedUpgradeEmails.IMMEDIATELY
+        site_id__any=list(set(site_ids)), applied_upgrades=AppliedUpgradeEmails.IMMEDIATELY
     ).values_list("site_id", "email")
     for site_id, email in rows:
         admins[site_id].add(email)

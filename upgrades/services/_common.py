@@ -120,11 +120,11 @@ def supersede_open_work(
         .values_list(*columns)
     )
     if requests:
-        UpgradeRequest.objects.filter(pk__in=[r[0] for r in requests]).update(
+        UpgradeRequest.objects.filter(pk__any=[r[0] for r in requests]).update(
             state=RequestState.SUPERSEDED, decided_at=now
         )
     if upgrades:
-        Upgrade.objects.filter(pk__in=[u[0] for u in upgrades]).update(state=UpgradeState.SUPERSEDED, outcome=outcome)
+        Upgrade.objects.filter(pk__any=[u[0] for u in upgrades]).update(state=UpgradeState.SUPERSEDED, outcome=outcome)
     common = {"actor": actor, "actor_label": actor_label, "details": {"reason": outcome}, "at": now}
     audit_record_many(
         [

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.services import audit_event, audit_record_many, audit_record_rows, audit_row
@@ -57,14 +58,18 @@ def _apply(
     """
     if not upgrades:
         return []
-    states = dict(Installation.objects.filter(pk__in=[u.installation_id for u in upgrades]).values_list("pk", "state"))
+    read = list(
+        Installation.objects.filter(pk__any=[u.installation_id for u in upgrades]).values_list("pk", "state", "site_id")
+    )
+    states = {pk: state for pk, state, _ in read}
+    site_of = {pk: site_id for pk, _, site_id in read}
     failed = [u.pk for u in upgrades if states.get(u.installation_id) in NOT_RUNNING_STATES]
     common = {"actor": actor, "actor_label": actor_label, "at": now}
     events = []
     rows: list[tuple] = []
     if failed:
         outcome = "not applied: the installation is deactivated, disabled or uninstalled"
-        Upgrade.objects.filter(pk__in=failed, state=UpgradeState.SCHEDULED).update(
+        Upgrade.objects.filter(pk__any=failed, state=UpgradeState.SCHEDULED).update(
             state=UpgradeState.FAILED, applied_at=now, outcome=outcome
         )
         events += [
@@ -91,7 +96,7 @@ def _apply(
         if not on_upgrade_called and lifecycle_url(listing=version.listing, version=version, event="onUpgrade"):
             events += upgrades_wait_for_hook(upgrades=group, version=version, now=now, common=common)
             continue
-        Installation.objects.filter(pk__in=[u.installation_id for u in group]).update(
+        Installation.objects.filter(pk__any=[u.installation_id for u in group]).update(
             version_id=version.pk,
             granted_scopes=sorted(version.scopes),
             license=version.pricing,
@@ -99,7 +104,7 @@ def _apply(
             updated_at=now,
         )
         ids = [u.pk for u in group]
-        Upgrade.objects.filter(pk__in=ids, state=UpgradeState.SCHEDULED).update(
+        Upgrade.objects.filter(pk__any=ids, state=UpgradeState.SCHEDULED).update(
             state=UpgradeState.APPLIED, applied_at=now, outcome=f"installed {version.number}"
         )
         upgrade_hook_deliveries(upgrades=group, version=version, hook="onFinalizeUpgrade", now=now)
@@ -134,7 +139,8 @@ def _apply(
     audit_record_many(events)
     audit_record_rows(rows)  # the applied upgrades' rows: tuples, no model instances (thousands a batch)
     # The "upgraded" e-mails are queued with the change they announce (the outbox, upgrades.emails).
-    if applied and emails.outbox_add_applied(applied, new=True):
+    sites = {u.pk: site_of[u.installation_id] for u in upgrades if u.installation_id in site_of}
+    if applied and emails.outbox_add_applied(applied, new=True, sites=sites):
         transaction.on_commit(tasks.send_outbox.delay)
     return applied
 
@@ -151,9 +157,24 @@ def upgrades_apply_due(*, now: datetime | None = None, limit: int | None = None)
 def upgrades_apply_due_for(*, budget_seconds: float | None = None) -> tuple[int, bool]:
     """Apply due upgrades batch after batch, each batch its own transaction, until none is due or
     UPGRADE_APPLY_SECONDS is spent: (applied, more left?). One task message applies 50,000, not
-    one message (and its trip through the broker) per batch; the task sends another when more is left."""
+    one message (and its trip through the broker) per batch; the task sends another when more is left.
+
+    On PostgreSQL, UPGRADE_APPLIERS threads of this one worker apply at once, each taking its own
+    batches (SKIP LOCKED: never the same upgrade; an installation has one scheduled upgrade at
+    most, so never the same installation either) on its own database connection: while one
+    waits for its statements, another builds its rows. Inside a transaction (tests) one applies.
+    """
     budget = settings.UPGRADE_APPLY_SECONDS if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
+    appliers = settings.UPGRADE_APPLIERS
+    if appliers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _apply_due_until(deadline)
+    with ThreadPoolExecutor(max_workers=appliers, thread_name_prefix="apply") as pool:
+        results = list(pool.map(_apply_due_in_thread, [deadline] * appliers))
+    return sum(applied for applied, _ in results), any(more for _, more in results)
+
+
+def _apply_due_until(deadline: float) -> tuple[int, bool]:
     limit, total = settings.UPGRADE_APPLY_BATCH_SIZE, 0
     while time.monotonic() < deadline:
         due, applied = _apply_due_batch(now=timezone.now(), limit=limit)
@@ -161,6 +182,13 @@ def upgrades_apply_due_for(*, budget_seconds: float | None = None) -> tuple[int,
         if due < limit:
             return total, False
     return total, True
+
+
+def _apply_due_in_thread(deadline: float) -> tuple[int, bool]:
+    try:
+        return _apply_due_until(deadline)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _apply_due_batch(*, now: datetime, limit: int) -> tuple[int, int]:

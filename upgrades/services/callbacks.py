@@ -211,10 +211,10 @@ def upgrade_hook_deliveries(*, upgrades: list[Upgrade], version: Version, hook: 
     if not url or not upgrades:
         return []
     installations = dict(
-        Installation.objects.filter(pk__in=[u.installation_id for u in upgrades]).values_list("pk", "site_id")
+        Installation.objects.filter(pk__any=[u.installation_id for u in upgrades]).values_list("pk", "site_id")
     )
     secretless = list(
-        Installation.objects.filter(pk__in=list(installations), shared_secret="").values_list("pk", flat=True)
+        Installation.objects.filter(pk__any=list(installations), shared_secret="").values_list("pk", flat=True)
     )
     if secretless:
         Installation.objects.bulk_update(
@@ -252,7 +252,7 @@ def upgrades_wait_for_hook(*, upgrades: list[Upgrade], version: Version, now: da
     Returns the (unsaved) audit rows, for the caller's one bulk insert.
     """
     ids = [u.pk for u in upgrades]
-    Upgrade.objects.filter(pk__in=ids, state=UpgradeState.SCHEDULED).update(hook_started_at=now)
+    Upgrade.objects.filter(pk__any=ids, state=UpgradeState.SCHEDULED).update(hook_started_at=now)
     upgrade_hook_deliveries(upgrades=upgrades, version=version, hook="onUpgrade", now=now)
     return [
         audit_event(
