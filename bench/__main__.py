@@ -179,7 +179,12 @@ def main() -> None:
                 f"{search['mean_results']:.0f} results on average; search index built in {search['index_seconds']:.2f} s)"
             )
             if search["gin_used"] is not None:
-                print(f"  the query plan uses the GIN index: {'yes' if search['gin_used'] else 'NO'}")
+                plans = search["gin_plans"]
+                print(
+                    f"  the query plans use the GIN index: {'yes' if search['gin_used'] else 'NO'} "
+                    f"({plans['with_index']} of the {plans['plans']} count and page queries the API ran "
+                    f"for {plans['terms']} of the searched words)"
+                )
         sites = update_check.fill()
         counted = update_check.count_queries(sites)
         results["queries_by_site"] = counted["per_site"]

@@ -54,3 +54,45 @@ def test_sorts_by_name_newest_and_most_installed(store):
         site = SiteFactory(host_product=store.confluence)
         Installation.objects.create(site=site, listing=store.wiki, version=store.wiki.versions.get())
     assert search(sort="installs") == ["Wiki Glossary", "Timesheets Pro"]
+
+
+def test_every_word_is_a_prefix_and_all_words_must_match(store):
+    publish(store_listing("Sprint Poker", summary="Estimation for teams", description="Plan ahead."))
+    publish(store_listing("Sprint Board", summary="Boards", description="Columns."))
+    from marketplace.services import listing_search_refresh
+
+    listing_search_refresh()
+    assert search(q="spri") == ["Sprint Board", "Sprint Poker"]  # equal ranks: by name
+    assert search(q="spr esti") == ["Sprint Poker"]  # both prefixes, each in a different field
+    assert search(q="Estimation") == ["Sprint Poker"]  # a whole word is its own prefix, any case
+    assert search(q="spri", sort="name") == ["Sprint Board", "Sprint Poker"]
+
+
+def test_ranking_puts_the_name_before_the_summary_before_the_description(store):
+    for name, summary, description in (
+        ("Alpha", "", "Gantt charts in the description."),
+        ("Beta", "Gantt charts in the summary", ""),
+        ("Gamma Gantt", "", ""),
+    ):
+        publish(store_listing(name, summary=summary, description=description))
+    from marketplace.services import listing_search_refresh
+
+    listing_search_refresh()
+    results = search(q="gant")
+    if connection.vendor == "postgresql":
+        assert results == ["Gamma Gantt", "Beta", "Alpha"]  # weights A, B, C: best first
+    else:
+        assert results == ["Alpha", "Beta", "Gamma Gantt"]  # no ranking on SQLite: by name
+
+
+def test_a_yanked_live_version_takes_the_app_out_of_search_until_unyanked(store):
+    from tests.factories import UserFactory
+    from versions.services.yanks import version_unyank, version_yank
+
+    staff = UserFactory(is_staff=True)
+    live = store.timesheets.versions.get()
+    version_yank(version=live, actor=staff, reason="Loses worklogs.")
+    assert search(q="time") == []
+    assert search() == ["Wiki Glossary"]  # browsing too: the same selector
+    version_unyank(version=live, actor=staff)
+    assert search(q="time") == ["Timesheets Pro"]
