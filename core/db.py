@@ -28,6 +28,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import CharField, F, Func, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 
 
 def _preparing_cursor_class() -> type:
@@ -106,3 +108,24 @@ def model_from_values(model: type, values: Any) -> Any:
         for field, value in zip(fields, values, strict=True)
     ]
     return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+class JoinedText(Func):
+    """Texts joined with "|" in one flat expression (Concat nests a pair per argument, which
+    SQLite's parser refuses past a few dozen)."""
+
+    function = "CONCAT_WS"
+    template = "%(function)s('|', %(expressions)s)"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || '|' || ", **extra)
+
+
+def summary(queryset: QuerySet, *aggregates: tuple[str, str]) -> Subquery:
+    """One pass over `queryset` computing several aggregates ((field, SQL function) pairs), as one
+    text ("-" for none): a scalar subquery with no GROUP BY (a Func is not an ORM aggregate)."""
+    values = [
+        Coalesce(Cast(Func(F(field), function=function), CharField()), Value("-")) for field, function in aggregates
+    ]
+    return Subquery(queryset.order_by().values(value=JoinedText(*values))[:1], output_field=CharField())

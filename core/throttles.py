@@ -7,6 +7,7 @@ for pages. An exceeded limit answers 429 with Retry-After, and says so.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -61,12 +62,15 @@ class ClientRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         current, previous = f"{key}:{window}", f"{key}:{window - 1}"
-        held, before = _counts(current, previous)
+        # This request is counted first (one round trip on Redis: bump this window, read the one
+        # before) and taken back when it is refused: a refused request does not count.
+        held, before = _count_in(current, previous, timeout=2 * period + 1)
+        held -= 1  # the requests before this one
         elapsed = now - window * period
         if before * (1 - elapsed / period) + held >= limit:
+            _count_out(current)
             self._wait = _sliding_wait(limit, period, elapsed, held, before)
             return False
-        _bump(current, timeout=2 * period + 1, exists=held > 0)
         return True
 
     def wait(self) -> float | None:
@@ -97,22 +101,32 @@ def _counts(*keys: str) -> list[int]:
     return [int(value) if value is not None else 0 for value in client.mget(stored)]
 
 
-def _bump(key: str, *, timeout: int, exists: bool) -> None:
-    """Add one to a counter, atomically; a new counter expires `timeout` seconds later."""
-    redis = _redis(key)
+def _count_in(current: str, previous: str, *, timeout: int) -> tuple[int, int]:
+    """Add one to the `current` counter (atomically; a new counter expires `timeout` seconds
+    later) and read the `previous` one: (current after the bump, previous)."""
+    redis = _redis(current)
     if redis is not None:
         client, stored = redis
-        pipe = client.pipeline()
+        pipe = client.pipeline(transaction=False)
         pipe.incr(stored)
         pipe.expire(stored, timeout)  # the key names its window: a later expiry only keeps it a little longer
-        pipe.execute()
-        return
-    if not exists and cache.add(key, 1, timeout=timeout):
-        return
+        pipe.get(caches["default"].make_and_validate_key(previous))
+        held, _, before = pipe.execute()
+        return int(held), int(before or 0)
+    before = cache.get(previous, 0)
+    if cache.add(current, 1, timeout=timeout):
+        return 1, before
     try:
-        cache.incr(key)
-    except ValueError:  # expired between the read and the bump
-        cache.set(key, 1, timeout=timeout)
+        return cache.incr(current), before
+    except ValueError:  # expired between the add and the bump
+        cache.set(current, 1, timeout=timeout)
+        return 1, before
+
+
+def _count_out(key: str) -> None:
+    """Take back one count of a refused request (expired meanwhile: nothing to take back)."""
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
 
 
 def _sliding_wait(limit: int, period: int, elapsed: float, held: int, before: int) -> float:

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
+from core.db import summary
 from core.errors import NotFound
 from marketplace.models import Category, HostProduct, Listing, ListingInvitation, Scope, Vendor
 from marketplace.scopes import scope_words
@@ -17,13 +18,39 @@ SCOPE_CATALOGUE_CACHE_KEY = "scope-catalogue:v1"
 SCOPE_REQUIREMENTS_CACHE_KEY = "scope-requirements:v1"
 
 
-def scope_catalogue() -> dict[str, int]:
-    """{scope name: sensitivity}; cached, invalidated when a Scope row changes (signals.py)."""
+def scope_catalogue(*, stamp: str | None = None) -> dict[str, int]:
+    """{scope name: sensitivity}; cached, invalidated when a Scope row changes (signals.py).
+
+    `stamp`: the catalogue's state as the caller read it in a query of its own
+    (scope_catalogue_stamp: count, last change, sum of sensitivities, last id). The process then
+    keeps the catalogue it read for that stamp and asks neither the cache nor the database while
+    the stamp holds: the update check reads the stamp with its site token, so it saves a round
+    trip to the cache on every request. A new stamp reads the database, not the shared cache
+    (which may lag behind the row the stamp saw).
+    """
+    global _CATALOGUE_BY_STAMP
+    if stamp is not None:
+        kept = _CATALOGUE_BY_STAMP
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        catalogue = dict(Scope.objects.values_list("name", "sensitivity"))
+        _CATALOGUE_BY_STAMP = (stamp, catalogue)
+        return catalogue
     catalogue = cache.get(SCOPE_CATALOGUE_CACHE_KEY)
     if catalogue is None:
         catalogue = dict(Scope.objects.values_list("name", "sensitivity"))
         cache.set(SCOPE_CATALOGUE_CACHE_KEY, catalogue, 300)
     return catalogue
+
+
+_CATALOGUE_BY_STAMP: tuple[str, dict[str, int]] | None = None
+
+
+def scope_catalogue_stamp() -> Subquery:
+    """The scope catalogue's state as one text value, a scalar subquery for the caller's own
+    statement: it changes whenever a scope is added, removed or changes its sensitivity (even
+    through a bulk update, which leaves updated_at alone: the sum of sensitivities moves)."""
+    return summary(Scope.objects.all(), ("pk", "COUNT"), ("pk", "MAX"), ("updated_at", "MAX"), ("sensitivity", "SUM"))
 
 
 def vendors_of(user: Any) -> QuerySet[Vendor]:

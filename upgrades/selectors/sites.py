@@ -15,6 +15,7 @@ from core.selectors import audit_for_objects
 from core.tokens import token_digest
 from marketplace.models import HostProduct
 from marketplace.permissions import is_staff
+from marketplace.selectors import scope_catalogue_stamp
 from upgrades.models import (
     Installation,
     MigrationOffer,
@@ -46,10 +47,13 @@ def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site |
             token = tokens.first()
             return token.site if token else None
         state_sql, state_params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
-        token = tokens.annotate(update_state=RawSQL(state_sql, state_params, output_field=CharField())).first()
+        token = tokens.annotate(
+            update_state=RawSQL(state_sql, state_params, output_field=CharField()), scope_stamp=scope_catalogue_stamp()
+        ).first()
         if token is None:
             return None
         token.site.update_fingerprint = update_fingerprint(token.site, token.update_state)
+        token.site.scope_stamp = token.scope_stamp
         return token.site
     sql, params = _token_with_update_state_sql()
     params = tuple(token_digest(raw) if p == _DIGEST_MARK else p for p in params)
@@ -60,8 +64,9 @@ def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site |
         return None
     site_width = len(Site._meta.concrete_fields)
     site = model_from_values(Site, row[:site_width])
-    site.host_product = model_from_values(HostProduct, row[site_width:-1])
-    site.update_fingerprint = update_fingerprint(site, row[-1])
+    site.host_product = model_from_values(HostProduct, row[site_width:-2])
+    site.update_fingerprint = update_fingerprint(site, row[-2])
+    site.scope_stamp = row[-1]  # the update check's consent rules: marketplace.selectors.scope_catalogue
     return site
 
 
@@ -71,15 +76,17 @@ _DIGEST_MARK = "<digest>"
 
 @functools.cache
 def _token_with_update_state_sql() -> tuple[str, tuple]:
-    """The unrevoked token's site, its host product (every concrete field of each, in order) and
-    the site's update state: one statement, compiled once per process."""
+    """The unrevoked token's site, its host product (every concrete field of each, in order), the
+    site's update state and the scope catalogue's stamp: one statement, compiled once per process."""
     state_sql, state_params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
     columns = [f"site__{field.attname}" for field in Site._meta.concrete_fields]
     columns += [f"site__host_product__{field.attname}" for field in HostProduct._meta.concrete_fields]
     queryset = (
         SiteToken.objects.filter(digest=_DIGEST_MARK, revoked_at__isnull=True)
-        .annotate(update_state=RawSQL(state_sql, state_params, output_field=CharField()))
-        .values_list(*columns, "update_state")
+        .annotate(
+            update_state=RawSQL(state_sql, state_params, output_field=CharField()), scope_stamp=scope_catalogue_stamp()
+        )
+        .values_list(*columns, "update_state", "scope_stamp")
     )
     return queryset.query.sql_with_params()
 

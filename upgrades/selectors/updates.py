@@ -9,24 +9,20 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    CharField,
     Exists,
     F,
     FilteredRelation,
-    Func,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from core.db import hot_cursor
-from marketplace.models import Listing, Scope
-from marketplace.selectors import scope_catalogue
+from core.db import JoinedText, hot_cursor, summary
+from marketplace.models import Listing
+from marketplace.selectors import scope_catalogue, scope_catalogue_stamp
 from upgrades.models import (
     NOT_RUNNING_STATES,
     Installation,
@@ -342,7 +338,8 @@ def _offers(site: Site, installations: list[dict[str, Any]]) -> dict[int, dict[s
         if version is None:
             continue
         if memo is None:
-            memo = _consent_memo(scope_catalogue())
+            # The site-token lookup read the catalogue's stamp: no cache round trip while it holds.
+            memo = _consent_memo(scope_catalogue(stamp=getattr(site, "scope_stamp", None)))
         offer = {"version": version, "reasons": memo.reasons(row, version, auto_update=auto_update)}
         if row["yank_reason"]:
             offer["move_off"] = policies.move_off_offer(
@@ -430,16 +427,7 @@ def site_updates(*, site: Site) -> dict[str, Any]:
 # --- the update check's fingerprint (ETag) ------------------------------------------------
 
 # Bump when the answer's content changes for the same rows (a new field, other words in a reason).
-UPDATE_FINGERPRINT_FORMAT = 2
-
-
-def _summary(queryset: QuerySet, *aggregates: tuple[str, str]) -> Subquery:
-    """One pass over `queryset` computing several aggregates ((field, SQL function) pairs), as one
-    text ("-" for none): a scalar subquery with no GROUP BY (a Func is not an ORM aggregate)."""
-    values = [
-        Coalesce(Cast(Func(F(field), function=function), CharField()), Value("-")) for field, function in aggregates
-    ]
-    return Subquery(queryset.order_by().values(value=_JoinedText(*values))[:1], output_field=CharField())
+UPDATE_FINGERPRINT_FORMAT = 3
 
 
 def update_fingerprint_annotations() -> dict[str, Subquery]:
@@ -460,45 +448,33 @@ def update_fingerprint_annotations() -> dict[str, Subquery]:
     # the site is the outer query's outer query.)
     listing_ids = Installation.objects.filter(site_id=OuterRef(site)).values("listing_id")
     return {
-        "fp_installations": _summary(installations, ("pk", "COUNT"), ("updated_at", "MAX"), ("version_id", "SUM")),
-        "fp_versions": _summary(
+        "fp_installations": summary(installations, ("pk", "COUNT"), ("updated_at", "MAX"), ("version_id", "SUM")),
+        "fp_versions": summary(
             Version.objects.filter(listing_id__in=listing_ids, state__in=policies.RELEASED_STATES),
             ("pk", "COUNT"),
             ("updated_at", "MAX"),
         ),
-        "fp_listings": _summary(Listing.objects.filter(pk__in=listing_ids), ("updated_at", "MAX")),
-        "fp_allowed": _summary(Listing.allowed_sites.through.objects.filter(site_id=site), ("pk", "COUNT")),
-        "fp_requests": _summary(
+        "fp_listings": summary(Listing.objects.filter(pk__in=listing_ids), ("updated_at", "MAX")),
+        "fp_allowed": summary(Listing.allowed_sites.through.objects.filter(site_id=site), ("pk", "COUNT")),
+        "fp_requests": summary(
             UpgradeRequest.objects.filter(installation__site_id=site, state=RequestState.PENDING),
             ("pk", "COUNT"),
             ("pk", "MAX"),
         ),
-        "fp_upgrades": _summary(
+        "fp_upgrades": summary(
             Upgrade.objects.filter(installation__site_id=site, state=UpgradeState.SCHEDULED),
             ("pk", "COUNT"),
             ("pk", "MAX"),
             ("due_at", "MAX"),
         ),
-        "fp_scopes": _summary(Scope.objects.all(), ("pk", "COUNT"), ("updated_at", "MAX")),
+        "fp_scopes": scope_catalogue_stamp(),
     }
-
-
-class _JoinedText(Func):
-    """Texts joined with "|" in one flat expression (Concat nests a pair per argument, which
-    SQLite's parser refuses past a few dozen)."""
-
-    function = "CONCAT_WS"
-    template = "%(function)s('|', %(expressions)s)"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || '|' || ", **extra)
 
 
 def _update_state(site: Any) -> QuerySet:
     """The site's update state as one text value (the annotations above joined)."""
     annotations = update_fingerprint_annotations()
-    return Site.objects.filter(pk=site).annotate(**annotations).values(state=_JoinedText(*map(F, sorted(annotations))))
+    return Site.objects.filter(pk=site).annotate(**annotations).values(state=JoinedText(*map(F, sorted(annotations))))
 
 
 @functools.cache

@@ -239,3 +239,22 @@ def test_without_prepared_statements_the_answer_is_the_same(world, settings, dja
     prepared.pop("checked_at"), plain.pop("checked_at")
     assert plain == prepared
     assert plain["items"][0]["update"]["reasons"][0]["scope"] == "write:jira-work"
+
+
+def test_a_bulk_sensitivity_change_reaches_the_answer_without_signals(world, django_capture_on_commit_callbacks):
+    """A queryset update() sends no signal (the shared cache of the catalogue is not told) and
+    leaves updated_at alone; the catalogue's stamp still moves (sum of sensitivities), so the
+    ETag changes and the reasons name the new sensitivity."""
+    from marketplace.models import Scope
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
+    site = world.sites[0]
+    client = site_client(site)
+    url = f"/api/v1/sites/{site.pk}/updates"
+    first = client.get(url)
+    assert first.json()["items"][0]["update"]["reasons"][0]["sensitivity"] == "write"
+    Scope.objects.filter(name="write:jira-work").update(sensitivity=3)
+    second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200 and second["ETag"] != first["ETag"]
+    assert second.json()["items"][0]["update"]["reasons"][0]["sensitivity"] == "delete"
