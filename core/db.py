@@ -99,10 +99,12 @@ def hot_cursor(*, decode_json: bool = False) -> Iterator[Any]:
         cursor.close()
 
 
-def model_from_values(model: type, values: Any) -> Any:
+def model_from_values(model: type, values: Any, attnames: tuple[str, ...] | None = None) -> Any:
     """An instance of `model` from a raw row of its concrete fields' columns, in field order, as
-    the ORM would load it (each field's from_db_value applied: JSON text becomes data)."""
-    fields = model._meta.concrete_fields
+    the ORM would load it (each field's from_db_value applied: JSON text becomes data).
+    `attnames`: only these fields (in field order) were read; the others are deferred, as with
+    QuerySet.only() (reading one later costs a query)."""
+    fields = [f for f in model._meta.concrete_fields if attnames is None or f.attname in attnames]
     converted = [
         field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
         for field, value in zip(fields, values, strict=True)

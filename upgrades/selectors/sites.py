@@ -62,13 +62,18 @@ def site_for_token(raw: str, *, with_update_fingerprint: bool = False) -> Site |
         row = cursor.fetchone()
     if row is None:
         return None
-    site_width = len(Site._meta.concrete_fields)
-    site = model_from_values(Site, row[:site_width])
-    site.host_product = model_from_values(HostProduct, row[site_width:-2])
+    site_width = len(_TOKEN_SITE_FIELDS)
+    site = model_from_values(Site, row[:site_width], _TOKEN_SITE_FIELDS)
+    site.host_product = model_from_values(HostProduct, row[site_width:-2], _TOKEN_PRODUCT_FIELDS)
     site.update_fingerprint = update_fingerprint(site, row[-2])
     site.scope_stamp = row[-1]  # the update check's consent rules: marketplace.selectors.scope_catalogue
     return site
 
+
+# What the update check reads of the site and its product (in field order); the rest is deferred:
+# loading timestamps and the maintenance windows' JSON cost a tenth of the 304's time.
+_TOKEN_SITE_FIELDS = ("id", "name", "host_product_id", "host_version", "time_zone", "auto_update", "sandbox_vendor_id")
+_TOKEN_PRODUCT_FIELDS = ("id", "key", "name")
 
 # Stands for the token's digest in the SQL compiled once (a digest is 64 hex characters).
 _DIGEST_MARK = "<digest>"
@@ -76,11 +81,11 @@ _DIGEST_MARK = "<digest>"
 
 @functools.cache
 def _token_with_update_state_sql() -> tuple[str, tuple]:
-    """The unrevoked token's site, its host product (every concrete field of each, in order), the
+    """The unrevoked token's site, its host product (the fields the update check reads), the
     site's update state and the scope catalogue's stamp: one statement, compiled once per process."""
     state_sql, state_params = update_state_sql(f'"{SiteToken._meta.db_table}"."site_id"')
-    columns = [f"site__{field.attname}" for field in Site._meta.concrete_fields]
-    columns += [f"site__host_product__{field.attname}" for field in HostProduct._meta.concrete_fields]
+    columns = [f"site__{name}" for name in _TOKEN_SITE_FIELDS]
+    columns += [f"site__host_product__{name}" for name in _TOKEN_PRODUCT_FIELDS]
     queryset = (
         SiteToken.objects.filter(digest=_DIGEST_MARK, revoked_at__isnull=True)
         .annotate(
