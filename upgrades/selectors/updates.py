@@ -9,13 +9,16 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Exists,
     F,
     FilteredRelation,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -66,7 +69,9 @@ INSTALLATION_RELATED = {
     "version_sort_key": F("version__sort_key"),
     "version_build_number": F("version__build_number"),
     "version_channel": F("version__channel"),
-    "version_components": F("version__components"),
+    "version_components": Case(  # an app group's components; read for app groups only
+        When(listing__scheme=BUNDLE, then=F("version__components")), default=None, output_field=JSONField()
+    ),
     "version_state": F("version__state"),
     # At most one of each (partial unique constraints): LEFT JOINs, no row is doubled.
     "request_id": F("open_request__id"),
@@ -130,8 +135,13 @@ _SITE_ROW_NAMES: dict[Any, tuple[str, ...]] = {}  # per compiled query: its colu
 # The candidates ride on the installation rows, their columns named candidate_<field>.
 CANDIDATE_COLUMNS = {
     **{
-        f"candidate_{name}": F(f"candidate__{name}") for name in CANDIDATE_FIELDS if name not in ("listing_id", "state")
+        f"candidate_{name}": F(f"candidate__{name}")
+        for name in CANDIDATE_FIELDS
+        if name not in ("listing_id", "state", "components")
     },
+    "candidate_components": Case(  # as version_components: app groups only
+        When(listing__scheme=BUNDLE, then=F("candidate__components")), default=None, output_field=JSONField()
+    ),
     "candidate_stage_rollout_limit": F("candidate__rollout__bucket_limit"),
     "candidate_stage_plan_stages": F("candidate__stage_plan__stages"),
     "candidate_yank_id": F("candidate__yank__id"),
