@@ -23,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
@@ -131,3 +132,24 @@ def summary(queryset: QuerySet, *aggregates: tuple[str, str]) -> Subquery:
         Coalesce(Cast(Func(F(field), function=function), CharField()), Value("-")) for field, function in aggregates
     ]
     return Subquery(queryset.order_by().values(value=JoinedText(*values))[:1], output_field=CharField())
+
+
+def run_in_threads(
+    work: Callable[[float], tuple[int, bool]], *, threads: int, deadline: float, name: str
+) -> tuple[int, bool]:
+    """`work(deadline)` on `threads` threads of this process at once, each on its own database
+    connection (closed when it ends), its results added up: (done, more left?). `work` must take
+    its rows with SKIP LOCKED so the threads never share one. With one thread, on SQLite, or
+    inside a transaction (tests: other threads could not see its rows) it runs here, once."""
+    if threads <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return work(deadline)
+
+    def in_thread(until: float) -> tuple[int, bool]:
+        try:
+            return work(until)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name) as pool:
+        results = list(pool.map(in_thread, [deadline] * threads))
+    return sum(done for done, _ in results), any(more for _, more in results)

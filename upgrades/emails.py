@@ -25,7 +25,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
@@ -38,7 +37,7 @@ from django.utils import timezone
 from django.utils.html import conditional_escape
 
 from core.bulk import bulk_insert_rows
-from core.db import hot_cursor
+from core.db import hot_cursor, run_in_threads
 from core.emails import build_email, build_email_from, new_message_id, send_batch, send_email_once
 from core.notifications import APPLIED_UPGRADES, unsubscribe_headers, unsubscribe_url
 from marketplace.models import Listing
@@ -448,13 +447,6 @@ def _drain_until(deadline: float) -> tuple[int, bool]:
     return total, True
 
 
-def _drain_in_thread(deadline: float) -> tuple[int, bool]:
-    try:
-        return _drain_until(deadline)
-    finally:
-        connection.close()  # this thread's own connection
-
-
 def outbox_drain(*, budget_seconds: float | None = None) -> tuple[int, bool]:
     """Send batches until nothing is left to claim or the time budget is spent: (sent, more left?).
 
@@ -466,12 +458,7 @@ def outbox_drain(*, budget_seconds: float | None = None) -> tuple[int, bool]:
     """
     budget = settings.OUTBOX_DRAIN_SECONDS if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
-    senders = settings.OUTBOX_SENDERS
-    if senders <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
-        return _drain_until(deadline)
-    with ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox") as pool:
-        results = list(pool.map(_drain_in_thread, [deadline] * senders))
-    return sum(sent for sent, _ in results), any(more for _, more in results)
+    return run_in_threads(_drain_until, threads=settings.OUTBOX_SENDERS, deadline=deadline, name="outbox")
 
 
 def send_request_emails(request_id: int, *, kind: str = SentEmail.Kind.CONSENT) -> int:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from core.db import run_in_threads
 from core.services import audit_event, audit_record_many, audit_record_rows, audit_row
 from upgrades import emails, tasks
 from upgrades.lifecycle import lifecycle_url
@@ -166,12 +166,7 @@ def upgrades_apply_due_for(*, budget_seconds: float | None = None) -> tuple[int,
     """
     budget = settings.UPGRADE_APPLY_SECONDS if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
-    appliers = settings.UPGRADE_APPLIERS
-    if appliers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
-        return _apply_due_until(deadline)
-    with ThreadPoolExecutor(max_workers=appliers, thread_name_prefix="apply") as pool:
-        results = list(pool.map(_apply_due_in_thread, [deadline] * appliers))
-    return sum(applied for applied, _ in results), any(more for _, more in results)
+    return run_in_threads(_apply_due_until, threads=settings.UPGRADE_APPLIERS, deadline=deadline, name="apply")
 
 
 def _apply_due_until(deadline: float) -> tuple[int, bool]:
@@ -182,13 +177,6 @@ def _apply_due_until(deadline: float) -> tuple[int, bool]:
         if due < limit:
             return total, False
     return total, True
-
-
-def _apply_due_in_thread(deadline: float) -> tuple[int, bool]:
-    try:
-        return _apply_due_until(deadline)
-    finally:
-        connection.close()  # this thread's own connection
 
 
 def _apply_due_batch(*, now: datetime, limit: int) -> tuple[int, int]:

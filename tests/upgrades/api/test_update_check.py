@@ -196,17 +196,22 @@ def test_a_site_admin_gets_the_same_etag_and_304(world):
     assert client.get(f"/api/v1/sites/{site.pk}/updates", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
+def _new_scope_published(world, capture) -> tuple[APIClient, str]:
+    """1.1.0 asks for write:jira-work (the world's sites granted read:jira-work only): the first
+    site's client and its update-check URL."""
+    with capture(execute=True):
+        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
+    site = world.sites[0]
+    return site_client(site), f"/api/v1/sites/{site.pk}/updates"
+
+
 def test_a_new_scope_sensitivity_reaches_the_reasons_and_the_etag(world, django_capture_on_commit_callbacks):
     """The consent rules' answers are remembered per process for one scope catalogue: a
     sensitivity changed in the catalogue must change the reason (and the ETag), and two
     installations with different grants get their own answers."""
     from marketplace.models import Scope
 
-    with django_capture_on_commit_callbacks(execute=True):
-        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
-    site = world.sites[0]
-    client = site_client(site)
-    url = f"/api/v1/sites/{site.pk}/updates"
+    client, url = _new_scope_published(world, django_capture_on_commit_callbacks)
     first = client.get(url)
     [reason] = first.json()["items"][0]["update"]["reasons"]
     assert (reason["scope"], reason["sensitivity"]) == ("write:jira-work", "write")
@@ -228,11 +233,7 @@ def test_a_new_scope_sensitivity_reaches_the_reasons_and_the_etag(world, django_
 def test_without_prepared_statements_the_answer_is_the_same(world, settings, django_capture_on_commit_callbacks):
     """DATABASE_PREPARED_STATEMENTS=off (behind a pooler that cannot keep them): the same answer,
     JSON columns decoded all the same, and the same two queries."""
-    with django_capture_on_commit_callbacks(execute=True):
-        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
-    site = world.sites[0]
-    client = site_client(site)
-    url = f"/api/v1/sites/{site.pk}/updates"
+    client, url = _new_scope_published(world, django_capture_on_commit_callbacks)
     prepared = client.get(url).json()
     settings.DATABASE_PREPARED_STATEMENTS = False
     plain = client.get(url).json()
@@ -247,11 +248,7 @@ def test_a_bulk_sensitivity_change_reaches_the_answer_without_signals(world, dja
     ETag changes and the reasons name the new sensitivity."""
     from marketplace.models import Scope
 
-    with django_capture_on_commit_callbacks(execute=True):
-        world.publish("1.1.0", scopes=["read:jira-work", "write:jira-work"])
-    site = world.sites[0]
-    client = site_client(site)
-    url = f"/api/v1/sites/{site.pk}/updates"
+    client, url = _new_scope_published(world, django_capture_on_commit_callbacks)
     first = client.get(url)
     assert first.json()["items"][0]["update"]["reasons"][0]["sensitivity"] == "write"
     Scope.objects.filter(name="write:jira-work").update(sensitivity=3)
