@@ -1,4 +1,10 @@
-"""Running a hot path's fixed queries as prepared statements (PostgreSQL).
+"""Database helpers for the hot paths and the workers.
+
+- hot_cursor(): a hot path's fixed queries as prepared statements (PostgreSQL; below);
+- model_from_values(): a model instance from such a query's raw row;
+- summary() and JoinedText: several aggregates of one table in one pass, as one text value
+  (the update check's ETag fingerprint, the scope catalogue's stamp);
+- run_in_threads(): a worker's SKIP LOCKED batches on several threads at once.
 
 Django's psycopg backend binds parameters on the client and turns psycopg's
 automatic preparation off (for connection poolers), so PostgreSQL parses and
