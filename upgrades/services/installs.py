@@ -236,19 +236,7 @@ def installation_enable(*, site_id: int, installation_id: int, actor: Any) -> In
                 f"{name} is now a paid app: accept its price to enable it again, or uninstall it.",
                 field="installation",
             )
-        installation.state = InstallationState.ACTIVE
-        installation.disabled_reason = ""
-        installation.save(update_fields=["state", "disabled_reason", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="installation.enable",
-            object_type=INSTALLATION,
-            object_id=installation.pk,
-            object_repr=name,
-            from_state=InstallationState.DISABLED,
-            to_state=installation.state,
-            at=now,
-        )
+        _installation_enable(installation, actor=actor, reason="", now=now)
         lifecycle_event_enqueue(installation=installation, event="enabled", actor=actor, now=now)
     return installation
 
@@ -329,7 +317,8 @@ def installation_accept_price(*, site_id: int, installation_id: int, actor: Any)
 
 
 def _installation_enable(installation: Installation, *, actor: Any, reason: str, now: Any) -> None:
-    """A disabled installation runs again (its price accepted, its licence bought); audited."""
+    """A disabled installation runs again (an admin's Enable, its price accepted, its licence
+    bought: `reason`, "" for the admin's own Enable); audited."""
     installation.state = InstallationState.ACTIVE
     installation.disabled_reason = ""
     installation.save(update_fields=["state", "disabled_reason", "updated_at"])
@@ -341,7 +330,7 @@ def _installation_enable(installation: Installation, *, actor: Any, reason: str,
         object_repr=installation.listing.name,
         from_state=InstallationState.DISABLED,
         to_state=installation.state,
-        details={"reason": reason},
+        details={"reason": reason} if reason else None,
         at=now,
     )
 
